@@ -1,0 +1,59 @@
+"""Wall time per simulated second of the default scenario: Brian2 runtime vs C++ standalone.
+
+Both targets run in this one process, one after the other, on the same scenario and seed, so the
+ratio is measured side by side on the same machine. Build time (code generation and compilation)
+is reported apart from run time.
+
+Usage::
+
+    .venv/bin/python benchmarks/runtime_vs_cpp.py [--duration "3 s"] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import brian2 as b2
+
+from depnet.run import run_scenario
+from depnet.scenarios import scenario_path
+from depnet.spec import load_scenario
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", default="3 s", help="simulated time per run")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per target (best is kept)")
+    parser.add_argument("--scenario", default="raphe_pfc")
+    args = parser.parse_args()
+
+    spec = load_scenario(scenario_path(args.scenario), {"scenario.duration": args.duration})
+    simulated = float(spec.scenario.duration / b2.second)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("DEPNET_BUILD_ROOT", str(Path(tmp) / "build"))
+        for target in ("runtime", "cpp"):
+            walls, builds = [], []
+            for k in range(args.repeats):
+                out = Path(tmp) / f"{target}-{k}.zarr"
+                result = run_scenario(spec, device=target, out=out, progress=False)
+                walls.append(result.timings.run_s / simulated)
+                builds.append(result.timings.build_s)
+            rows[target] = (min(walls), builds[0], builds[-1])
+
+    print(f"scenario {spec.name}, {simulated:g} s simulated, best of {args.repeats}; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, brian2 {b2.__version__}")  # fmt: skip
+    print(f"{'target':<9}{'wall s / sim s':>16}{'first build s':>15}{'rebuild s':>11}")
+    for target, (wall, first, last) in rows.items():
+        print(f"{target:<9}{wall:>16.3f}{first:>15.1f}{last:>11.1f}")
+    ratio = rows["runtime"][0] / rows["cpp"][0]
+    print(f"cpp is {ratio:.1f}x faster than runtime per simulated second (run time only)")
+
+
+if __name__ == "__main__":
+    main()

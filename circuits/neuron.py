@@ -1,0 +1,163 @@
+"""The one conductance-based integrate-and-fire neuron that every population shares.
+
+Leaky integrate-and-fire membrane with AMPA, NMDA (with the Jahr & Stevens 1990 Mg2+ block, so
+that NMDA antagonists such as ketamine have something to act on), GABA_A, a GIRK potassium
+conductance opened by 5-HT1A receptor occupancy, a depolarizing Ih-like conductance driven by
+5-HT7 occupancy, and a spike-triggered slow afterhyperpolarization (sAHP, the pacemaker brake of
+raphe 5-HT cells). Cell types differ only in parameter values, which live next to each cell type
+(``depnet.circuits.raphe``, ``depnet.circuits.pfc``) with their units and sources.
+
+Every parameter is a shared Brian2 variable of the group rather than a constant folded into the
+code, so that one compiled binary can serve a whole parameter sweep (``device.run(run_args=...)``).
+"""
+
+from __future__ import annotations
+
+import brian2 as b2
+import numpy as np
+from brian2 import Hz, mM, ms, mV, nS, pA, pF
+
+from depnet.quantities import Parameter
+
+#: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
+#: variables pointing at the cell's region row of the serotonin compartments.
+NEURON_EQUATIONS = """
+dv/dt = (I_leak + I_syn + I_k + I_h + I_bias) / C_m : volt (unless refractory)
+I_leak = g_L * (E_L - v) : amp
+I_syn = g_ampa * (E_ampa - v) + g_nmda * mg_block * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
+mg_block = 1 / (1 + Mg / (3.57 * mM) * exp(-0.062 * v / mV)) : 1
+I_k = (g_girk + g_ahp) * (E_K - v) : amp
+g_girk = g_girk_max * occupancy_5ht1a : siemens
+I_h = g_5ht7_max * occupancy_5ht7 * (E_h - v) : amp
+dg_ampa/dt = -g_ampa / tau_ampa : siemens
+dg_gaba/dt = -g_gaba / tau_gaba : siemens
+ds_nmda/dt = -s_nmda / tau_nmda_decay : siemens
+dg_nmda/dt = (s_nmda - g_nmda) / tau_nmda_rise : siemens
+dg_ahp/dt = -g_ahp / tau_ahp : siemens
+I_bias : amp (constant)
+occupancy_5ht1a : 1 (linked)
+occupancy_5ht7 : 1 (linked)
+"""
+
+#: Parameters common to all cell types: reversal potentials, synaptic kinetics, Mg2+.
+SYNAPTIC_PARAMETERS: dict[str, Parameter] = {
+    "E_ampa": Parameter(0 * mV, "Ramirez-Mahaluf et al. 2017 Cereb Cortex 27:660"),
+    "E_nmda": Parameter(0 * mV, "Ramirez-Mahaluf et al. 2017"),
+    "E_gaba": Parameter(-70 * mV, "Ramirez-Mahaluf et al. 2017"),
+    "E_K": Parameter(-90 * mV, "chosen: K+ reversal at physiological [K+]o (GIRK and sAHP)"),
+    "E_h": Parameter(-35 * mV, "chosen: mixed-cation Ih reversal, -30 to -45 mV in most cells"),
+    "tau_ampa": Parameter(2 * ms, "Ramirez-Mahaluf et al. 2017", low=0.01 * ms),
+    "tau_nmda_rise": Parameter(2 * ms, "Ramirez-Mahaluf et al. 2017", low=0.01 * ms),
+    "tau_nmda_decay": Parameter(100 * ms, "Ramirez-Mahaluf et al. 2017", low=0.01 * ms),
+    "tau_gaba": Parameter(10 * ms, "Ramirez-Mahaluf et al. 2017", low=0.01 * ms),
+    "Mg": Parameter(
+        1 * mM, "Jahr & Stevens 1990 J Neurosci 10:3178 (1 mM extracellular)", low=0 * mM
+    ),
+}
+
+
+def cell_parameters(
+    *,
+    C_m: b2.Quantity,
+    g_L: b2.Quantity,
+    E_L: b2.Quantity,
+    V_th: b2.Quantity,
+    V_reset: b2.Quantity,
+    t_ref: b2.Quantity,
+    sources: str,
+    **extra: Parameter,
+) -> dict[str, Parameter]:
+    """Parameter table for a cell type: membrane values from ``sources``, plus cell-specific ones.
+
+    Conductances a cell type lacks (GIRK, Ih, sAHP, tonic drive) default to zero, so that every
+    population runs the same equations and an intervention can switch them on.
+    """
+    table = {
+        "C_m": Parameter(C_m, sources, low=1 * pF),
+        "g_L": Parameter(g_L, sources, low=0.01 * nS),
+        "E_L": Parameter(E_L, sources),
+        "V_th": Parameter(V_th, sources),
+        "V_reset": Parameter(V_reset, sources),
+        "t_ref": Parameter(t_ref, sources, low=0 * ms),
+        "g_girk_max": Parameter(0 * nS, "chosen: no 5-HT1A receptors unless stated", low=0 * nS),
+        "g_5ht7_max": Parameter(0 * nS, "chosen: no 5-HT7 receptors unless stated", low=0 * nS),
+        "delta_g_ahp": Parameter(0 * nS, "chosen: no sAHP unless stated", low=0 * nS),
+        "tau_ahp": Parameter(100 * ms, "chosen: unused while delta_g_ahp is 0", low=0.1 * ms),
+        "I_bias_mean": Parameter(0 * pA, "chosen: no tonic drive unless stated"),
+        "I_bias_sd": Parameter(0 * pA, "chosen: homogeneous drive unless stated", low=0 * pA),
+        "background_rate": Parameter(
+            0 * Hz, "chosen: no background input unless stated", low=0 * Hz
+        ),
+        "background_n": Parameter(1000.0, "chosen: number of background Poisson inputs", low=0),
+        "background_weight": Parameter(0 * nS, "chosen: no background input", low=0 * nS),
+    }
+    table.update(extra)
+    return table
+
+
+#: Variables of the cell types that a scenario may record as traces.
+TRACEABLE = ("v", "g_ampa", "g_nmda", "g_gaba", "g_girk", "g_ahp", "I_syn")
+
+#: Per-cell-type parameters that become shared variables of the group.
+_SHARED = "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp".split() + list(
+    SYNAPTIC_PARAMETERS
+)
+
+
+def _shared_declarations(values: dict[str, b2.Quantity | float]) -> str:
+    lines = []
+    for name in _SHARED:
+        unit = b2.get_unit(b2.get_dimensions(values[name]))
+        unit_name = "1" if b2.get_dimensions(values[name]).is_dimensionless else repr(unit)
+        lines.append(f"{name} : {unit_name} (shared, constant)")
+    return "\n".join(lines)
+
+
+def make_population(
+    name: str,
+    n: int,
+    cell: dict[str, b2.Quantity | float],
+    synaptic: dict[str, b2.Quantity | float],
+    rng: np.random.Generator,
+) -> b2.NeuronGroup:
+    """Create ``n`` neurons of one cell type.
+
+    Parameters
+    ----------
+    name
+        Population name in the field's words (``"drn_5ht"``, ``"pfc_exc"``).
+    n
+        Number of neurons (already scaled).
+    cell, synaptic
+        Resolved parameter values (quantities) for the cell type and the shared synaptic table.
+    rng
+        Source of the initial membrane potentials and tonic-drive heterogeneity; drawn on the
+        host so that every target starts from the same state.
+    """
+    values = {**synaptic, **cell}
+    group = b2.NeuronGroup(
+        n,
+        NEURON_EQUATIONS + _shared_declarations(values),
+        threshold="v > V_th",
+        reset="v = V_reset; g_ahp += delta_g_ahp",
+        refractory="t_ref",
+        method="euler",
+        name=name,
+    )
+    for key in _SHARED:
+        setattr(group, key, values[key])
+    v_th, v_reset = float(values["V_th"]), float(values["V_reset"])
+    group.v = (v_reset + rng.random(n) * (v_th - v_reset)) * b2.volt
+    group.I_bias = (
+        float(values["I_bias_mean"]) + float(values["I_bias_sd"]) * rng.standard_normal(n)
+    ) * b2.amp
+    return group
+
+
+def make_background(group: b2.NeuronGroup, cell: dict[str, b2.Quantity | float]) -> list:
+    """Poisson background input onto AMPA receptors (absent when its rate or weight is zero)."""
+    rate, weight = cell["background_rate"], cell["background_weight"]
+    n_inputs = int(round(float(cell["background_n"])))
+    if float(rate) == 0 or float(weight) == 0 or n_inputs == 0:
+        return []
+    return [b2.PoissonInput(group, "g_ampa", N=n_inputs, rate=rate, weight=weight)]

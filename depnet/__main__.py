@@ -1,0 +1,5 @@
+import sys
+
+from depnet.cli import main
+
+sys.exit(main())

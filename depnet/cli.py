@@ -1,0 +1,148 @@
+"""The ``depnet`` command: run, validate, info, params.
+
+Problems the user can fix are printed as one line, ``depnet: error: ...``, with exit status 2 for
+bad input (scenario, store, arguments) and 1 for failures while building or running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from depnet.errors import DepnetError, ScenarioError
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:  # a TOML value (number, boolean, quoted string, list) ...
+        parsed = tomllib.loads(f"x = {value}")["x"]
+    except tomllib.TOMLDecodeError:  # ... or a bare string such as 5 s
+        parsed = value.strip()
+    return key.strip(), parsed
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="depnet",
+        description="Spiking network model of the circuits implicated in major depression.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario and write its zarr store")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    run.add_argument(
+        "--device", choices=["runtime", "cpp", "cuda", "auto"],
+        help="target (default: the scenario's; auto = cuda where a GPU answers, else cpp)",
+    )  # fmt: skip
+    run.add_argument(
+        "--out", type=Path, help="store path (default runs/<name>-<device>-<time>.zarr)"
+    )
+    run.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    run.add_argument(
+        "--set", dest="settings", action="append", default=[], type=_setting, metavar="KEY=VALUE",
+        help="override a scenario key, e.g. scenario.duration='5 s' or "
+        "parameters.serotonin.ssri_occupancy=0.8 (repeatable)",
+    )  # fmt: skip
+    run.add_argument(
+        "--compile-only", action="store_true",
+        help="build the standalone project and binary without running it (cpp, cuda)",
+    )  # fmt: skip
+    run.add_argument("--build-dir", type=Path, help="standalone project folder (default: cached)")
+    run.add_argument("--threads", type=int, default=0, help="OpenMP threads for cpp (0: none)")
+    run.add_argument(
+        "--compute-capability", type=float,
+        help="CUDA compute capability to build for (default: detected, else 9.0)",
+    )  # fmt: skip
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", type=Path, nargs="+")
+
+    info = sub.add_parser("info", help="print a summary of a stored run")
+    info.add_argument("store", type=Path)
+
+    params = sub.add_parser("params", help="list model parameters with units and sources")
+    params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from depnet.analysis import open_run, summarize
+    from depnet.run import run_scenario
+    from depnet.spec import load_scenario
+
+    if args.threads < 0:
+        raise ScenarioError(f"--threads must be >= 0, got {args.threads}")
+    spec = load_scenario(args.scenario, dict(args.settings))
+    result = run_scenario(
+        spec, device=args.device, out=args.out, overwrite=args.overwrite,
+        compile_only=args.compile_only, build_dir=args.build_dir, threads=args.threads,
+        compute_capability=args.compute_capability, progress=not args.quiet,
+    )  # fmt: skip
+    if args.compile_only:
+        from depnet.devices import binary_path
+
+        print(
+            f"built {result.target} project in {result.build_dir} ({result.timings.build_s:.1f} s)"
+        )
+        print(f"binary: {binary_path(result.build_dir)}")
+        return 0
+    print(f"store: {result.store}")
+    print(summarize(open_run(result.store)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from depnet.quantities import format_quantity
+    from depnet.spec import load_scenario
+
+    for path in args.scenarios:
+        spec = load_scenario(path)
+        duration = format_quantity(spec.scenario.duration)
+        print(f"{path}: ok ({spec.name}, {duration} on {spec.scenario.device})")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from depnet.analysis import open_run, summarize
+
+    tree = open_run(args.store)
+    print(f"store: {args.store} (git {tree.attrs.get('git_commit')}, {tree.attrs.get('created')})")
+    print(summarize(tree))
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from depnet.circuits.parameters import DEFAULT_PARAMETERS
+    from depnet.quantities import format_quantity
+
+    for path, p in DEFAULT_PARAMETERS.items():
+        if path.startswith(args.prefix):
+            print(f"{path} = {format_quantity(p.value)}    # {p.source}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Brian2 installs an excepthook that asks users to file a Brian2 bug for any error.
+    sys.excepthook = sys.__excepthook__
+    handler = {"run": _run, "validate": _validate, "info": _info, "params": _params}
+    try:
+        return handler[args.command](args)
+    except DepnetError as err:
+        print(f"depnet: error: {err}", file=sys.stderr)
+        return err.exit_status
+    except BrokenPipeError:  # output piped into head and the like
+        return 0
+    except KeyboardInterrupt:
+        print("depnet: interrupted; no store was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Physical quantities written as strings ("0.1 ms", "65 nM") and model parameters with sources.
+
+Scenario files and parameter tables write quantities the way Brian2 prints them. Parsing is
+restricted to a number followed by a product/quotient of Brian2 unit names (with integer powers),
+so a scenario file can never execute code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import brian2
+from brian2.units.allunits import all_units
+from brian2.units.fundamentalunits import (
+    DIMENSIONLESS,
+    Quantity,
+    Unit,
+    get_dimensions,
+    have_same_dimensions,
+)
+
+_UNITS: dict[str, Unit] = {str(u): u for u in all_units}
+_UNITS.update(
+    {"nM": brian2.nM, "uM": brian2.uM, "mM": brian2.mM, "M": brian2.molar, "Hz": brian2.Hz}
+)
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+class QuantityError(ValueError):
+    """A string that is not a number with a known unit."""
+
+
+def _eval_unit(node: ast.AST) -> Quantity:
+    if isinstance(node, ast.Name):
+        if node.id not in _UNITS:
+            raise QuantityError(f"unknown unit {node.id!r}")
+        return _UNITS[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
+        left, right = _eval_unit(node.left), _eval_unit(node.right)
+        return left * right if isinstance(node.op, ast.Mult) else left / right
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Pow)
+        and isinstance(node.right, ast.Constant)
+        and isinstance(node.right.value, int)
+    ):
+        return _eval_unit(node.left) ** node.right.value
+    raise QuantityError("a unit must be unit names joined by '*', '/' and integer '**'")
+
+
+def parse_quantity(text: str | int | float) -> Quantity | float:
+    """Parse ``"0.1 ms"`` into a Brian2 quantity; bare numbers stay dimensionless floats.
+
+    Examples
+    --------
+    >>> parse_quantity("0.1 ms")
+    100. * usecond
+    >>> parse_quantity("2.5 nS/ms")
+    2.5 * msiemens / second
+    """
+    if isinstance(text, bool):
+        raise QuantityError("expected a number with a unit, got a boolean")
+    if isinstance(text, int | float):
+        return float(text)
+    match = _NUMBER.match(text)
+    if match is None:
+        raise QuantityError(f"{text!r} is not a number followed by a unit (e.g. '10 ms')")
+    number, unit_text = float(match.group(1)), match.group(2)
+    if not unit_text:
+        return number
+    try:
+        tree = ast.parse(unit_text.replace("^", "**"), mode="eval")
+    except SyntaxError as err:
+        raise QuantityError(f"cannot read unit {unit_text!r}") from err
+    return number * _eval_unit(tree.body)
+
+
+#: Units a person expects to read, by kind of quantity, smallest first.
+_DISPLAY = [
+    ("us", "ms", "s"),
+    ("pS", "nS", "uS", "mS", "S"),
+    ("uV", "mV", "V"),
+    ("fA", "pA", "nA", "uA", "A"),
+    ("fF", "pF", "nF", "uF", "F"),
+    ("pM", "nM", "uM", "mM", "M"),
+    ("Hz", "kHz"),
+]
+_DISPLAY += [tuple(f"{u}/s" for u in _DISPLAY[5])]  # concentration rates (SERT Vmax)
+
+
+def _display_unit(value: Quantity) -> tuple[str, Quantity] | None:
+    for names in _DISPLAY:
+        units = [(n, parse_quantity(f"1 {n}")) for n in names]
+        if not same_dimensions(value, units[0][1]):
+            continue
+        chosen = units[1] if len(units) > 1 else units[0]  # zero reads best in the usual unit
+        for name, unit in units:
+            if float(value) != 0 and abs(float(value / unit)) >= 1:
+                chosen = (name, unit)
+        return chosen
+    return None
+
+
+def format_quantity(value: Quantity | float) -> str:
+    """Inverse of :func:`parse_quantity` (``"2.5 nS"``), for attributes and resolved specs."""
+    if isinstance(value, Quantity) and not value.is_dimensionless:
+        display = _display_unit(value)
+        if display is None:
+            return f"{float(value):.10g} {value.get_best_unit().dim}"
+        name, unit = display
+        return f"{float(value / unit):.10g} {name}"
+    return f"{float(value):.10g}"
+
+
+def same_dimensions(a: Quantity | float, b: Quantity | float) -> bool:
+    """Whether two values have the same physical dimensions (floats are dimensionless)."""
+    return have_same_dimensions(a, b)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter: its value with units, where the value comes from, and allowed range.
+
+    Parameters
+    ----------
+    value
+        Default value, a Brian2 quantity (or a float for dimensionless values).
+    source
+        Paper the value is taken from, or "chosen: <reason>".
+    low, high
+        Inclusive bounds in the units of ``value``; ``None`` means unbounded.
+    """
+
+    value: Quantity | float
+    source: str
+    low: Quantity | float | None = None
+    high: Quantity | float | None = None
+
+    def check(self, value: Quantity | float) -> Quantity | float:
+        """Return ``value`` if it has this parameter's dimensions and lies in range, else raise."""
+        if not same_dimensions(value, self.value):
+            expected = (
+                "a plain number"
+                if get_dimensions(self.value) is DIMENSIONLESS
+                else f"a value like {format_quantity(self.value)}"
+            )
+            raise QuantityError(f"wrong units: expected {expected}, got {format_quantity(value)}")
+        if self.low is not None and value < self.low:
+            raise QuantityError(f"{format_quantity(value)} is below {format_quantity(self.low)}")
+        if self.high is not None and value > self.high:
+            raise QuantityError(f"{format_quantity(value)} is above {format_quantity(self.high)}")
+        return value

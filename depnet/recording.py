@@ -1,0 +1,142 @@
+"""Monitors chosen by a scenario's ``[record]`` table, and their data as plain arrays.
+
+Recording knows Brian2 monitors; :mod:`depnet.store` knows where arrays go in a store. Between
+the two travels :class:`RunData`: numpy arrays in SI units, with the unit names beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import brian2 as b2
+import numpy as np
+
+from depnet.circuits.build import Circuit
+from depnet.spec import RecordSection
+
+#: SI units of the recordable variables (what their arrays hold).
+UNITS = {
+    "v": "V",
+    "g_ampa": "S",
+    "g_nmda": "S",
+    "g_gaba": "S",
+    "g_girk": "S",
+    "g_ahp": "S",
+    "I_syn": "A",
+}
+#: Serotonin compartment variables: the unit they are stored in, and its Brian2 value.
+SEROTONIN_VARIABLES = {
+    "c_5ht": ("nM", b2.nM),
+    "occupancy_5ht1a": ("1", 1),
+    "occupancy_5ht7": ("1", 1),
+}
+
+
+@dataclass
+class Spikes:
+    neuron: np.ndarray  # int32 index within the population
+    time: np.ndarray  # seconds
+    n_neurons: int
+
+
+@dataclass
+class Traces:
+    time: np.ndarray  # seconds
+    neuron: np.ndarray  # recorded indices
+    values: dict[str, np.ndarray]  # variable -> (time, neuron), SI units
+
+
+@dataclass
+class RunData:
+    """Everything a run recorded, as numpy arrays in SI units."""
+
+    duration: float  # seconds
+    spikes: dict[str, Spikes]
+    traces: dict[str, Traces]
+    serotonin_time: np.ndarray
+    regions: list[str]
+    serotonin: dict[str, np.ndarray]  # variable -> (region, time), units of SEROTONIN_VARIABLES
+    rate_bin: float
+    extra_attrs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Monitors:
+    """The monitors of one run, kept so that their data can be collected after it."""
+
+    spikes: dict[str, b2.SpikeMonitor]
+    traces: dict[str, b2.StateMonitor]
+    serotonin: b2.StateMonitor
+    record: RecordSection
+
+    @property
+    def objects(self) -> list:
+        return [*self.spikes.values(), *self.traces.values(), self.serotonin]
+
+
+def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
+    """Create the monitors that ``record`` asks for on every population."""
+    spikes = {
+        name: b2.SpikeMonitor(g, name=f"spikes_{name}") for name, g in circuit.populations.items()
+    }
+    traces = {}
+    if record.traces and record.trace_neurons > 0:
+        for name, g in circuit.populations.items():
+            k = min(record.trace_neurons, len(g))
+            traces[name] = b2.StateMonitor(
+                g, list(record.traces), record=np.arange(k), dt=record.trace_dt,
+                name=f"traces_{name}",
+            )  # fmt: skip
+    serotonin = b2.StateMonitor(
+        circuit.compartments, list(SEROTONIN_VARIABLES), record=True, dt=record.serotonin_dt,
+        name="serotonin_monitor",
+    )  # fmt: skip
+    return Monitors(spikes, traces, serotonin, record)
+
+
+def collect(monitors: Monitors, circuit: Circuit, duration: b2.Quantity) -> RunData:
+    """Read every monitor into a :class:`RunData` (after the run)."""
+    spikes = {
+        name: Spikes(
+            neuron=np.asarray(m.i[:], dtype=np.int32),
+            time=np.asarray(m.t[:] / b2.second, dtype=np.float64),
+            n_neurons=len(circuit.populations[name]),
+        )
+        for name, m in monitors.spikes.items()
+    }
+    traces = {
+        name: Traces(
+            time=np.asarray(m.t[:] / b2.second),
+            neuron=np.asarray(m.record, dtype=np.int32),
+            values={
+                v: np.asarray(getattr(m, v)[:]).T.astype(np.float32) for v in m.record_variables
+            },
+        )
+        for name, m in monitors.traces.items()
+    }
+    s = monitors.serotonin
+    serotonin = {
+        v: np.asarray(getattr(s, v)[:] / unit, dtype=np.float64)
+        for v, (_, unit) in SEROTONIN_VARIABLES.items()
+    }
+    return RunData(
+        duration=float(duration / b2.second),
+        spikes=spikes,
+        traces=traces,
+        serotonin_time=np.asarray(s.t[:] / b2.second),
+        regions=list(circuit.regions),
+        serotonin=serotonin,
+        rate_bin=float(monitors.record.rate_bin / b2.second),
+    )
+
+
+def binned_rates(
+    spikes: Spikes, duration: float, bin_width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Population rate in Hz per bin, and the bin centres in seconds."""
+    n_bins = max(1, int(np.ceil(duration / bin_width - 1e-9)))
+    edges = np.arange(n_bins + 1) * bin_width
+    counts, _ = np.histogram(spikes.time, bins=edges)
+    widths = np.diff(np.minimum(edges, duration))
+    rate = counts / (max(spikes.n_neurons, 1) * np.where(widths > 0, widths, bin_width))
+    return rate, edges[:-1] + bin_width / 2

@@ -1,0 +1,213 @@
+"""The runner: scenario spec -> network -> device -> store."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import brian2 as b2
+from tqdm import tqdm
+
+from depnet import devices
+from depnet.circuits.build import build_circuit, population_sizes
+from depnet.circuits.parameters import DEFAULT_PARAMETERS
+from depnet.quantities import format_quantity
+from depnet.recording import RunData, attach_monitors, collect
+from depnet.spec import Scenario
+from depnet.store import check_writable, write_run
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the store (None for --compile-only), the build and its timings."""
+
+    target: str
+    build_dir: Path | None
+    timings: devices.Timings
+    store: Path | None = None
+    data: RunData | None = None
+
+
+def build_root() -> Path:
+    """Where standalone builds are cached (``$DEPNET_BUILD_ROOT``, else the user cache)."""
+    if root := os.environ.get("DEPNET_BUILD_ROOT"):
+        return Path(root)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "depnet" / "build"
+
+
+def default_build_dir(spec: Scenario, target: str) -> Path:
+    """One build folder per scenario name, target and network structure.
+
+    Parameter values, seed and duration are left out of the key: a change in them reuses the
+    folder, where Brian2 rewrites only the generated files that changed and make recompiles only
+    those (seconds instead of a full build).
+    """
+    structure = spec.to_dict()
+    structure.pop("parameters")
+    for key in ("description", "seed", "duration", "warmup", "device"):
+        structure["scenario"].pop(key)
+    key = f"{structure}|{target}|{_version('depnet')}|{b2.__version__}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return build_root() / f"{spec.name}-{target}-{digest}"
+
+
+def default_store_path(spec: Scenario, target: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{spec.name}-{target}-{stamp}.zarr"
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
+    """One process at a time per build folder (standalone projects are not shareable)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def run_scenario(
+    spec: Scenario,
+    *,
+    device: str | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    compile_only: bool = False,
+    build_dir: str | Path | None = None,
+    threads: int = 0,
+    compute_capability: float | None = None,
+    progress: bool = True,
+    write: bool = True,
+) -> RunResult:
+    """Simulate a scenario and write its store.
+
+    Parameters
+    ----------
+    spec
+        A validated scenario (see :func:`depnet.spec.load_scenario`).
+    device
+        ``runtime``, ``cpp``, ``cuda`` or ``auto``; default: the scenario's own.
+    out
+        Store path; default ``runs/<name>-<device>-<timestamp>.zarr``.
+    compile_only
+        Build the standalone project (and its binary) without running it.
+    write
+        Whether to write a store (``False`` keeps the data in memory only, for tests).
+    """
+    target = devices.resolve_target(device or spec.scenario.device)
+    store = Path(out) if out is not None else default_store_path(spec, target)
+    if write and not compile_only:
+        check_writable(store, overwrite)
+    folder = None
+    if target != "runtime":
+        folder = Path(build_dir) if build_dir else default_build_dir(spec, target)
+    lock = _locked(folder) if folder else contextlib.nullcontext()
+    started = time.perf_counter()
+    with (
+        lock,
+        devices.activated(target, folder, threads=threads, compute_capability=compute_capability),
+    ):
+        b2.defaultclock.dt = spec.scenario.dt
+        b2.seed(spec.scenario.seed)
+        sizes = population_sizes(spec.scenario.scale, spec.regions)
+        values = spec.parameter_values()
+        circuit = build_circuit(sizes, values, spec.scenario.seed)
+        monitors = attach_monitors(circuit, spec.record)
+        net = b2.Network(circuit.objects, monitors.objects)
+        with _progress_bar(spec, target, enabled=progress and not compile_only) as bar:
+            timings = devices.simulate(
+                net, spec.scenario.duration, target, folder, compile_only=compile_only,
+                progress=bar,
+            )  # fmt: skip
+        if compile_only:
+            return RunResult(target, folder, timings)
+        data = collect(monitors, circuit, spec.scenario.duration)
+    result = RunResult(target, folder, timings, data=data)
+    if write:
+        attrs = run_attributes(spec, target, sizes, values, timings, time.perf_counter() - started)
+        result.store = write_run(store, data, attrs, overwrite=overwrite)
+    return result
+
+
+@contextlib.contextmanager
+def _progress_bar(spec: Scenario, target: str, enabled: bool):
+    if not enabled:
+        yield None
+        return
+    total = float(spec.scenario.duration / b2.second)
+    with tqdm(
+        total=total, unit="s", desc=f"{spec.name} [{target}]", file=sys.stderr,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s simulated "
+        "[{elapsed}<{remaining}]",
+    ) as bar:  # fmt: skip
+
+        def update(fraction: float) -> None:
+            bar.n = min(total, fraction * total)
+            bar.refresh()
+
+        yield update
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str:
+    """The depnet source tree's git commit (with ``-dirty`` if it has local changes)."""
+    here = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if commit.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+        return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def run_attributes(spec, target, sizes, values, timings, total_s) -> dict:
+    """Root attributes of a run's store: everything needed to reproduce and audit it."""
+    return {
+        "scenario": spec.to_dict(),
+        "scenario_file": spec.source,
+        "parameters": {path: format_quantity(v) for path, v in values.items()},
+        "parameter_sources": {path: p.source for path, p in DEFAULT_PARAMETERS.items()},
+        "population_sizes": sizes,
+        "seed": spec.scenario.seed,
+        "device": target,
+        "duration_s": float(spec.scenario.duration / b2.second),
+        "warmup_s": float(spec.scenario.warmup / b2.second),
+        "dt_s": float(spec.scenario.dt / b2.second),
+        "wall_time_build_s": timings.build_s,
+        "wall_time_run_s": timings.run_s,
+        "wall_time_total_s": total_s,
+        "versions": {
+            p: _version(p) for p in ("depnet", "brian2", "brian2cuda", "numpy", "xarray", "zarr")
+        }
+        | {"python": platform.python_version()},
+        "git_commit": git_commit(),
+        "host": platform.node(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,259 @@
+"""Scenario files: TOML validated into a typed, serializable spec.
+
+A scenario file has four tables::
+
+    [scenario]                 # name, duration, dt, seed, scale, device, warmup
+    [regions.drn]              # population sizes at scale 1 (n_5ht, n_gaba, ...)
+    [record]                   # what to record and how finely
+    [parameters]               # overrides of model parameters by dotted path
+
+Every problem is reported as one :class:`~depnet.errors.ScenarioError` line naming the file,
+the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import brian2 as b2
+from brian2 import ms, second
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from depnet.circuits.neuron import TRACEABLE
+from depnet.circuits.parameters import REGIONS, UnknownParameterError, resolve
+from depnet.errors import ScenarioError
+from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
+
+DEVICES = ("runtime", "cpp", "cuda", "auto")
+
+
+def _time(text: Any) -> b2.Quantity:
+    if isinstance(text, b2.Quantity):
+        value = text
+    elif isinstance(text, str):
+        value = parse_quantity(text)
+    else:
+        raise ValueError(f"expected a time with a unit such as '2 s', got {text!r}")
+    if not same_dimensions(value, second):
+        raise ValueError(f"wrong units: expected a time such as '2 s', got {text!r}")
+    return value
+
+
+Time = Annotated[Any, BeforeValidator(_time), PlainSerializer(format_quantity, return_type=str)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ScenarioSection(_Strict):
+    """The ``[scenario]`` table: what to simulate, for how long, on which target."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    duration: Time
+    dt: Time = 0.1 * ms
+    warmup: Time = 0 * second
+    seed: int = Field(default=1, ge=0, lt=2**31)
+    scale: float = Field(default=1.0, gt=0, le=1000)
+    device: Literal["runtime", "cpp", "cuda", "auto"] = "cpp"
+
+    @model_validator(mode="after")
+    def _times_consistent(self) -> ScenarioSection:
+        if not self.duration > 0 * second:
+            raise ValueError("duration must be positive")
+        if not 0.001 * ms <= self.dt <= 1 * ms:
+            raise ValueError(
+                f"dt must be between 0.001 ms and 1 ms, got {format_quantity(self.dt)}"
+            )
+        if self.duration < self.dt:
+            raise ValueError("duration is shorter than one time step dt")
+        if not 0 * second <= self.warmup < self.duration:
+            raise ValueError("warmup must be >= 0 and shorter than duration")
+        return self
+
+
+class RecordSection(_Strict):
+    """The ``[record]`` table: which outputs to keep and at what resolution."""
+
+    rate_bin: Time = 10 * ms
+    traces: tuple[str, ...] = ("v",)
+    trace_neurons: int = Field(default=5, ge=0, le=100_000)
+    trace_dt: Time = 1 * ms
+    serotonin_dt: Time = 1 * ms
+
+    @field_validator("traces")
+    @classmethod
+    def _known_traces(cls, traces: tuple[str, ...]) -> tuple[str, ...]:
+        for name in traces:
+            if name not in TRACEABLE:
+                raise ValueError(f"cannot record {name!r}; choose from {', '.join(TRACEABLE)}")
+        return traces
+
+    @model_validator(mode="after")
+    def _positive_steps(self) -> RecordSection:
+        for key in ("rate_bin", "trace_dt", "serotonin_dt"):
+            if not getattr(self, key) > 0 * second:
+                raise ValueError(f"{key} must be positive")
+        return self
+
+
+class Scenario(_Strict):
+    """A validated scenario: the whole content of one scenario file.
+
+    ``regions`` maps region -> population kind -> size at scale 1; ``parameters`` maps dotted
+    parameter paths to values with units (see :mod:`depnet.circuits.parameters`).
+    """
+
+    scenario: ScenarioSection
+    regions: dict[str, dict[str, int]] = Field(default_factory=dict)
+    record: RecordSection = Field(default_factory=RecordSection)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    source: str = Field(default="", exclude=True)
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _known_regions(cls, regions: Any) -> dict[str, dict[str, int]]:
+        if not isinstance(regions, Mapping):
+            raise ValueError("must be a table of regions")
+        sizes: dict[str, dict[str, int]] = {}
+        for region, table in regions.items():
+            if region not in REGIONS:
+                raise ValueError(f"unknown region {region!r}; known: {', '.join(REGIONS)}")
+            if not isinstance(table, Mapping):
+                raise ValueError(f"{region}: must be a table of population sizes")
+            sizes[region] = {}
+            for key, n in table.items():
+                kind = key.removeprefix("n_")
+                if not key.startswith("n_") or kind not in REGIONS[region]:
+                    known = ", ".join(f"n_{k}" for k in REGIONS[region])
+                    raise ValueError(f"{region}.{key}: unknown population; known: {known}")
+                if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                    raise ValueError(f"{region}.{key}: must be a positive integer, got {n!r}")
+                sizes[region][kind] = n
+        return sizes
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _parameters_resolve(cls, parameters: Any) -> dict[str, Any]:
+        if not isinstance(parameters, Mapping):
+            raise ValueError("must be a table of dotted parameter paths")
+        flat = _flatten(parameters)
+        parsed = {}
+        for path, text in flat.items():
+            try:
+                parsed[path] = parse_quantity(text)
+                resolve({path: parsed[path]})
+            except UnknownParameterError:
+                raise ValueError(f"{path}: unknown parameter") from None
+            except QuantityError as err:
+                raise ValueError(f"{path}: {err}") from None
+        return parsed
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def parameter_values(self) -> dict[str, b2.Quantity | float]:
+        """Every model parameter, defaults overridden by this scenario."""
+        return resolve(self.parameters)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; quantities written as strings (``"0.1 ms"``) that load back."""
+        data = self.model_dump(mode="json", exclude={"parameters"})
+        data["parameters"] = {k: format_quantity(v) for k, v in self.parameters.items()}
+        data["regions"] = {
+            r: {f"n_{k}": n for k, n in kinds.items()} for r, kinds in self.regions.items()
+        }
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def _error_line(source: str, err: ValidationError) -> str:
+    # An unknown key explains a "missing" one next to it (a typo), so report it first.
+    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    inner = re.match(r"^([\w.]+): (.*)$", message)
+    if inner and loc in ("regions", "parameters"):  # the validator named the key inside the table
+        loc, message = f"{loc}.{inner.group(1)}", inner.group(2)
+    return f"{source}: {loc}: {message}" if loc else f"{source}: {message}"
+
+
+def apply_settings(document: dict[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a raw scenario document (``{"scenario.seed": 3}``), as ``--set`` does.
+
+    Keys under ``parameters.`` are kept whole, since parameter paths contain dots themselves.
+    """
+    document = json.loads(json.dumps(document))  # deep copy of plain TOML data
+    for path, value in settings.items():
+        head, _, rest = path.partition(".")
+        if head == "parameters" and rest:
+            document.setdefault("parameters", {})[rest] = value
+            continue
+        node = document
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"--set {path}: {key} is not a table")
+        node[leaf] = value
+    return document
+
+
+def parse_scenario(document: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario document (already parsed TOML) into a :class:`Scenario`."""
+    try:
+        return Scenario.model_validate({**document, "source": source})
+    except ValidationError as err:
+        raise ScenarioError(_error_line(source, err)) from None
+
+
+def load_scenario(path: str | Path, settings: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file; ``settings`` are dotted overrides (``--set``)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read: {err.__class__.__name__}") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    if settings:
+        document = apply_settings(document, settings)
+    return parse_scenario(document, str(path))

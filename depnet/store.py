@@ -1,0 +1,177 @@
+"""The zarr store of one run: the only module that knows paths inside a store.
+
+Layout (zarr v3, one group per node, read back as an :class:`xarray.DataTree`)::
+
+    /                     attrs: status, scenario, parameters, seed, device, versions, git
+                          commit, wall times, store_version
+    /spikes/<population>  neuron(spike), time(spike); attrs n_neurons
+    /rates                rate(population, time) in Hz, binned
+    /traces/<population>  <variable>(time, neuron), chunked along time
+    /serotonin            c_5ht(region, time) in nM, occupancy_5ht1a / occupancy_5ht7(region, time)
+
+A store is written under a temporary name (``<name>.partial-<pid>``) with status ``writing``,
+marked ``complete`` only after every array is on disk, and then renamed into place: a run that
+is killed or fails never leaves a store at the requested path, and a leftover partial store
+never opens as complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+
+from depnet.errors import StoreError
+from depnet.recording import SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
+
+STORE_VERSION = 1
+COMPLETE = "complete"
+#: Trace chunks along time: ~1 MB per chunk at 32 recorded neurons of float32.
+TRACE_CHUNK = 8192
+
+
+def _spikes_node(spikes) -> xr.Dataset:
+    return xr.Dataset(
+        {
+            "neuron": ("spike", spikes.neuron, {"long_name": "neuron index in population"}),
+            "time": ("spike", spikes.time, {"units": "s", "long_name": "spike time"}),
+        },
+        attrs={"n_neurons": int(spikes.n_neurons)},
+    )
+
+
+def _rates_node(data: RunData) -> xr.Dataset:
+    populations = list(data.spikes)
+    rates, centres = [], None
+    for name in populations:
+        rate, centres = binned_rates(data.spikes[name], data.duration, data.rate_bin)
+        rates.append(rate)
+    return xr.Dataset(
+        {"rate": (("population", "time"), np.array(rates), {"units": "Hz"})},
+        coords={
+            "population": populations,
+            "time": ("time", centres, {"units": "s", "long_name": "bin centre"}),
+        },
+        attrs={"bin_width_s": data.rate_bin},
+    )
+
+
+def _traces_node(traces) -> xr.Dataset:
+    chunk = (min(TRACE_CHUNK, max(len(traces.time), 1)), max(len(traces.neuron), 1))
+    variables = {}
+    for name, values in traces.values.items():
+        var = xr.Variable(("time", "neuron"), values, {"units": UNITS[name]})
+        var.encoding["chunks"] = chunk
+        variables[name] = var
+    return xr.Dataset(
+        variables,
+        coords={"time": ("time", traces.time, {"units": "s"}), "neuron": traces.neuron},
+    )
+
+
+def _serotonin_node(data: RunData) -> xr.Dataset:
+    return xr.Dataset(
+        {
+            name: (("region", "time"), data.serotonin[name], {"units": unit})
+            for name, (unit, _) in SEROTONIN_VARIABLES.items()
+        },
+        coords={
+            "region": data.regions,
+            "time": ("time", data.serotonin_time, {"units": "s"}),
+        },
+        attrs={"reference_frame": "FSCAV voltammetry (basal ~65 nM, Abdalla et al. 2017)"},
+    )
+
+
+def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
+    """Arrange a run's data in the store layout (not yet written)."""
+    nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=dict(attrs))}
+    for name, spikes in data.spikes.items():
+        nodes[f"/spikes/{name}"] = _spikes_node(spikes)
+    nodes["/rates"] = _rates_node(data)
+    for name, traces in data.traces.items():
+        nodes[f"/traces/{name}"] = _traces_node(traces)
+    nodes["/serotonin"] = _serotonin_node(data)
+    return xr.DataTree.from_dict(nodes)
+
+
+def partial_path(path: Path) -> Path:
+    """Where a store is written before it is complete."""
+    return path.with_name(f"{path.name}.partial-{os.getpid()}")
+
+
+def check_writable(path: Path, overwrite: bool = False) -> None:
+    """Fail early (before a long run) if a store cannot be written at ``path``."""
+    if path.exists() and not overwrite:
+        raise StoreError(f"{path}: already exists (use --overwrite to replace it)")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise StoreError(f"{parent}: folder is not writable")
+
+
+def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwrite=False) -> Path:
+    """Write a run's store atomically; returns its path.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` exists (and not ``overwrite``) or the disk refuses the write; nothing is left
+        at ``path`` then, and the partial store is removed.
+    """
+    path = Path(path)
+    check_writable(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(path)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tree = build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION})
+    try:
+        tree.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+        zarr.open_group(tmp, mode="r+").attrs["status"] = COMPLETE
+        if path.exists():  # overwrite: move the old store aside only once the new one is whole
+            old = path.with_name(f"{path.name}.old-{os.getpid()}")
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"{path}: could not write store: {err.strerror or err}") from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_attrs(path: str | Path) -> dict[str, Any]:
+    """Root attributes of a store, whatever its status."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no such store")
+    try:
+        return dict(zarr.open_group(path, mode="r").attrs)
+    except (zarr.errors.GroupNotFoundError, FileNotFoundError, ValueError) as err:
+        raise StoreError(f"{path}: not a depnet store ({err.__class__.__name__})") from None
+
+
+def open_run(path: str | Path) -> xr.DataTree:
+    """Open a complete run store as an :class:`xarray.DataTree`.
+
+    Raises
+    ------
+    StoreError
+        If there is no store at ``path``, or it is incomplete (a run that was killed or failed).
+    """
+    attrs = read_attrs(path)
+    if attrs.get("status") != COMPLETE:
+        raise StoreError(
+            f"{path}: store is incomplete (status {attrs.get('status', 'missing')!r}); "
+            "the run that wrote it did not finish"
+        )
+    return xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3)

@@ -1,0 +1,72 @@
+"""Scenario files: the shipped ones validate, malformed ones fail with one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from brian2 import nS, second
+
+from depnet.errors import ScenarioError
+from depnet.scenarios import SCENARIO_DIR
+from depnet.spec import load_scenario
+from tests.conftest import depnet_cli
+
+MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.stem)
+def test_shipped_scenarios_validate(path):
+    spec = load_scenario(path)
+    assert spec.scenario.duration > 0 * second
+
+
+def test_overrides_by_dotted_path_reach_the_parameter_table(default_scenario_file):
+    spec = load_scenario(
+        default_scenario_file,
+        {"parameters.drn_5ht.g_girk_max": "9 nS", "scenario.seed": 7},
+    )
+    assert spec.parameter_values()["drn_5ht.g_girk_max"] == 9 * nS
+    assert spec.scenario.seed == 7
+
+
+def test_resolved_scenario_round_trips_through_its_dict(default_scenario_file):
+    from depnet.spec import parse_scenario
+
+    spec = load_scenario(default_scenario_file, {"parameters.serotonin.ssri_occupancy": 0.8})
+    again = parse_scenario(spec.to_dict())
+    assert again.to_dict() == spec.to_dict()
+
+
+def test_there_are_at_least_ten_malformed_examples():
+    assert len(MALFORMED) >= 10
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
+def test_malformed_scenario_is_rejected_in_one_line(path):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+
+
+def test_malformed_scenarios_exit_2_with_one_line_and_no_store(tmp_path):
+    """Through the command line, as a user meets it: `depnet run` on each malformed file."""
+    for path in MALFORMED:
+        out = tmp_path / f"{path.stem}.zarr"
+        result = depnet_cli("run", str(path), "--device", "runtime", "--out", str(out))
+        assert result.returncode == 2, (path.name, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("depnet: error: "), (path.name, lines)
+        assert path.name in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_scenario_file_is_one_line(tmp_path):
+    result = depnet_cli("validate", str(tmp_path / "nowhere.toml"))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"depnet: error: {tmp_path / 'nowhere.toml'}: no such scenario file"
+    )
