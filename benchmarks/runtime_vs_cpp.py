@@ -12,6 +12,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import tempfile
@@ -45,6 +46,7 @@ def main() -> None:
                 builds.append(result.timings.build_s)
             rows[target] = (min(walls), builds[0], builds[-1])
 
+    print(f"measured {datetime.date.today()} on {platform.node()}")
     print(f"scenario {spec.name}, {simulated:g} s simulated, best of {args.repeats}; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, brian2 {b2.__version__}")  # fmt: skip

@@ -18,6 +18,7 @@ several runs can happen in one process.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import os
 import shutil
@@ -74,6 +75,10 @@ def resolve_target(name: str) -> str:
 
 def reset() -> None:
     """Forget any standalone project and make the runtime device current again."""
+    # Brian2 names objects after the live ones ("poissoninput_1", ...): collect the previous
+    # network first, so that an unchanged network gets the same names, the same generated files
+    # and therefore no recompilation.
+    gc.collect()
     device = b2.get_device()
     if hasattr(device, "reinit"):
         device.reinit()
