@@ -7,6 +7,7 @@ bad input (scenario, store, arguments) and 1 for failures while building or runn
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -127,10 +128,16 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Brian2 installs an excepthook that asks users to file a Brian2 bug for any error.
     sys.excepthook = sys.__excepthook__
+    # A scheduler's SIGTERM (scancel, preemption) unwinds like Ctrl-C: partial stores are removed.
+    signal.signal(signal.SIGTERM, _terminated)
     handler = {"run": _run, "validate": _validate, "info": _info, "params": _params}
     try:
         return handler[args.command](args)
@@ -140,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like
         return 0
     except KeyboardInterrupt:
-        print("depnet: interrupted; no store was written", file=sys.stderr)
+        print("depnet: interrupted; no store was written", file=sys.stderr)  # none is complete
         return 130
 
 

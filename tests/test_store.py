@@ -44,6 +44,11 @@ def test_store_opens_as_a_datatree_with_named_dimensions_and_units(runtime_run):
     assert list(c5ht.region.values) == ["drn", "pfc"]
 
 
+def test_store_is_zarr_v3(runtime_run):
+    assert (runtime_run.store / "zarr.json").is_file()
+    assert (runtime_run.store / "spikes" / "drn_5ht" / "zarr.json").is_file()
+
+
 def test_store_attributes_hold_what_reproduces_the_run(runtime_run):
     attrs = open_run(runtime_run.store).attrs
     assert attrs["status"] == "complete"
@@ -95,7 +100,9 @@ def test_full_disk_leaves_nothing_behind(runtime_run, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_run_killed_with_sigkill_leaves_no_store_that_opens(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_killed_run_leaves_no_store_that_opens(tmp_path, signum):
+    """SIGKILL (the OOM killer) and SIGTERM (scancel, preemption) part-way through a run."""
     out = tmp_path / "killed.zarr"
     proc = subprocess.Popen(
         [sys.executable, "-m", "depnet", "run", "scenarios/raphe_pfc.toml", "--device", "runtime",
@@ -108,9 +115,13 @@ def test_run_killed_with_sigkill_leaves_no_store_that_opens(tmp_path):
         seen += proc.stderr.read(1)
     assert "simulated" in seen, seen
     time.sleep(2)
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(signum)
     proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    if signum == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:  # unwound cleanly, with a one-line message
+        assert proc.returncode == 130
+        assert "interrupted; no store was written" in proc.stderr.read()
     assert not out.exists()
     for leftover in tmp_path.iterdir():
         with pytest.raises(StoreError):
