@@ -142,21 +142,34 @@ def run_scenario(
 
 @contextlib.contextmanager
 def _progress_bar(spec: Scenario, target: str, enabled: bool):
+    """A progress bar over simulated time, shown from the first report (after the build)."""
     if not enabled:
         yield None
         return
     total = float(spec.scenario.duration / b2.second)
-    with tqdm(
-        total=total, unit="s", desc=f"{spec.name} [{target}]", file=sys.stderr,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s simulated "
-        "[{elapsed}<{remaining}]",
-    ) as bar:  # fmt: skip
+    print(f"{spec.name}: building for {target} ...", file=sys.stderr, flush=True)
+    bars: list[tqdm] = []
 
-        def update(fraction: float) -> None:
-            bar.n = min(total, fraction * total)
-            bar.refresh()
+    def update(fraction: float) -> None:
+        if not bars:
+            bars.append(
+                tqdm(
+                    total=total,
+                    unit="s",
+                    desc=f"{spec.name} [{target}]",
+                    file=sys.stderr,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s "
+                    "simulated [{elapsed}<{remaining}]",
+                )  # fmt: skip
+            )
+        bars[0].n = min(total, fraction * total)
+        bars[0].refresh()
 
+    try:
         yield update
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def _version(package: str) -> str:
