@@ -90,6 +90,20 @@ def summarize(tree: xr.DataTree) -> str:
             f"{r} {c:.1f} nM (5-HT1A occupancy {o:.2f})"
             for r, c, o in zip(c5ht.region.values, c5ht.values, occ.values, strict=True)
         ),
+        *_plasticity_lines(tree),
         f"wall time: build {a['wall_time_build_s']:.1f} s, run {a['wall_time_run_s']:.1f} s",
     ]
     return "\n".join(lines)
+
+
+def _plasticity_lines(tree: xr.DataTree) -> list[str]:
+    if "synapses" not in tree.children:
+        return []
+    lines = []
+    for name, node in tree["synapses"].children.items():
+        density, w = node["density"].values, node["w_mean"].values * 1e9
+        lines.append(
+            f"{name}: synapse density {density[0]:.3f} -> {density[-1]:.3f}, "
+            f"mean weight {w[0]:.3f} -> {w[-1]:.3f} nS"
+        )
+    return lines

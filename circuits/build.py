@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits import neuron, projections, serotonin
+from depnet.circuits import neuron, plasticity, projections, serotonin
 from depnet.circuits.parameters import REGIONS, subtable
 
 
@@ -19,6 +19,7 @@ class Circuit:
     compartments: b2.NeuronGroup
     regions: list[str]
     objects: list = field(default_factory=list)
+    plastic: dict[str, b2.Synapses] = field(default_factory=dict)
 
 
 def population_sizes(scale: float, overrides: dict[str, dict[str, int]]) -> dict[str, int]:
@@ -37,7 +38,10 @@ def region_of(population: str) -> str:
 
 
 def build_circuit(
-    sizes: dict[str, int], values: dict[str, b2.Quantity | float], seed: int
+    sizes: dict[str, int],
+    values: dict[str, b2.Quantity | float],
+    seed: int,
+    learning: dict[str, dict] | None = None,
 ) -> Circuit:
     """Build the raphe-PFC loop.
 
@@ -49,7 +53,10 @@ def build_circuit(
         Every parameter by dotted path (see :func:`depnet.circuits.parameters.resolve`).
     seed
         Seeds the host-side draws (connectivity, initial state, drive heterogeneity).
+    learning
+        Learning rules by projection (the scenario's ``[plasticity]`` tables), or None.
     """
+    learning = learning or {}
     rng = np.random.default_rng(seed)
     synaptic = subtable(values, "synaptic")
     regions = list(REGIONS)
@@ -65,19 +72,24 @@ def build_circuit(
     objects: list = [compartments]
     for name, n in sizes.items():
         cell = subtable(values, name)
-        group = neuron.make_population(name, n, cell, synaptic, rng)
+        block = plasticity.neuron_block(name, learning)
+        group = neuron.make_population(name, n, cell, synaptic, rng, block)
         serotonin.link_occupancy(group, compartments, regions.index(region_of(name)))
+        plasticity.install_neuron_block(group, learning, values)
         populations[name] = group
         objects += [group, *neuron.make_background(group, cell)]
+    plastic = {}
     for name, proj in projections.PROJECTIONS.items():
-        objects.append(
-            projections.make_projection(
-                name,
-                populations[proj.source],
-                populations[proj.target],
-                subtable(values, f"projections.{name}"),
-                rng,
+        source, target = populations[proj.source], populations[proj.target]
+        own = subtable(values, f"projections.{name}")
+        if name in learning:
+            row = regions.index(region_of(proj.target))
+            synapses = plasticity.make_plastic_projection(
+                name, learning[name], source, target, values, own, compartments, row, rng
             )
-        )
+            plastic[name] = synapses
+        else:
+            synapses = projections.make_projection(name, source, target, own, rng)
+        objects.append(synapses)
     objects.append(serotonin.make_release(populations["drn_5ht"], compartments))
-    return Circuit(populations, compartments, regions, objects)
+    return Circuit(populations, compartments, regions, objects, plastic)

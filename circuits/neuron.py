@@ -119,6 +119,7 @@ def make_population(
     cell: dict[str, b2.Quantity | float],
     synaptic: dict[str, b2.Quantity | float],
     rng: np.random.Generator,
+    block=None,
 ) -> b2.NeuronGroup:
     """Create ``n`` neurons of one cell type.
 
@@ -133,13 +134,20 @@ def make_population(
     rng
         Source of the initial membrane potentials and tonic-drive heterogeneity; drawn on the
         host so that every target starts from the same state.
+    block
+        Extra equations and reset of the postsynaptic side of structural plasticity
+        (a :class:`depnet.plasticity_rules.structural.NeuronBlock`), or None.
     """
     values = {**synaptic, **cell}
+    equations = NEURON_EQUATIONS + _shared_declarations(values)
+    reset = "v = V_reset; g_ahp += delta_g_ahp"
+    if block is not None:
+        equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     group = b2.NeuronGroup(
         n,
-        NEURON_EQUATIONS + _shared_declarations(values),
+        equations,
         threshold="v > V_th",
-        reset="v = V_reset; g_ahp += delta_g_ahp",
+        reset=reset,
         refractory="t_ref",
         method="euler",
         name=name,

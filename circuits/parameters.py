@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import brian2 as b2
 
-from depnet.circuits import pfc, projections, raphe, serotonin
+from depnet.circuits import pfc, plasticity, projections, raphe, serotonin
 from depnet.circuits.neuron import SYNAPTIC_PARAMETERS
 from depnet.quantities import Parameter
 
@@ -63,3 +63,8 @@ def subtable(values: Mapping[str, b2.Quantity | float], prefix: str) -> dict:
         for path, v in values.items()
         if path.startswith(prefix + ".") and "." not in path[n:]
     }
+
+
+def plasticity_parameter_table(specs: Mapping[str, Mapping]) -> dict[str, Parameter]:
+    """Parameters of the learning rules that projections carry (``plasticity.<...>`` paths)."""
+    return plasticity.parameter_table(specs)

@@ -136,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Brian2 installs an excepthook that asks users to file a Brian2 bug for any error.
     sys.excepthook = sys.__excepthook__
+    # Brian2's INFO messages (preferences, code generation) are noise on a user's console.
+    from brian2.utils.logger import BrianLogger
+
+    BrianLogger.log_level_warn()
     # A scheduler's SIGTERM (scancel, preemption) unwinds like Ctrl-C: partial stores are removed.
     signal.signal(signal.SIGTERM, _terminated)
     handler = {"run": _run, "validate": _validate, "info": _info, "params": _params}

@@ -47,6 +47,21 @@ class Traces:
 
 
 @dataclass
+class SynapseRecord:
+    """A plastic projection over time: counts and weight statistics, and the final weights."""
+
+    time: np.ndarray  # seconds
+    n_present: np.ndarray  # (time,) synapses transmitting
+    pool_size: int  # potential synapses (= all synapses without structural plasticity)
+    w_mean: np.ndarray  # (time,) siemens, over present synapses
+    w_std: np.ndarray  # (time,) siemens
+    pre: np.ndarray  # (synapse,) final snapshot
+    post: np.ndarray
+    w_final: np.ndarray  # siemens
+    present_final: np.ndarray
+
+
+@dataclass
 class RunData:
     """Everything a run recorded, as numpy arrays in SI units."""
 
@@ -57,7 +72,7 @@ class RunData:
     regions: list[str]
     serotonin: dict[str, np.ndarray]  # variable -> (region, time), units of SEROTONIN_VARIABLES
     rate_bin: float
-    extra_attrs: dict = field(default_factory=dict)
+    synapses: dict[str, SynapseRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,10 +83,13 @@ class Monitors:
     traces: dict[str, b2.StateMonitor]
     serotonin: b2.StateMonitor
     record: RecordSection
+    synapses: dict[str, b2.StateMonitor] = field(default_factory=dict)
 
     @property
     def objects(self) -> list:
-        return [*self.spikes.values(), *self.traces.values(), self.serotonin]
+        return [
+            *self.spikes.values(), *self.traces.values(), self.serotonin, *self.synapses.values()
+        ]  # fmt: skip
 
 
 def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
@@ -91,7 +109,17 @@ def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
         circuit.compartments, list(SEROTONIN_VARIABLES), record=True, dt=record.serotonin_dt,
         name="serotonin_monitor",
     )  # fmt: skip
-    return Monitors(spikes, traces, serotonin, record)
+    synapses = {
+        name: b2.StateMonitor(
+            syn,
+            ["w", "present"] if "present" in syn.variables else ["w"],
+            record=True,
+            dt=record.synapse_dt,
+            name=f"synapses_{name}",
+        )  # fmt: skip
+        for name, syn in circuit.plastic.items()
+    }
+    return Monitors(spikes, traces, serotonin, record, synapses)
 
 
 def collect(monitors: Monitors, circuit: Circuit, duration: b2.Quantity) -> RunData:
@@ -119,7 +147,11 @@ def collect(monitors: Monitors, circuit: Circuit, duration: b2.Quantity) -> RunD
         v: np.asarray(getattr(s, v)[:] / unit, dtype=np.float64)
         for v, (_, unit) in SEROTONIN_VARIABLES.items()
     }
+    synapses = {
+        name: _synapse_record(m, circuit.plastic[name]) for name, m in monitors.synapses.items()
+    }
     return RunData(
+        synapses=synapses,
         duration=float(duration / b2.second),
         spikes=spikes,
         traces=traces,
@@ -127,6 +159,28 @@ def collect(monitors: Monitors, circuit: Circuit, duration: b2.Quantity) -> RunD
         regions=list(circuit.regions),
         serotonin=serotonin,
         rate_bin=float(monitors.record.rate_bin / b2.second),
+    )
+
+
+def _synapse_record(monitor: b2.StateMonitor, synapses: b2.Synapses) -> SynapseRecord:
+    w = np.asarray(monitor.w[:] / b2.siemens)  # (synapse, time)
+    pooled = "present" in synapses.variables
+    present = np.asarray(monitor.present[:]) if pooled else np.ones_like(w)
+    n_present = present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_mean = (w * present).sum(axis=0) / n_present
+        w_std = np.sqrt(np.maximum((w**2 * present).sum(axis=0) / n_present - w_mean**2, 0))
+    final_present = np.asarray(synapses.present[:]) if pooled else np.ones(len(synapses))
+    return SynapseRecord(
+        time=np.asarray(monitor.t[:] / b2.second),
+        n_present=n_present,
+        pool_size=len(synapses),
+        w_mean=w_mean,
+        w_std=w_std,
+        pre=np.asarray(synapses.i[:], dtype=np.int32),
+        post=np.asarray(synapses.j[:], dtype=np.int32),
+        w_final=np.asarray(synapses.w[:] / b2.siemens),
+        present_final=final_present,
     )
 
 

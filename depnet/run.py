@@ -122,7 +122,7 @@ def run_scenario(
         b2.seed(spec.scenario.seed)
         sizes = population_sizes(spec.scenario.scale, spec.regions)
         values = spec.parameter_values()
-        circuit = build_circuit(sizes, values, spec.scenario.seed)
+        circuit = build_circuit(sizes, values, spec.scenario.seed, spec.plasticity_specs())
         monitors = attach_monitors(circuit, spec.record)
         net = b2.Network(circuit.objects, monitors.objects)
         with _progress_bar(spec, target, enabled=progress and not compile_only) as bar:

@@ -34,7 +34,14 @@ from pydantic import (
 )
 
 from depnet.circuits.neuron import TRACEABLE
-from depnet.circuits.parameters import REGIONS, UnknownParameterError, resolve
+from depnet.circuits.parameters import (
+    REGIONS,
+    UnknownParameterError,
+    plasticity_parameter_table,
+    resolve,
+)
+from depnet.circuits.plasticity import PLASTICITY_RULES
+from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
 from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
 
@@ -95,6 +102,7 @@ class RecordSection(_Strict):
     trace_neurons: int = Field(default=5, ge=0, le=100_000)
     trace_dt: Time = 1 * ms
     serotonin_dt: Time = 1 * ms
+    synapse_dt: Time = 100 * ms  # weight statistics and synapse counts of plastic projections
 
     @field_validator("traces")
     @classmethod
@@ -106,10 +114,38 @@ class RecordSection(_Strict):
 
     @model_validator(mode="after")
     def _positive_steps(self) -> RecordSection:
-        for key in ("rate_bin", "trace_dt", "serotonin_dt"):
+        for key in ("rate_bin", "trace_dt", "serotonin_dt", "synapse_dt"):
             if not getattr(self, key) > 0 * second:
                 raise ValueError(f"{key} must be positive")
         return self
+
+
+class PlasticitySection(_Strict):
+    """One ``[plasticity.<projection>]`` table: the learning rules a projection carries.
+
+    ``rules`` names at most one STDP rule (``stdp_additive``, ``stdp_multiplicative``,
+    ``stdp_triplet``) and optionally ``structural``; their parameters are overridden in
+    ``[parameters]`` as ``plasticity.<projection>.<name>``.
+    """
+
+    rules: tuple[str, ...] = Field(min_length=1)
+    receptor: Literal["ampa", "nmda"] = "ampa"
+    gated: bool = True
+    growth_curve: Literal["linear", "gaussian", "sigmoid"] = "gaussian"
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        for rule in rules:
+            if rule not in PLASTICITY_RULES:
+                raise ValueError(
+                    f"unknown rule {rule!r}; choose from {', '.join(PLASTICITY_RULES)}"
+                )
+        if sum(rule.startswith("stdp") for rule in rules) > 1:
+            raise ValueError("at most one STDP rule per projection")
+        if len(set(rules)) != len(rules):
+            raise ValueError("a rule is listed twice")
+        return rules
 
 
 class Scenario(_Strict):
@@ -122,6 +158,7 @@ class Scenario(_Strict):
     scenario: ScenarioSection
     regions: dict[str, dict[str, int]] = Field(default_factory=dict)
     record: RecordSection = Field(default_factory=RecordSection)
+    plasticity: dict[str, PlasticitySection] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     source: str = Field(default="", exclude=True)
 
@@ -147,6 +184,19 @@ class Scenario(_Strict):
                 sizes[region][kind] = n
         return sizes
 
+    @field_validator("plasticity")
+    @classmethod
+    def _plastic_projections(cls, plasticity: dict[str, PlasticitySection]) -> dict:
+        for name, section in plasticity.items():
+            if name not in PROJECTIONS:
+                raise ValueError(f"{name}: unknown projection; known: {', '.join(PROJECTIONS)}")
+            if section.receptor not in PROJECTIONS[name].receptors:
+                raise ValueError(
+                    f"{name}: has no {section.receptor} synapses to make plastic "
+                    f"(it drives {', '.join(PROJECTIONS[name].receptors)})"
+                )
+        return plasticity
+
     @field_validator("parameters", mode="before")
     @classmethod
     def _parameters_resolve(cls, parameters: Any) -> dict[str, Any]:
@@ -157,6 +207,8 @@ class Scenario(_Strict):
         for path, text in flat.items():
             try:
                 parsed[path] = parse_quantity(text)
+                if path.startswith("plasticity."):
+                    continue  # checked against the rules a projection carries, below
                 resolve({path: parsed[path]})
             except UnknownParameterError:
                 raise ValueError(f"{path}: unknown parameter") from None
@@ -164,13 +216,62 @@ class Scenario(_Strict):
                 raise ValueError(f"{path}: {err}") from None
         return parsed
 
+    @model_validator(mode="after")
+    def _plasticity_parameters(self) -> Scenario:
+        try:
+            table = plasticity_parameter_table(self.plasticity_specs())
+        except ValueError as err:
+            raise ValueError(f"plasticity: {err}") from None
+        for path, value in self.parameters.items():
+            if not path.startswith("plasticity."):
+                continue
+            if path not in table:
+                raise ValueError(
+                    f"parameters.{path}: unknown parameter (a plasticity parameter needs its "
+                    "projection to carry the rule in [plasticity.<projection>])"
+                )
+            try:
+                table[path].check(value)
+            except QuantityError as err:
+                raise ValueError(f"parameters.{path}: {err}") from None
+        self._weights_within_bounds(table)
+        return self
+
+    def _weights_within_bounds(self, table: Mapping[str, Any]) -> None:
+        """An STDP projection's initial weight must lie under its rule's bound ``w_max``."""
+        values = resolve(
+            {k: v for k, v in self.parameters.items() if not k.startswith("plasticity.")}
+        )
+        for name, section in self.plasticity.items():
+            bound = f"plasticity.{name}.w_max"
+            if bound not in table:
+                continue
+            w_max = self.parameters.get(bound, table[bound].value)
+            w0 = values[f"projections.{name}.w_{section.receptor}"]
+            if w0 > w_max:
+                raise ValueError(
+                    f"parameters.{bound}: {format_quantity(w_max)} is below the projection's "
+                    f"initial weight {format_quantity(w0)}; raise w_max or lower "
+                    f"projections.{name}.w_{section.receptor}"
+                )
+
     @property
     def name(self) -> str:
         return self.scenario.name
 
     def parameter_values(self) -> dict[str, b2.Quantity | float]:
-        """Every model parameter, defaults overridden by this scenario."""
-        return resolve(self.parameters)
+        """Every model parameter, defaults overridden by this scenario (plasticity included)."""
+        plasticity = self.plasticity_specs()
+        values = resolve(
+            {k: v for k, v in self.parameters.items() if not k.startswith("plasticity.")}
+        )
+        for path, p in plasticity_parameter_table(plasticity).items():
+            values[path] = self.parameters.get(path, p.value)
+        return values
+
+    def plasticity_specs(self) -> dict[str, dict[str, Any]]:
+        """The ``[plasticity]`` tables as plain dicts (what the circuit builder takes)."""
+        return {name: section.model_dump() for name, section in self.plasticity.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; quantities written as strings (``"0.1 ms"``) that load back."""
@@ -207,7 +308,11 @@ def _error_line(source: str, err: ValidationError) -> str:
     elif first["type"] == "missing":
         message = "required key is missing"
     inner = re.match(r"^([\w.]+): (.*)$", message)
-    if inner and loc in ("regions", "parameters"):  # the validator named the key inside the table
+    if inner and loc in (
+        "regions",
+        "parameters",
+        "plasticity",
+    ):  # the validator named the key inside the table
         loc, message = f"{loc}.{inner.group(1)}", inner.group(2)
     return f"{source}: {loc}: {message}" if loc else f"{source}: {message}"
 

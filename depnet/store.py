@@ -8,6 +8,8 @@ Layout (zarr v3, one group per node, read back as an :class:`xarray.DataTree`)::
     /rates                rate(population, time) in Hz, binned
     /traces/<population>  <variable>(time, neuron), chunked along time
     /serotonin            c_5ht(region, time) in nM, occupancy_5ht1a / occupancy_5ht7(region, time)
+    /synapses/<projection>  plastic projections only: n_present, density, w_mean, w_std (time);
+                          pre, post, w_final, present_final (synapse): the final weights
 
 A store is written under a temporary name (``<name>.partial-<pid>``) with status ``writing``,
 marked ``complete`` only after every array is on disk, and then renamed into place: a run that
@@ -89,6 +91,26 @@ def _serotonin_node(data: RunData) -> xr.Dataset:
     )
 
 
+def _synapses_node(record) -> xr.Dataset:
+    return xr.Dataset(
+        {
+            "n_present": ("time", record.n_present, {"long_name": "synapses present"}),
+            "density": (
+                "time", record.n_present / max(record.pool_size, 1),
+                {"units": "1", "long_name": "present / potential synapses (grey-matter proxy)"},
+            ),
+            "w_mean": ("time", record.w_mean, {"units": "S", "long_name": "mean weight, present"}),
+            "w_std": ("time", record.w_std, {"units": "S"}),
+            "pre": ("synapse", record.pre),
+            "post": ("synapse", record.post),
+            "w_final": ("synapse", record.w_final, {"units": "S"}),
+            "present_final": ("synapse", record.present_final),
+        },
+        coords={"time": ("time", record.time, {"units": "s"})},
+        attrs={"pool_size": int(record.pool_size)},
+    )  # fmt: skip
+
+
 def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
     """Arrange a run's data in the store layout (not yet written)."""
     nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=dict(attrs))}
@@ -98,6 +120,8 @@ def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
     for name, traces in data.traces.items():
         nodes[f"/traces/{name}"] = _traces_node(traces)
     nodes["/serotonin"] = _serotonin_node(data)
+    for name, record in data.synapses.items():
+        nodes[f"/synapses/{name}"] = _synapses_node(record)
     return xr.DataTree.from_dict(nodes)
 
 

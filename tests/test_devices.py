@@ -12,6 +12,8 @@ from depnet import devices
 from depnet.analysis import mean_serotonin, open_run, population_rates
 from depnet.errors import DeviceError
 from depnet.run import run_scenario
+from depnet.scenarios import scenario_path
+from depnet.spec import load_scenario
 from tests.conftest import small_scenario
 
 #: Runtime and cpp run the same graph (drawn on the host) from the same seed; Brian2 2.10 also
@@ -49,10 +51,12 @@ def test_compile_only_needs_a_standalone_device():
 
 @pytest.mark.slow
 def test_cuda_compile_only_produces_a_binary_without_a_gpu(tmp_path):
+    """The whole circuit with every learning rule (STDP x3, structural) builds for brian2cuda."""
     if shutil.which("nvcc") is None and not os.environ.get("CI"):
         pytest.skip("nvcc is not installed here (CI has it and runs this test)")
     result = run_scenario(
-        small_scenario("0.5 s", "0 s"), device="cuda", compile_only=True,
+        load_scenario(scenario_path("raphe_pfc_plastic"), {"scenario.duration": "0.5 s"}),
+        device="cuda", compile_only=True,
         build_dir=tmp_path / "cuda", progress=False,
     )  # fmt: skip
     binary = devices.binary_path(result.build_dir)

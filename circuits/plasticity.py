@@ -1,0 +1,183 @@
+"""Learning rules on projections: STDP and structural plasticity composed onto one Synapses.
+
+A scenario names the rules a projection carries (``[plasticity.<projection>]``); this module
+turns that into Brian2 objects with the rules of :mod:`depnet.plasticity_rules`:
+
+- an STDP rule makes the projection's weight on one receptor (``w``) plastic, gated by the
+  5-HT receptor occupancy of the postsynaptic region's compartment;
+- ``structural`` replaces the fixed in-degree graph by a pool of potential synapses
+  (``pool_factor`` x in-degree per cell) with a ``present`` flag that gates transmission on every
+  receptor; the postsynaptic population then carries calcium, element and BDNF traces.
+
+Parameters are addressed as ``plasticity.<projection>.<name>`` (rule and pool parameters) and
+``plasticity.<population>.<name>`` (the postsynaptic side of structural plasticity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import brian2 as b2
+import numpy as np
+
+from depnet.circuits.projections import PROJECTIONS, fixed_in_degree
+from depnet.plasticity_rules import stdp, structural
+from depnet.quantities import Parameter
+
+PLASTICITY_RULES = (*stdp.RULES, "structural")
+_RECEPTOR_VARIABLE = {"ampa": "g_ampa", "nmda": "s_nmda", "gaba": "g_gaba"}
+
+
+def stdp_rule(spec: Mapping[str, Any]) -> str | None:
+    """The STDP rule among a projection's rules, if any."""
+    return next((r for r in spec["rules"] if r in stdp.RULES), None)
+
+
+def structural_targets(plasticity: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Populations that receive a structural projection, with their growth curve."""
+    curves: dict[str, str] = {}
+    for name, spec in plasticity.items():
+        if "structural" in spec["rules"]:
+            target = PROJECTIONS[name].target
+            if curves.setdefault(target, spec["growth_curve"]) != spec["growth_curve"]:
+                raise ValueError(f"{name}: all structural projections onto {target} need one curve")
+    return curves
+
+
+def parameter_table(plasticity: Mapping[str, Mapping[str, Any]]) -> dict[str, Parameter]:
+    """Parameters of the rules that the scenario's projections carry, by dotted path."""
+    table: dict[str, Parameter] = {}
+    for name, spec in plasticity.items():
+        prefix = f"plasticity.{name}."
+        if rule := stdp_rule(spec):
+            table |= {prefix + k: p for k, p in stdp.stdp_parameters(rule, spec["gated"]).items()}
+        if "structural" in spec["rules"]:
+            pool = {**structural.SYNAPSE_PARAMETERS, **structural.POOL_PARAMETERS}
+            table |= {prefix + k: p for k, p in pool.items()}
+    for population, curve in structural_targets(plasticity).items():
+        block = structural.structural_neuron_block(curve)
+        table |= {f"plasticity.{population}.{k}": p for k, p in block.parameters.items()}
+    return table
+
+
+def _values(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    n = len(prefix) + 1
+    return {k[n:]: v for k, v in values.items() if k.startswith(prefix + ".")}
+
+
+def neuron_block(population: str, plasticity: Mapping[str, Mapping[str, Any]]):
+    """The structural neuron block a population needs, or None."""
+    curve = structural_targets(plasticity).get(population)
+    return structural.structural_neuron_block(curve) if curve else None
+
+
+def install_neuron_block(
+    group: b2.NeuronGroup,
+    plasticity: Mapping[str, Mapping[str, Any]],
+    values: Mapping[str, Any],
+) -> None:
+    """Set the structural block's parameters on a population and add its update."""
+    block = neuron_block(group.name, plasticity)
+    if block is None:
+        return
+    intervals = [
+        values[f"plasticity.{name}.update_interval"]
+        for name, spec in plasticity.items()
+        if "structural" in spec["rules"] and PROJECTIONS[name].target == group.name
+    ]
+    if any(i != intervals[0] for i in intervals):
+        raise ValueError(f"structural projections onto {group.name} need one update_interval")
+    own = _values(values, f"plasticity.{group.name}")
+    structural.install_neuron_block(group, block, own, update_interval=intervals[0])
+
+
+_OCCUPANCY_LINKS = """
+occ_5ht7 : 1 (linked)
+occ_5ht1a : 1 (linked)
+region_row : integer (constant)
+"""
+
+
+def make_plastic_projection(
+    name: str,
+    spec: Mapping[str, Any],
+    source: b2.NeuronGroup,
+    target: b2.NeuronGroup,
+    values: Mapping[str, Any],
+    projection_values: Mapping[str, Any],
+    compartments: b2.NeuronGroup,
+    region_row: int,
+    rng: np.random.Generator,
+) -> b2.Synapses:
+    """Build a projection that carries STDP and/or structural plasticity.
+
+    Parameters
+    ----------
+    name, spec
+        Projection name and its ``[plasticity.<name>]`` table (rules, receptor, gated, curve).
+    values
+        Every parameter by dotted path (rule parameters under ``plasticity.<name>.``).
+    projection_values
+        The projection's own parameters (in-degree, delay, weights).
+    compartments, region_row
+        Serotonin compartments and the target region's row, read by the 5-HT gates.
+    """
+    proj = PROJECTIONS[name]
+    plastic = spec["receptor"]
+    rule, pooled = stdp_rule(spec), "structural" in spec["rules"]
+    own = _values(values, f"plasticity.{name}")
+    gate = " * present" if pooled else ""
+    model, on_pre, on_post = [_OCCUPANCY_LINKS], [], ""
+    if rule:
+        m = stdp.stdp_synapse_model(rule, plastic, spec["gated"], occupancy="compartments")
+        links = set(_OCCUPANCY_LINKS.strip().splitlines())
+        model.append("\n".join(ln for ln in m.model.splitlines() if ln.strip() not in links))
+        transmit, *updates = m.on_pre.splitlines()
+        on_pre += [transmit + gate, *updates]
+        on_post = m.on_post
+    else:
+        model.append("w : siemens")
+        on_pre.append(f"{_RECEPTOR_VARIABLE[plastic]}_post += w{gate}")
+    for receptor in proj.receptors:  # the other receptors keep fixed shared weights
+        if receptor != plastic:
+            model.append(f"w_{receptor} : siemens (shared, constant)")
+            on_pre.append(f"{_RECEPTOR_VARIABLE[receptor]}_post += w_{receptor}{gate}")
+    if pooled:
+        s = structural.structural_synapse_model(_RECEPTOR_VARIABLE[plastic], own["update_interval"])
+        model.append(s.model.replace("w : siemens\n", ""))
+        update = s.update_code.replace("occupancy_5ht7_post", "occ_5ht7")
+    synapses = b2.Synapses(
+        source, target, model="\n".join(model), on_pre="\n".join(on_pre), on_post=on_post,
+        delay=projection_values["delay"], name=name,
+    )  # fmt: skip
+    in_degree = int(round(float(projection_values["in_degree"])))
+    w0 = projection_values[f"w_{plastic}"]
+    if pooled:
+        pool = structural.build_pool(
+            len(source), len(target), in_degree, rng, pool_factor=float(own["pool_factor"]),
+            w_mean=w0, w_cv=float(own["w_cv"]), no_self=source is target,
+        )  # fmt: skip
+        synapses.connect(i=pool.i, j=pool.j)
+        synapses.present = pool.present
+        synapses.w = pool.w * b2.siemens
+        for key in structural.SYNAPSE_PARAMETERS:
+            setattr(synapses, key, own[key])
+        synapses.structural_dt = own["update_interval"]
+        synapses.run_regularly(
+            update, dt=own["update_interval"], when="start", order=0, name=f"{name}_structural"
+        )
+    else:
+        i, j = fixed_in_degree(len(source), len(target), in_degree, rng, no_self=source is target)
+        synapses.connect(i=i, j=j)
+        synapses.w = w0
+    if rule:
+        for key in stdp.stdp_parameters(rule, spec["gated"]):
+            setattr(synapses, key, own[key])
+    for receptor in proj.receptors:
+        if receptor != plastic:
+            setattr(synapses, f"w_{receptor}", projection_values[f"w_{receptor}"])
+    synapses.region_row = region_row
+    synapses.occ_5ht7 = b2.linked_var(compartments, "occupancy_5ht7", index="region_row")
+    synapses.occ_5ht1a = b2.linked_var(compartments, "occupancy_5ht1a", index="region_row")
+    return synapses
