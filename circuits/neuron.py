@@ -17,7 +17,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import Hz, mM, ms, mV, nS, pA, pF
 
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, declaration
 
 #: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
 #: variables pointing at the cell's region row of the serotonin compartments.
@@ -95,6 +95,26 @@ def cell_parameters(
     return table
 
 
+_RM2017 = "Ramirez-Mahaluf et al. 2017 Cereb Cortex 27:660"
+
+
+def fast_spiking_interneuron(**extra: Parameter) -> dict[str, Parameter]:
+    """Fast-spiking interneuron membrane of the Ramirez-Mahaluf et al. (2017) model."""
+    return cell_parameters(
+        C_m=200 * pF, g_L=20 * nS, E_L=-70 * mV, V_th=-50 * mV, V_reset=-55 * mV, t_ref=1 * ms,
+        sources=f"{_RM2017} (interneurons)", **extra,
+    )  # fmt: skip
+
+
+def cortical_background(weight: Parameter) -> dict[str, Parameter]:
+    """The 1800 Hz aggregate Poisson background of Ramirez-Mahaluf et al. (2017) onto AMPA."""
+    return {
+        "background_rate": Parameter(1.8 * Hz, f"{_RM2017}: 1000 inputs x 1.8 Hz", low=0 * Hz),
+        "background_n": Parameter(1000.0, f"{_RM2017}: 1000 inputs x 1.8 Hz", low=0),
+        "background_weight": weight,
+    }
+
+
 #: Variables of the cell types that a scenario may record as traces.
 TRACEABLE = ("v", "g_ampa", "g_nmda", "g_gaba", "g_girk", "g_ahp", "I_syn")
 
@@ -102,15 +122,6 @@ TRACEABLE = ("v", "g_ampa", "g_nmda", "g_gaba", "g_girk", "g_ahp", "I_syn")
 _SHARED = "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp".split() + list(
     SYNAPTIC_PARAMETERS
 )
-
-
-def _shared_declarations(values: dict[str, b2.Quantity | float]) -> str:
-    lines = []
-    for name in _SHARED:
-        unit = b2.get_unit(b2.get_dimensions(values[name]))
-        unit_name = "1" if b2.get_dimensions(values[name]).is_dimensionless else repr(unit)
-        lines.append(f"{name} : {unit_name} (shared, constant)")
-    return "\n".join(lines)
 
 
 def make_population(
@@ -139,7 +150,7 @@ def make_population(
         (a :class:`depnet.plasticity_rules.structural.NeuronBlock`), or None.
     """
     values = {**synaptic, **cell}
-    equations = NEURON_EQUATIONS + _shared_declarations(values)
+    equations = NEURON_EQUATIONS + "\n".join(declaration(k, values[k]) for k in _SHARED)
     reset = "v = V_reset; g_ahp += delta_g_ahp"
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"

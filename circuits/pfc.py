@@ -8,9 +8,9 @@ VALIDATION.md C1: pyramidal 1-5 Hz, fast-spiking interneurons 10-20 Hz.
 
 from __future__ import annotations
 
-from brian2 import Hz, ms, mV, nS, pF
+from brian2 import ms, mV, nS, pF
 
-from depnet.circuits.neuron import cell_parameters
+from depnet.circuits.neuron import cell_parameters, cortical_background, fast_spiking_interneuron
 from depnet.quantities import Parameter
 
 REGION = "pfc"
@@ -33,33 +33,20 @@ PFC_EXC = cell_parameters(
         "chosen: 5-HT7 Ih-like conductance on pyramidal cells, smaller than 5-HT1A",
         low=0 * nS,
     ),
-    background_rate=Parameter(
-        1.8 * Hz, "Ramirez-Mahaluf et al. 2017: 1800 Hz aggregate background", low=0 * Hz
-    ),
-    background_n=Parameter(1000.0, "Ramirez-Mahaluf et al. 2017 (1000 x 1.8 Hz)", low=0),
-    background_weight=Parameter(
-        3.1 * nS,
-        "chosen: tuned so that, with the recurrent inhibition of projections.py, pyramidal "
-        "cells fire at 1-5 Hz in an asynchronous-irregular state (C1)",
-        low=0 * nS,
+    **cortical_background(
+        Parameter(
+            3.1 * nS,
+            "chosen: tuned so that, with the recurrent inhibition of projections.py, pyramidal "
+            "cells fire at 1-5 Hz in an asynchronous-irregular state (C1)",
+            low=0 * nS,
+        )
     ),
 )
 
-PFC_INH = cell_parameters(
-    C_m=200 * pF,
-    g_L=20 * nS,
-    E_L=-70 * mV,
-    V_th=-50 * mV,
-    V_reset=-55 * mV,
-    t_ref=1 * ms,
-    sources="Ramirez-Mahaluf et al. 2017 Cereb Cortex 27:660 (interneurons)",
-    background_rate=Parameter(
-        1.8 * Hz, "Ramirez-Mahaluf et al. 2017: 1800 Hz aggregate background", low=0 * Hz
-    ),
-    background_n=Parameter(1000.0, "Ramirez-Mahaluf et al. 2017 (1000 x 1.8 Hz)", low=0),
-    background_weight=Parameter(
-        1.9 * nS, "chosen: tuned for interneuron rates of 10-20 Hz (C1)", low=0 * nS
-    ),
+PFC_INH = fast_spiking_interneuron(
+    **cortical_background(
+        Parameter(1.9 * nS, "chosen: tuned for interneuron rates of 10-20 Hz (C1)", low=0 * nS)
+    )
 )
 
 SIZES = {"exc": 400, "inh": 100}

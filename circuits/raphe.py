@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, mV, nS, pA, pF
 
-from depnet.circuits.neuron import cell_parameters
+from depnet.circuits.neuron import cell_parameters, cortical_background, fast_spiking_interneuron
 from depnet.quantities import Parameter
 
 REGION = "drn"
@@ -55,23 +55,16 @@ DRN_5HT = cell_parameters(
     background_weight=Parameter(0.5 * nS, "chosen: weak, keeps firing regular (R1)", low=0 * nS),
 )
 
-DRN_GABA = cell_parameters(
-    C_m=200 * pF,
-    g_L=20 * nS,
-    E_L=-70 * mV,
-    V_th=-50 * mV,
-    V_reset=-55 * mV,
-    t_ref=1 * ms,
-    sources="Ramirez-Mahaluf et al. 2017 (interneuron values, reused for raphe GABA cells)",
-    background_rate=Parameter(
-        1.8 * Hz, "Ramirez-Mahaluf et al. 2017: 1800 Hz aggregate background", low=0 * Hz
-    ),
-    background_n=Parameter(1000.0, "Ramirez-Mahaluf et al. 2017 (1000 x 1.8 Hz)", low=0),
-    background_weight=Parameter(
-        1.7 * nS,
-        "chosen: tuned so that background plus prefrontal input drives raphe GABA cells at ~10 Hz",
-        low=0 * nS,
-    ),
+# Raphe GABA cells reuse the prefrontal fast-spiking membrane and background (chosen).
+DRN_GABA = fast_spiking_interneuron(
+    **cortical_background(
+        Parameter(
+            1.7 * nS,
+            "chosen: tuned so that background plus prefrontal input drives raphe GABA cells at "
+            "~10 Hz",
+            low=0 * nS,
+        )
+    )
 )
 
 #: Population sizes at scale 1 (kinds of cells in this region and how many of each).

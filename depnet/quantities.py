@@ -58,7 +58,7 @@ def parse_quantity(text: str | int | float) -> Quantity | float:
     >>> parse_quantity("0.1 ms")
     100. * usecond
     >>> parse_quantity("2.5 nS/ms")
-    2.5 * msiemens / second
+    2.5 * nsiemens / msecond
     """
     if isinstance(text, bool):
         raise QuantityError("expected a number with a unit, got a boolean")
@@ -112,6 +112,17 @@ def format_quantity(value: Quantity | float) -> str:
         name, unit = display
         return f"{float(value / unit):.10g} {name}"
     return f"{float(value):.10g}"
+
+
+def declaration(name: str, value: Quantity | float, flags: str = "shared, constant") -> str:
+    """A Brian2 equation line declaring ``name`` in the SI unit of ``value``.
+
+    >>> declaration("g_L", 25 * brian2.nS)
+    'g_L : siemens (shared, constant)'
+    """
+    dim = get_dimensions(value)
+    unit = "1" if dim is DIMENSIONLESS else repr(brian2.get_unit(dim))
+    return f"{name} : {unit} ({flags})" if flags else f"{name} : {unit}"
 
 
 def same_dimensions(a: Quantity | float, b: Quantity | float) -> bool:

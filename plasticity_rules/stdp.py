@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import brian2 as b2
 from brian2 import ms, nS
 
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, declaration
 
 RULES = ("stdp_additive", "stdp_multiplicative", "stdp_triplet")
 #: Postsynaptic variable that a presynaptic spike increments by ``w``, per receptor.
@@ -218,12 +218,6 @@ def stdp_parameters(rule: str, gated: bool = True) -> dict[str, Parameter]:
     return table
 
 
-def _declaration(name: str, parameter: Parameter) -> str:
-    dims = b2.get_dimensions(parameter.value)
-    unit = "1" if dims.is_dimensionless else repr(b2.get_unit(dims))
-    return f"{name} : {unit} (shared, constant)"
-
-
 def stdp_synapse_model(
     rule: str, receptor: str = "ampa", gated: bool = True, *, occupancy: str = "post"
 ) -> SynapseModel:
@@ -268,7 +262,7 @@ def stdp_synapse_model(
         links = _COMPARTMENT_LINKS if occupancy == "compartments" else ""
     else:
         rate, links = "learning_rate = eta : 1", ""
-    declarations = "\n".join(_declaration(name, p) for name, p in table.items())
+    declarations = "\n".join(declaration(name, p.value) for name, p in table.items())
     model = f"w : siemens\n{traces.strip()}\n{rate}\n{links.strip()}\n{declarations}".replace(
         "\n\n", "\n"
     )

@@ -78,7 +78,7 @@ from brian2 import ms, nS, second
 
 from depnet.circuits.projections import fixed_in_degree
 from depnet.plasticity_rules import growth_curves
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, declaration
 
 #: Biological seconds per day, for rates given per day.
 DAY = 86400 * second
@@ -279,13 +279,7 @@ class Pool:
 
 
 def _declarations(table: Mapping[str, Parameter], names, flags: str = "shared, constant") -> str:
-    lines = []
-    for name in names:
-        value = table[name].value
-        dim = b2.get_dimensions(value)
-        unit = "1" if dim.is_dimensionless else repr(b2.get_unit(dim))
-        lines.append(f"{name} : {unit} ({flags})")
-    return "\n".join(lines) + "\n"
+    return "".join(declaration(name, table[name].value, flags) + "\n" for name in names)
 
 
 #: Neuron-side parameters that a scenario or intervention changes during a run (not constant).
