@@ -55,7 +55,10 @@ def test_cuda_compile_only_produces_a_binary_without_a_gpu(tmp_path):
     if shutil.which("nvcc") is None and not os.environ.get("CI"):
         pytest.skip("nvcc is not installed here (CI has it and runs this test)")
     result = run_scenario(
-        load_scenario(scenario_path("raphe_pfc_plastic"), {"scenario.duration": "0.5 s"}),
+        load_scenario(
+            scenario_path("raphe_pfc_plastic"),
+            {"scenario.duration": "0.5 s", "scenario.warmup": "0 s"},
+        ),
         device="cuda", compile_only=True,
         build_dir=tmp_path / "cuda", progress=False,
     )  # fmt: skip
