@@ -1,6 +1,9 @@
 """How the network changes: STDP variants, 5-HT-gated STDP and structural plasticity.
 
-Rules plug into projections built by :mod:`depnet.circuits`; none is wired in yet.
+Scenarios attach rules to projections by name (``[plasticity.<projection>]``);
+:mod:`depnet.circuits.plasticity` composes them onto the projection's Synapses.
+:mod:`depnet.plasticity_rules.stdp` holds the STDP rules, :mod:`.structural` and
+:mod:`.growth_curves` structural plasticity.
 """
 
 from depnet.plasticity_rules.stdp import (
