@@ -45,8 +45,6 @@ from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
 from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
 
-DEVICES = ("runtime", "cpp", "cuda", "auto")
-
 
 def _time(text: Any) -> b2.Quantity:
     if isinstance(text, b2.Quantity):

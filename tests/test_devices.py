@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -52,8 +51,7 @@ def test_compile_only_needs_a_standalone_device():
 @pytest.mark.slow
 def test_cuda_compile_only_produces_a_binary_without_a_gpu(tmp_path):
     """The whole circuit with every learning rule (STDP x3, structural) builds for brian2cuda."""
-    if shutil.which("nvcc") is None and not os.environ.get("CI"):
-        pytest.skip("nvcc is not installed here (CI has it and runs this test)")
+    # Needs the CUDA toolkit (nvcc), not a GPU; deselect with -m "not slow" where it is missing.
     result = run_scenario(
         load_scenario(
             scenario_path("raphe_pfc_plastic"),
