@@ -8,7 +8,8 @@ import brian2 as b2
 import numpy as np
 
 from depnet.circuits import neuron, plasticity, projections, serotonin
-from depnet.circuits.parameters import REGIONS, subtable
+from depnet.circuits.parameters import REGIONS
+from depnet.quantities import subtable
 
 
 @dataclass

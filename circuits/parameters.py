@@ -55,16 +55,6 @@ def resolve(overrides: Mapping[str, b2.Quantity | float]) -> dict[str, b2.Quanti
     return values
 
 
-def subtable(values: Mapping[str, b2.Quantity | float], prefix: str) -> dict:
-    """The values under ``prefix.`` with the prefix removed (one level deep)."""
-    n = len(prefix) + 1
-    return {
-        path[n:]: v
-        for path, v in values.items()
-        if path.startswith(prefix + ".") and "." not in path[n:]
-    }
-
-
 def plasticity_parameter_table(specs: Mapping[str, Mapping]) -> dict[str, Parameter]:
     """Parameters of the learning rules that projections carry (``plasticity.<...>`` paths)."""
     return plasticity.parameter_table(specs)

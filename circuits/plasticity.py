@@ -23,7 +23,7 @@ import numpy as np
 
 from depnet.circuits.projections import PROJECTIONS, fixed_in_degree
 from depnet.plasticity_rules import stdp, structural
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, subtable
 
 PLASTICITY_RULES = (*stdp.RULES, "structural")
 _RECEPTOR_VARIABLE = {"ampa": "g_ampa", "nmda": "s_nmda", "gaba": "g_gaba"}
@@ -61,11 +61,6 @@ def parameter_table(plasticity: Mapping[str, Mapping[str, Any]]) -> dict[str, Pa
     return table
 
 
-def _values(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    n = len(prefix) + 1
-    return {k[n:]: v for k, v in values.items() if k.startswith(prefix + ".")}
-
-
 def neuron_block(population: str, plasticity: Mapping[str, Mapping[str, Any]]):
     """The structural neuron block a population needs, or None."""
     curve = structural_targets(plasticity).get(population)
@@ -88,7 +83,7 @@ def install_neuron_block(
     ]
     if any(i != intervals[0] for i in intervals):
         raise ValueError(f"structural projections onto {group.name} need one update_interval")
-    own = _values(values, f"plasticity.{group.name}")
+    own = subtable(values, f"plasticity.{group.name}")
     structural.install_neuron_block(group, block, own, update_interval=intervals[0])
 
 
@@ -126,7 +121,7 @@ def make_plastic_projection(
     proj = PROJECTIONS[name]
     plastic = spec["receptor"]
     rule, pooled = stdp_rule(spec), "structural" in spec["rules"]
-    own = _values(values, f"plasticity.{name}")
+    own = subtable(values, f"plasticity.{name}")
     gate = " * present" if pooled else ""
     model, on_pre, on_post = [_OCCUPANCY_LINKS], [], ""
     if rule:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import brian2
@@ -163,3 +164,13 @@ class Parameter:
         if self.high is not None and value > self.high:
             raise QuantityError(f"{format_quantity(value)} is above {format_quantity(self.high)}")
         return value
+
+
+def subtable(values: Mapping[str, Quantity | float], prefix: str) -> dict:
+    """The values under ``prefix.`` with the prefix removed (one level deep)."""
+    n = len(prefix) + 1
+    return {
+        path[n:]: v
+        for path, v in values.items()
+        if path.startswith(prefix + ".") and "." not in path[n:]
+    }
