@@ -1,10 +1,10 @@
 """Cost of each learning rule: wall time per simulated second with the rule / without it.
 
 Every variant is the default raphe-PFC scenario with one rule set on the PFC recurrent excitatory
-projection (pfc_exc -> pfc_exc, 32,000 synapses at scale 1), run on the same target one after the
-other in this one process. Structural plasticity doubles the projection's synapses (a pool of
-2 x in-degree potential synapses per cell) and its cost includes the absent ones, which still
-receive every presynaptic spike.
+projection (sgacc_exc -> sgacc_exc, 32,000 synapses in the raphe-sgACC loop), run on the same
+target one after the other in this one process. Structural plasticity doubles the projection's
+synapses (a pool of 2 x in-degree potential synapses per cell) and its cost includes the absent
+ones, which still receive every presynaptic spike.
 
 Usage::
 
@@ -39,9 +39,9 @@ VARIANTS: dict[str, list[str]] = {
 def spec_for(rules: list[str], duration: str):
     settings = {"scenario.duration": duration, "scenario.name": "plasticity_cost"}
     if rules:
-        settings["plasticity.pfc_exc_to_pfc_exc.rules"] = rules
+        settings["plasticity.sgacc_exc_to_sgacc_exc.rules"] = rules
         if any(r.startswith("stdp") for r in rules):
-            settings["parameters.plasticity.pfc_exc_to_pfc_exc.w_max"] = "0.6 nS"
+            settings["parameters.plasticity.sgacc_exc_to_sgacc_exc.w_max"] = "0.6 nS"
     return load_scenario(scenario_path("raphe_pfc"), settings)
 
 
@@ -64,7 +64,10 @@ def main() -> None:
         f"measured {datetime.date.today()} on {platform.node()}, {os.cpu_count()} cores, "
         f"{args.device}, {args.duration} simulated per variant, brian2 {b2.__version__}"
     )
-    print(f"{'rule on pfc_exc_to_pfc_exc':<28}{'wall s / sim s':>16}{'x static':>10}{'build s':>9}")
+    print(
+        f"{'rule on sgacc_exc_to_sgacc_exc':<31}{'wall s / sim s':>16}{'x static':>10}"
+        f"{'build s':>9}"
+    )
     base = rows["static"][0]
     for name, (wall, build) in rows.items():
         print(f"{name:<28}{wall:>16.3f}{wall / base:>10.2f}{build:>9.1f}")

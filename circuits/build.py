@@ -1,4 +1,15 @@
-"""From resolved sizes and parameter values to the Brian2 objects of the circuit."""
+"""From resolved sizes and parameter values to the Brian2 objects of the circuit.
+
+Cells of every population live in few NeuronGroups: one, ``neurons``, for all cells of the
+shared model, plus one per population that carries the postsynaptic side of structural
+plasticity (it has extra equations). Populations are index ranges of these groups
+(:class:`~depnet.circuits.projections.Placement`; not Brian2 subgroups, which cannot hold the
+index-linked receptor occupancies), and fixed projections are merged per pair of groups and
+transmitter
+(:func:`depnet.circuits.projections.make_static_projections`). A circuit of 16 populations and
+48 projections thus compiles to a few dozen code objects rather than hundreds, which is what
+keeps CUDA builds short and kernel launches per time step few.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +18,60 @@ from dataclasses import dataclass, field
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits import neuron, plasticity, projections, serotonin
-from depnet.circuits.parameters import REGIONS
+from depnet.circuits import hippocampus, neuron, plasticity, projections, serotonin
+from depnet.circuits.parameters import DRIVES, REGIONS
+from depnet.circuits.projections import Placement
 from depnet.quantities import subtable
+
+#: The NeuronGroup that holds every cell without extra equations.
+SHARED_GROUP = "neurons"
 
 
 @dataclass
 class Circuit:
     """The Brian2 objects of one network, with handles that recording needs."""
 
-    populations: dict[str, b2.NeuronGroup]
+    placements: dict[str, Placement]  # population or drive -> group and slice
     compartments: b2.NeuronGroup
     regions: list[str]
     objects: list = field(default_factory=list)
     plastic: dict[str, b2.Synapses] = field(default_factory=dict)
+    #: Fixed projections: name -> (merged Synapses object's name, first synapse, last + 1).
+    spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> dict[str, b2.NeuronGroup]:
+        """The NeuronGroups that hold the populations and drives."""
+        return {p.group.name: p.group for p in self.placements.values()}
+
+    @property
+    def populations(self) -> list[str]:
+        """Populations of the shared neuron model (drives excluded), in circuit order."""
+        return [name for name in self.placements if name not in DRIVES]
 
 
-def population_sizes(scale: float, overrides: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Number of neurons per population: scale-1 sizes (or overrides) times ``scale``."""
+#: Regions whose presence brings the septal theta drive.
+_HIPPOCAMPAL = tuple(hippocampus.REGIONS)
+
+
+def population_sizes(
+    scale: float,
+    overrides: dict[str, dict[str, int]],
+    regions: tuple[str, ...] | None = None,
+) -> dict[str, int]:
+    """Number of cells per population (and drive units): scale-1 sizes times ``scale``.
+
+    ``overrides`` replaces scale-1 sizes (``{"drn": {"5ht": 200}}``); ``regions`` selects the
+    regions to build (all when None). The septal theta drive comes with any hippocampal region.
+    """
+    chosen = tuple(REGIONS) if regions is None else regions
     sizes = {}
-    for region, kinds in REGIONS.items():
-        for kind, n in kinds.items():
+    for region in chosen:
+        for kind, n in REGIONS[region].items():
             n = overrides.get(region, {}).get(kind, n)
             sizes[f"{region}_{kind}"] = max(1, int(round(n * scale)))
+    if any(r in _HIPPOCAMPAL for r in chosen):
+        sizes[hippocampus.SEPTUM] = max(1, int(round(hippocampus.SEPTUM_SIZE * scale)))
     return sizes
 
 
@@ -44,12 +86,16 @@ def build_circuit(
     seed: int,
     learning: dict[str, dict] | None = None,
 ) -> Circuit:
-    """Build the raphe-PFC loop.
+    """Build the circuit of the regions that ``sizes`` names.
+
+    Projections are built between every pair of present populations that
+    :data:`depnet.circuits.projections.PROJECTIONS` connects; the raphe must be present (it is
+    the source of 5-HT).
 
     Parameters
     ----------
     sizes
-        Neurons per population (see :func:`population_sizes`).
+        Cells per population and drive (see :func:`population_sizes`).
     values
         Every parameter by dotted path (see :func:`depnet.circuits.parameters.resolve`).
     seed
@@ -59,38 +105,72 @@ def build_circuit(
     """
     learning = learning or {}
     rng = np.random.default_rng(seed)
-    synaptic = subtable(values, "synaptic")
-    regions = list(REGIONS)
-    innervation = subtable(values, "serotonin.innervation")
+    cells = {name: n for name, n in sizes.items() if name not in DRIVES}
+    regions = [r for r in REGIONS if any(region_of(name) == r for name in cells)]
     compartments = serotonin.make_compartments(
         regions,
         subtable(values, "serotonin"),
-        innervation,
+        subtable(values, "serotonin.innervation"),
+        subtable(values, "serotonin.sert_density"),
         n_5ht_at_scale_1=REGIONS["drn"]["5ht"],
         n_5ht=sizes["drn_5ht"],
     )
-    populations = {}
-    objects: list = [compartments]
-    for name, n in sizes.items():
-        cell = subtable(values, name)
-        block = plasticity.neuron_block(name, learning)
-        group = neuron.make_population(name, n, cell, synaptic, rng, block)
-        serotonin.link_occupancy(group, compartments, regions.index(region_of(name)))
+    placements = _make_groups(cells, values, rng, learning)
+    for group in {p.group.name: p.group for p in placements.values()}.values():
+        rows = [regions.index(region_of(name)) for name, p in placements.items()
+                if p.group is group for _ in range(p.n)]  # fmt: skip
+        serotonin.link_occupancy(group, compartments, np.array(rows))
         plasticity.install_neuron_block(group, learning, values)
-        populations[name] = group
-        objects += [group, *neuron.make_background(group, cell)]
+    objects: list = [compartments, *{p.group.name: p.group for p in placements.values()}.values()]
+    if hippocampus.SEPTUM in sizes:
+        septum = hippocampus.make_septal_drive(
+            sizes[hippocampus.SEPTUM], subtable(values, hippocampus.SEPTUM)
+        )
+        placements[septum.name] = Placement(septum, 0, len(septum))
+        objects.append(septum)
+    present = [name for name, proj in projections.PROJECTIONS.items()
+               if proj.source in placements and proj.target in placements]  # fmt: skip
+    static, spans = projections.make_static_projections(
+        [n for n in present if n not in learning], placements, values, rng
+    )
+    objects += static
     plastic = {}
-    for name, proj in projections.PROJECTIONS.items():
-        source, target = populations[proj.source], populations[proj.target]
+    for name in (n for n in present if n in learning):
+        proj = projections.PROJECTIONS[name]
+        source, target = placements[proj.source], placements[proj.target]
         own = subtable(values, f"projections.{name}")
-        if name in learning:
-            row = regions.index(region_of(proj.target))
-            synapses = plasticity.make_plastic_projection(
-                name, learning[name], source, target, values, own, compartments, row, rng
-            )
-            plastic[name] = synapses
-        else:
-            synapses = projections.make_projection(name, source, target, own, rng)
-        objects.append(synapses)
-    objects.append(serotonin.make_release(populations["drn_5ht"], compartments))
-    return Circuit(populations, compartments, regions, objects, plastic)
+        row = regions.index(region_of(proj.target))
+        plastic[name] = plasticity.make_plastic_projection(
+            name, learning[name], source, target, values, own, compartments, row, rng
+        )
+        objects.append(plastic[name])
+    release = serotonin.make_release(placements["drn_5ht"], compartments)
+    objects.append(release)
+    return Circuit(placements, compartments, regions, objects, plastic, spans)
+
+
+def _make_groups(
+    cells: dict[str, int],
+    values: dict[str, b2.Quantity | float],
+    rng: np.random.Generator,
+    learning: dict[str, dict],
+) -> dict[str, Placement]:
+    """NeuronGroups for the populations: one shared, one per structural-plasticity target."""
+    synaptic = subtable(values, "synaptic")
+    own = [name for name in cells if plasticity.neuron_block(name, learning) is not None]
+    shared = [name for name in cells if name not in own]
+    placements: dict[str, Placement] = {}
+    layout = [(SHARED_GROUP, shared)] if shared else []
+    layout += [(name, [name]) for name in own]
+    for group_name, members in layout:
+        block = (
+            plasticity.neuron_block(members[0], learning) if group_name != SHARED_GROUP else None
+        )
+        group = neuron.make_neuron_group(
+            group_name, [(cells[m], subtable(values, m)) for m in members], synaptic, rng, block
+        )
+        start = 0
+        for m in members:
+            placements[m] = Placement(group, start, start + cells[m])
+            start += cells[m]
+    return {name: placements[name] for name in cells}  # circuit order

@@ -16,6 +16,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 from brian2 import Hz, mM, ms, mV, nS, pA, pF
+from brian2.units.fundamentalunits import DIMENSIONLESS
 
 from depnet.quantities import Parameter, declaration
 
@@ -118,30 +119,35 @@ def cortical_background(weight: Parameter) -> dict[str, Parameter]:
 #: Variables of the cell types that a scenario may record as traces.
 TRACEABLE = ("v", "g_ampa", "g_nmda", "g_gaba", "g_girk", "g_ahp", "I_syn")
 
-#: Per-cell-type parameters that become shared variables of the group.
-_SHARED = "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp".split() + list(
-    SYNAPTIC_PARAMETERS
-)
+#: Cell-type parameters that become per-neuron constants, so that cells of several types share
+#: one NeuronGroup (one set of code objects: what keeps CUDA builds and kernel launches few).
+PER_CELL = (
+    "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp "
+    "background_rate background_n background_weight"
+).split()
+
+#: Background input: the number of Poisson afferent spikes in a step is Poisson distributed
+#: (the sum of ``background_n`` Poisson trains), each adding ``background_weight`` to AMPA.
+BACKGROUND_CODE = "g_ampa += background_weight * poisson(background_n * background_rate * dt)"
 
 
-def make_population(
+def make_neuron_group(
     name: str,
-    n: int,
-    cell: dict[str, b2.Quantity | float],
+    cells: list[tuple[int, dict[str, b2.Quantity | float]]],
     synaptic: dict[str, b2.Quantity | float],
     rng: np.random.Generator,
     block=None,
 ) -> b2.NeuronGroup:
-    """Create ``n`` neurons of one cell type.
+    """Create one NeuronGroup holding consecutive blocks of cells of several types.
 
     Parameters
     ----------
     name
-        Population name in the field's words (``"drn_5ht"``, ``"pfc_exc"``).
-    n
-        Number of neurons (already scaled).
-    cell, synaptic
-        Resolved parameter values (quantities) for the cell type and the shared synaptic table.
+        Group name.
+    cells
+        ``(count, parameter values)`` per cell type, in the order they occupy the group.
+    synaptic
+        Resolved values of the shared synaptic table (reversal potentials, kinetics, Mg2+).
     rng
         Source of the initial membrane potentials and tonic-drive heterogeneity; drawn on the
         host so that every target starts from the same state.
@@ -149,34 +155,39 @@ def make_population(
         Extra equations and reset of the postsynaptic side of structural plasticity
         (a :class:`depnet.plasticity_rules.structural.NeuronBlock`), or None.
     """
-    values = {**synaptic, **cell}
-    equations = NEURON_EQUATIONS + "\n".join(declaration(k, values[k]) for k in _SHARED)
+    declarations = [declaration(k, synaptic[k]) for k in SYNAPTIC_PARAMETERS]
+    first = cells[0][1]
+    declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
+    equations = NEURON_EQUATIONS + "\n".join(declarations)
     reset = "v = V_reset; g_ahp += delta_g_ahp"
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
+    n_total = sum(n for n, _ in cells)
     group = b2.NeuronGroup(
-        n,
-        equations,
-        threshold="v > V_th",
-        reset=reset,
-        refractory="t_ref",
-        method="euler",
-        name=name,
-    )
-    for key in _SHARED:
-        setattr(group, key, values[key])
-    v_th, v_reset = float(values["V_th"]), float(values["V_reset"])
-    group.v = (v_reset + rng.random(n) * (v_th - v_reset)) * b2.volt
-    group.I_bias = (
-        float(values["I_bias_mean"]) + float(values["I_bias_sd"]) * rng.standard_normal(n)
-    ) * b2.amp
+        n_total, equations, threshold="v > V_th", reset=reset, refractory="t_ref",
+        method="euler", name=name,
+    )  # fmt: skip
+    for key in SYNAPTIC_PARAMETERS:
+        setattr(group, key, synaptic[key])
+    columns = {key: np.empty(n_total) for key in [*PER_CELL, "v", "I_bias"]}
+    start = 0
+    for n, cell in cells:
+        rows = slice(start, start + n)
+        for key in PER_CELL:
+            columns[key][rows] = float(cell[key])
+        v_th, v_reset = float(cell["V_th"]), float(cell["V_reset"])
+        columns["v"][rows] = v_reset + rng.random(n) * (v_th - v_reset)
+        columns["I_bias"][rows] = float(cell["I_bias_mean"]) + float(
+            cell["I_bias_sd"]
+        ) * rng.standard_normal(n)
+        start += n
+    units = {key: _unit(first[key]) for key in PER_CELL} | {"v": b2.volt, "I_bias": b2.amp}
+    for key, column in columns.items():
+        setattr(group, key, column * units[key])
+    group.run_regularly(BACKGROUND_CODE, when="synapses", name=f"{name}_background")
     return group
 
 
-def make_background(group: b2.NeuronGroup, cell: dict[str, b2.Quantity | float]) -> list:
-    """Poisson background input onto AMPA receptors (absent when its rate or weight is zero)."""
-    rate, weight = cell["background_rate"], cell["background_weight"]
-    n_inputs = int(round(float(cell["background_n"])))
-    if float(rate) == 0 or float(weight) == 0 or n_inputs == 0:
-        return []
-    return [b2.PoissonInput(group, "g_ampa", N=n_inputs, rate=rate, weight=weight)]
+def _unit(value: b2.Quantity | float) -> b2.Unit | float:
+    dim = b2.get_dimensions(value)
+    return 1.0 if dim is DIMENSIONLESS else b2.get_unit(dim)

@@ -1,7 +1,9 @@
 """The parameter table of the whole circuit, addressed by dotted path.
 
-Paths are ``<population>.<name>`` (``drn_5ht.g_girk_max``), ``synaptic.<name>``,
-``serotonin.<name>``, ``serotonin.innervation.<region>`` and ``projections.<projection>.<name>``.
+Paths are ``<population>.<name>`` (``drn_5ht.g_girk_max``, also the septal drive
+``ms_theta.f_theta``), ``synaptic.<name>``,
+``serotonin.<name>``, ``serotonin.innervation.<region>``, ``serotonin.sert_density.<region>``
+and ``projections.<projection>.<name>``.
 Scenario files override values by these paths; :func:`resolve` checks units and ranges.
 """
 
@@ -11,13 +13,18 @@ from collections.abc import Mapping
 
 import brian2 as b2
 
-from depnet.circuits import pfc, plasticity, projections, raphe, serotonin
+from depnet.circuits import dmn, hippocampus, pfc, plasticity, projections, raphe, serotonin
 from depnet.circuits.neuron import SYNAPTIC_PARAMETERS
 from depnet.quantities import Parameter
 
+_MODULES = (raphe, pfc, hippocampus, dmn)
 #: Regions of the circuit and their populations' sizes at scale 1 (``kind -> count``).
-REGIONS: dict[str, dict[str, int]] = {raphe.REGION: raphe.SIZES, pfc.REGION: pfc.SIZES}
-CELL_TYPES: dict[str, dict[str, Parameter]] = {**raphe.CELL_TYPES, **pfc.CELL_TYPES}
+REGIONS: dict[str, dict[str, int]] = {r: k for m in _MODULES for r, k in m.REGIONS.items()}
+CELL_TYPES: dict[str, dict[str, Parameter]] = {
+    name: table for m in _MODULES for name, table in m.CELL_TYPES.items()
+}
+#: Drives that are not neurons of the shared model (the septal theta pacemakers), by name.
+DRIVES: dict[str, dict[str, Parameter]] = {hippocampus.SEPTUM: hippocampus.SEPTUM_PARAMETERS}
 
 
 def _flatten() -> dict[str, Parameter]:
@@ -27,10 +34,15 @@ def _flatten() -> dict[str, Parameter]:
     for population, cell in CELL_TYPES.items():
         for name, p in cell.items():
             table[f"{population}.{name}"] = p
+    for drive, params in DRIVES.items():
+        for name, p in params.items():
+            table[f"{drive}.{name}"] = p
     for name, p in serotonin.PARAMETERS.items():
         table[f"serotonin.{name}"] = p
     for region, p in serotonin.INNERVATION.items():
         table[f"serotonin.innervation.{region}"] = p
+    for region, p in serotonin.SERT_DENSITY.items():
+        table[f"serotonin.sert_density.{region}"] = p
     for projection, params in projections.PARAMETERS.items():
         for name, p in params.items():
             table[f"projections.{projection}.{name}"] = p

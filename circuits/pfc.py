@@ -1,53 +1,24 @@
-"""Prefrontal cortex: one excitatory/inhibitory population pair with 5-HT heteroreceptors.
+"""Prefrontal cortex: dorsolateral PFC and subgenual ACC as separate cortical columns.
 
-Membrane values follow the Ramirez-Mahaluf, Roxin, Mayberg & Compte (2017) Cereb Cortex 27:660
-two-area model (ModelDB 240954). Pyramidal cells carry 5-HT1A (GIRK, hyperpolarizing) and 5-HT7
-(Ih-like, depolarizing) receptors; fast-spiking interneurons carry neither here. Target rates are
-VALIDATION.md C1: pyramidal 1-5 Hz, fast-spiking interneurons 10-20 Hz.
+The two areas of the Ramirez-Mahaluf, Roxin, Mayberg & Compte (2017) Cereb Cortex 27:660 model of
+depression: DLPFC (the rTMS and tDCS target, "cognitive" area) and subgenual ACC (sgACC/vACC,
+Brodmann 25, the DBS target, "emotional" area), which inhibit each other through excitation of
+the other area's interneurons (``depnet.circuits.projections``). Each is one
+:mod:`depnet.circuits.cortex` column. The sgACC is the prefrontal area that projects to the
+dorsal raphe (the infralimbic/prelimbic homologue in rodents; Celada et al. 2001 J Neurosci
+21:9917).
 """
 
 from __future__ import annotations
 
-from brian2 import ms, mV, nS, pF
+from depnet.circuits.cortex import COLUMN_SIZES, interneuron, pyramidal_cell
 
-from depnet.circuits.neuron import cell_parameters, cortical_background, fast_spiking_interneuron
-from depnet.quantities import Parameter
+#: Regions of this module and their population sizes at scale 1.
+REGIONS = {"dlpfc": dict(COLUMN_SIZES), "sgacc": dict(COLUMN_SIZES)}
 
-REGION = "pfc"
-
-PFC_EXC = cell_parameters(
-    C_m=500 * pF,
-    g_L=25 * nS,
-    E_L=-70 * mV,
-    V_th=-50 * mV,
-    V_reset=-55 * mV,
-    t_ref=2 * ms,
-    sources="Ramirez-Mahaluf et al. 2017 Cereb Cortex 27:660 (pyramidal cells)",
-    g_girk_max=Parameter(
-        3 * nS,
-        "chosen: 5-HT1A heteroreceptor GIRK on pyramidal cells, ~12% of g_L at full occupancy",
-        low=0 * nS,
-    ),
-    g_5ht7_max=Parameter(
-        1 * nS,
-        "chosen: 5-HT7 Ih-like conductance on pyramidal cells, smaller than 5-HT1A",
-        low=0 * nS,
-    ),
-    **cortical_background(
-        Parameter(
-            3.1 * nS,
-            "chosen: tuned so that, with the recurrent inhibition of projections.py, pyramidal "
-            "cells fire at 1-5 Hz in an asynchronous-irregular state (C1)",
-            low=0 * nS,
-        )
-    ),
-)
-
-PFC_INH = fast_spiking_interneuron(
-    **cortical_background(
-        Parameter(1.9 * nS, "chosen: tuned for interneuron rates of 10-20 Hz (C1)", low=0 * nS)
-    )
-)
-
-SIZES = {"exc": 400, "inh": 100}
-CELL_TYPES = {"pfc_exc": PFC_EXC, "pfc_inh": PFC_INH}
+CELL_TYPES = {
+    "dlpfc_exc": pyramidal_cell(),
+    "dlpfc_inh": interneuron(),
+    "sgacc_exc": pyramidal_cell(),
+    "sgacc_inh": interneuron(),
+}

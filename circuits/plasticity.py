@@ -21,7 +21,7 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits.projections import PROJECTIONS, fixed_in_degree
+from depnet.circuits.projections import PROJECTIONS, Placement, fixed_in_degree
 from depnet.plasticity_rules import stdp, structural
 from depnet.quantities import Parameter, subtable
 
@@ -97,8 +97,8 @@ region_row : integer (constant)
 def make_plastic_projection(
     name: str,
     spec: Mapping[str, Any],
-    source: b2.NeuronGroup,
-    target: b2.NeuronGroup,
+    source: Placement,
+    target: Placement,
     values: Mapping[str, Any],
     projection_values: Mapping[str, Any],
     compartments: b2.NeuronGroup,
@@ -111,6 +111,8 @@ def make_plastic_projection(
     ----------
     name, spec
         Projection name and its ``[plasticity.<name>]`` table (rules, receptor, gated, curve).
+    source, target
+        Where the presynaptic and postsynaptic populations sit (group and slice).
     values
         Every parameter by dotted path (rule parameters under ``plasticity.<name>.``).
     projection_values
@@ -143,17 +145,17 @@ def make_plastic_projection(
         model.append(s.model.replace("w : siemens\n", ""))
         update = s.update_code.replace("occupancy_5ht7_post", "occ_5ht7")
     synapses = b2.Synapses(
-        source, target, model="\n".join(model), on_pre="\n".join(on_pre), on_post=on_post,
-        delay=projection_values["delay"], name=name,
+        source.group, target.group, model="\n".join(model), on_pre="\n".join(on_pre),
+        on_post=on_post, delay=projection_values["delay"], name=name,
     )  # fmt: skip
     in_degree = int(round(float(projection_values["in_degree"])))
     w0 = projection_values[f"w_{plastic}"]
     if pooled:
         pool = structural.build_pool(
-            len(source), len(target), in_degree, rng, pool_factor=float(own["pool_factor"]),
-            w_mean=w0, w_cv=float(own["w_cv"]), no_self=source is target,
+            source.n, target.n, in_degree, rng, pool_factor=float(own["pool_factor"]),
+            w_mean=w0, w_cv=float(own["w_cv"]), no_self=source == target,
         )  # fmt: skip
-        synapses.connect(i=pool.i, j=pool.j)
+        synapses.connect(i=pool.i + source.start, j=pool.j + target.start)
         synapses.present = pool.present
         synapses.w = pool.w * b2.siemens
         for key in structural.SYNAPSE_PARAMETERS:
@@ -163,8 +165,8 @@ def make_plastic_projection(
             update, dt=own["update_interval"], when="start", order=0, name=f"{name}_structural"
         )
     else:
-        i, j = fixed_in_degree(len(source), len(target), in_degree, rng, no_self=source is target)
-        synapses.connect(i=i, j=j)
+        i, j = fixed_in_degree(source.n, target.n, in_degree, rng, no_self=source == target)
+        synapses.connect(i=i + source.start, j=j + target.start)
         synapses.w = w0
     if rule:
         for key in stdp.stdp_parameters(rule, spec["gated"]):

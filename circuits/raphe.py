@@ -16,8 +16,6 @@ from brian2 import Hz, ms, mV, nS, pA, pF
 from depnet.circuits.neuron import cell_parameters, cortical_background, fast_spiking_interneuron
 from depnet.quantities import Parameter
 
-REGION = "drn"
-
 DRN_5HT = cell_parameters(
     C_m=150 * pF,
     g_L=4 * nS,
@@ -67,7 +65,7 @@ DRN_GABA = fast_spiking_interneuron(
     )
 )
 
-#: Population sizes at scale 1 (kinds of cells in this region and how many of each).
-SIZES = {"5ht": 100, "gaba": 25}
+#: Regions of this module and their population sizes at scale 1 (kind of cell -> count).
+REGIONS = {"drn": {"5ht": 100, "gaba": 25}}
 #: Cell-type parameter tables by population name.
 CELL_TYPES = {"drn_5ht": DRN_5HT, "drn_gaba": DRN_GABA}

@@ -6,8 +6,23 @@ Reference frame: fast-scan adsorption voltammetry (FSCAV), where basal extracell
 
 Each region is one row of a compartment group. Raphe 5-HT spikes raise [5-HT] in every region in
 proportion to its innervation density (volume transmission); SERT clears it with Michaelis-Menten
-kinetics, and an SSRI blocks a fraction ``ssri_occupancy`` of the transporters. Receptor
+kinetics scaled by the region's SERT density, and an SSRI blocks a fraction ``ssri_occupancy`` of
+the transporters; a slower SERT-independent route (diffusion out of the region, low-affinity
+transporters) clears the rest. The share of clearance that SERT carries sets how much an SSRI
+raises [5-HT] in a region: most in the raphe (densest SERT), then hippocampus, then frontal
+cortex (VALIDATION.md R6). Receptor
 occupancy is a Hill function of [5-HT], read by neurons through linked variables.
+
+5-HT1A receptors also bind a full agonist (8-OH-DPAT-like) and a silent antagonist
+(WAY-100635-like) competitively. ``occupancy_5ht1a``, the signal that opens GIRK channels, counts
+bound receptors that are still coupled to their G protein: when that signal stays above its set
+point, the raphe's somatodendritic autoreceptors uncouple (desensitize) over days, which brings
+the signal back towards the set point (agonist-driven desensitization acts as homeostasis),
+while postsynaptic heteroreceptors do not (Le Poul et al. 1995 Naunyn-Schmiedeberg's Arch
+Pharmacol 352:141: desensitized share ~40% after 3 days and 60-80% after 21 days of SSRI).
+That slow process runs on an explicit time compression (``desensitization_compression``; 86400
+makes one simulated second one day), like structural plasticity; set it to 1 for an acute
+experiment.
 """
 
 from __future__ import annotations
@@ -19,10 +34,19 @@ from brian2 import nM, second
 from depnet.quantities import Parameter
 
 COMPARTMENT_EQUATIONS = """
-dc_5ht/dt = -vmax_sert * (1 - ssri_occupancy) * c_5ht / (km_sert + c_5ht) : mmolar
-occupancy_5ht1a = (c_5ht / ec50_5ht1a)**hill_5ht1a / (1 + (c_5ht / ec50_5ht1a)**hill_5ht1a) : 1
+dc_5ht/dt = -sert_capacity * c_5ht / (km_sert + c_5ht) - c_5ht / tau_other : mmolar
+sert_capacity = sert_density * vmax_sert * (1 - ssri_occupancy) : mmolar / second
+ligand_5ht1a = (c_5ht / ec50_5ht1a)**hill_5ht1a + agonist_5ht1a / ki_agonist_5ht1a : 1
+bound_5ht1a = ligand_5ht1a / (1 + ligand_5ht1a + antagonist_5ht1a / ki_antagonist_5ht1a) : 1
+occupancy_5ht1a = bound_5ht1a * (1 - desensitized_5ht1a) : 1
 occupancy_5ht7 = (c_5ht / ec50_5ht7)**hill_5ht7 / (1 + (c_5ht / ec50_5ht7)**hill_5ht7) : 1
+ddesensitized_5ht1a/dt = (desensitized_target - desensitized_5ht1a) * desensitization_rate : 1
+desensitization_rate = autoreceptors * desensitization_compression / tau_desensitization : hertz
+desensitized_target = desensitization_max * clip(excess_5ht1a / desensitization_width, 0, 1) : 1
+excess_5ht1a = occupancy_5ht1a - desensitization_threshold : 1
 innervation : 1 (constant)
+sert_density : 1 (constant)
+autoreceptors : 1 (constant)
 release_per_spike : mmolar (shared, constant)
 vmax_sert : mmolar / second (shared, constant)
 km_sert : mmolar (shared, constant)
@@ -31,8 +55,17 @@ ec50_5ht1a : mmolar (shared, constant)
 ec50_5ht7 : mmolar (shared, constant)
 hill_5ht1a : 1 (shared, constant)
 hill_5ht7 : 1 (shared, constant)
+agonist_5ht1a : mmolar (shared, constant)
+ki_agonist_5ht1a : mmolar (shared, constant)
+antagonist_5ht1a : mmolar (shared, constant)
+ki_antagonist_5ht1a : mmolar (shared, constant)
+tau_other : second (shared, constant)
+tau_desensitization : second (shared, constant)
+desensitization_max : 1 (shared, constant)
+desensitization_threshold : 1 (shared, constant)
+desensitization_width : 1 (shared, constant)
+desensitization_compression : 1 (shared, constant)
 """
-
 PARAMETERS: dict[str, Parameter] = {
     "km_sert": Parameter(
         60 * nM,
@@ -41,16 +74,23 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "vmax_sert": Parameter(
         180 * nM / second,
-        "chosen: linearized clearance time constant (km + c)^2 / (vmax * km) ~1.5 s around basal "
-        "[5-HT], the seconds-scale clearance seen with in vivo chronoamperometry (Daws et al. "
-        "1998 Ann NY Acad Sci 861:217)",
+        "chosen: at SERT density 1, linearized clearance time constant (km + c)^2 / (vmax * km) "
+        "~1.5 s around basal [5-HT], the seconds-scale clearance seen with in vivo "
+        "chronoamperometry (Daws et al. 1998 Ann NY Acad Sci 861:217)",
         low=0 * nM / second,
+    ),
+    "tau_other": Parameter(
+        8 * second,
+        "chosen: SERT-independent clearance (diffusion, low-affinity transporters such as OCT3 "
+        "and PMAT; Daws 2009 Pharmacol Ther 121:89 [check]), slower than SERT's; it bounds "
+        "[5-HT] when SERT is blocked",
+        low=0.01 * second,
     ),
     "release_per_spike": Parameter(
         0.5 * nM,
-        "chosen: puts basal PFC [5-HT] near the FSCAV basal level of ~65 nM (Abdalla et al. "
-        "2017) with 100 5-HT cells firing at ~1.8 Hz; divided by the scale so [5-HT] does not "
-        "grow with network size",
+        "chosen: with the innervation densities below, puts basal hippocampal [5-HT] near the "
+        "FSCAV basal level of ~65 nM (Abdalla et al. 2017) with 100 5-HT cells firing at "
+        "~1.8 Hz; divided by the scale so [5-HT] does not grow with network size",
         low=0 * nM,
     ),
     "ssri_occupancy": Parameter(
@@ -66,6 +106,61 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "hill_5ht1a": Parameter(1.0, "chosen: single-site binding", low=0.1, high=10.0),
     "hill_5ht7": Parameter(1.0, "chosen: single-site binding", low=0.1, high=10.0),
+    "agonist_5ht1a": Parameter(
+        0 * nM,
+        "chosen: no 5-HT1A agonist; concentration of a full agonist (8-OH-DPAT) at the receptors",
+        low=0 * nM,
+    ),
+    "ki_agonist_5ht1a": Parameter(
+        1 * nM,
+        "chosen: high-affinity full agonist, 8-OH-DPAT's 5-HT1A affinity is ~1 nM [check]",
+        low=0.001 * nM,
+    ),
+    "antagonist_5ht1a": Parameter(
+        0 * nM,
+        "chosen: no 5-HT1A antagonist; concentration of a silent antagonist (WAY-100635)",
+        low=0 * nM,
+    ),
+    "ki_antagonist_5ht1a": Parameter(
+        1 * nM, "chosen: WAY-100635's 5-HT1A affinity is ~1 nM [check]", low=0.001 * nM
+    ),
+    "tau_desensitization": Parameter(
+        4 * 86400 * second,
+        "chosen: 4 days, a first-order fit to Le Poul et al. 1995 (~40% desensitized at day 3, "
+        "60-80% at day 21 of SSRI: 0.7 * (1 - exp(-3/4)) = 0.37); biological time",
+        low=1 * second,
+    ),
+    "desensitization_max": Parameter(
+        0.8, "Le Poul et al. 1995: at most 60-80% of autoreceptor responses lost", low=0, high=1
+    ),
+    "desensitization_threshold": Parameter(
+        0.62,
+        "chosen: coupled autoreceptor occupancy above which receptors uncouple; just above the "
+        "basal raphe occupancy (~0.59) so that a healthy baseline does not desensitize",
+        low=0,
+        high=1,
+    ),
+    "desensitization_width": Parameter(
+        0.05,
+        "chosen: coupled-occupancy excess over which the desensitized share grows to its "
+        "maximum; narrow, so that desensitization holds the autoreceptor signal near its "
+        "set point and raphe firing recovers under chronic SSRI (VALIDATION.md R3)",
+        low=0.001,
+        high=1,
+    ),
+    "desensitization_compression": Parameter(
+        86400.0,
+        "chosen: one simulated second stands for one day of desensitization (as structural "
+        "plasticity's time_compression); 1 = real time, for acute experiments",
+        low=1.0,
+    ),
+    "desensitized_5ht1a_initial": Parameter(
+        0.0,
+        "chosen: healthy autoreceptors start coupled; a chronic-SSRI scenario may start from "
+        "its desensitized state instead of simulating the weeks to get there",
+        low=0,
+        high=1,
+    ),
     "c_5ht_initial": Parameter(
         70 * nM,
         "chosen: between the basal PFC (~65 nM) and raphe (~110 nM) steady states, so short runs "
@@ -74,27 +169,45 @@ PARAMETERS: dict[str, Parameter] = {
     ),
 }
 
+_TUNED = (
+    "chosen: with the SERT densities, puts basal [5-HT] at ~110 nM in the raphe, ~70 nM in "
+    "hippocampus (FSCAV: 65 nM, Abdalla et al. 2017) and ~55 nM in cortex"
+)
 #: Relative 5-HT innervation density per region (release per raphe spike scales with it).
 INNERVATION: dict[str, Parameter] = {
-    "drn": Parameter(
-        1.3,
-        "chosen: somatodendritic release makes raphe [5-HT] the highest (R6 order); kept low "
-        "enough that raphe SERT is not saturated at basal firing (basal ~110 nM)",
-        low=0.0,
-    ),
-    "pfc": Parameter(1.0, "chosen: reference region", low=0.0),
+    "drn": Parameter(2.77, _TUNED + "; somatodendritic release in the raphe", low=0.0),
+    **{r: Parameter(1.73, _TUNED, low=0.0) for r in ("dg", "ca3", "ca1")},
+    **{r: Parameter(1.04, _TUNED, low=0.0) for r in ("dlpfc", "sgacc")},
+    **{
+        r: Parameter(1.04, _TUNED + "; raise it to strengthen the DMN's coupling to 5-HT", low=0.0)
+        for r in ("pcc", "mpfc")
+    },
 }
 
-_SHARED = (
-    "release_per_spike vmax_sert km_sert ssri_occupancy ec50_5ht1a ec50_5ht7 "
-    "hill_5ht1a hill_5ht7".split()
+_SERT = (
+    "chosen: relative SERT density, highest in the raphe, lower in hippocampus and lowest in "
+    "frontal cortex, the order of SERT binding in autoradiography [check] that gives the "
+    "order of SSRI-induced rises, raphe > hippocampus > frontal cortex (VALIDATION.md R6)"
 )
+#: Relative SERT density per region (scales vmax_sert).
+SERT_DENSITY: dict[str, Parameter] = {
+    "drn": Parameter(2.0, _SERT, low=0.0),
+    **{r: Parameter(1.5, _SERT, low=0.0) for r in ("dg", "ca3", "ca1")},
+    **{r: Parameter(1.0, _SERT, low=0.0) for r in ("dlpfc", "sgacc", "pcc", "mpfc")},
+}
+
+#: Regions whose 5-HT1A receptors are somatodendritic autoreceptors (they desensitize).
+AUTORECEPTOR_REGIONS = ("drn",)
+
+#: Parameters that become shared variables of the compartment group.
+_SHARED = [k for k in PARAMETERS if not k.endswith("_initial")]
 
 
 def make_compartments(
     regions: list[str],
     values: dict[str, b2.Quantity | float],
     innervation: dict[str, float],
+    sert_density: dict[str, float],
     n_5ht_at_scale_1: int,
     n_5ht: int,
 ) -> b2.NeuronGroup:
@@ -106,24 +219,35 @@ def make_compartments(
     # independent of how many 5-HT cells the scaled network has.
     group.release_per_spike = values["release_per_spike"] * (n_5ht_at_scale_1 / n_5ht)
     group.innervation = np.array([float(innervation[r]) for r in regions])
+    group.sert_density = np.array([float(sert_density[r]) for r in regions])
+    autoreceptors = np.array([float(r in AUTORECEPTOR_REGIONS) for r in regions])
+    group.autoreceptors = autoreceptors
+    group.desensitized_5ht1a = autoreceptors * float(values["desensitized_5ht1a_initial"])
     group.c_5ht = values["c_5ht_initial"]
     return group
 
 
-def make_release(raphe_5ht: b2.NeuronGroup, compartments: b2.NeuronGroup) -> b2.Synapses:
-    """Volume transmission: every 5-HT spike adds to every region's [5-HT] by its innervation."""
+def make_release(raphe_5ht, compartments: b2.NeuronGroup) -> b2.Synapses:
+    """Volume transmission: every 5-HT spike adds to every region's [5-HT] by its innervation.
+
+    ``raphe_5ht`` is the :class:`~depnet.circuits.projections.Placement` of the 5-HT cells.
+    """
     release = b2.Synapses(
-        raphe_5ht,
+        raphe_5ht.group,
         compartments,
         on_pre="c_5ht_post += release_per_spike_post * innervation_post",
         name="serotonin_release",
     )
-    release.connect()
+    cells = np.arange(raphe_5ht.start, raphe_5ht.stop)
+    rows = np.arange(len(compartments))
+    release.connect(i=np.repeat(cells, len(rows)), j=np.tile(rows, len(cells)))
     return release
 
 
-def link_occupancy(group: b2.NeuronGroup, compartments: b2.NeuronGroup, region_row: int) -> None:
-    """Point a population's receptor occupancies at its region's compartment."""
-    index = np.full(len(group), region_row, dtype=int)  # brian2 wants the default int
+def link_occupancy(
+    group: b2.NeuronGroup, compartments: b2.NeuronGroup, region_rows: np.ndarray
+) -> None:
+    """Point each cell's receptor occupancies at its region's compartment (one row per cell)."""
+    index = np.asarray(region_rows, dtype=int)  # brian2 wants the default int
     group.occupancy_5ht1a = b2.linked_var(compartments, "occupancy_5ht1a", index=index)
     group.occupancy_5ht7 = b2.linked_var(compartments, "occupancy_5ht7", index=index)

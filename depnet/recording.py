@@ -27,8 +27,10 @@ UNITS = {
 #: Serotonin compartment variables: the unit they are stored in, and its Brian2 value.
 SEROTONIN_VARIABLES = {
     "c_5ht": ("nM", b2.nM),
-    "occupancy_5ht1a": ("1", 1),
+    "occupancy_5ht1a": ("1", 1),  # bound and G-protein-coupled: what opens GIRK channels
     "occupancy_5ht7": ("1", 1),
+    "bound_5ht1a": ("1", 1),  # bound by 5-HT or an agonist, coupled or not
+    "desensitized_5ht1a": ("1", 1),  # share of autoreceptors uncoupled (chronic SSRI)
 }
 
 
@@ -93,18 +95,18 @@ class Monitors:
 
 
 def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
-    """Create the monitors that ``record`` asks for on every population."""
-    spikes = {
-        name: b2.SpikeMonitor(g, name=f"spikes_{name}") for name, g in circuit.populations.items()
-    }
+    """Create the monitors that ``record`` asks for: one per NeuronGroup, split on collection."""
+    groups = circuit.groups
+    spikes = {name: b2.SpikeMonitor(g, name=f"spikes_{name}") for name, g in groups.items()}
     traces = {}
     if record.traces and record.trace_neurons > 0:
-        for name, g in circuit.populations.items():
-            k = min(record.trace_neurons, len(g))
-            traces[name] = b2.StateMonitor(
-                g, list(record.traces), record=np.arange(k), dt=record.trace_dt,
-                name=f"traces_{name}",
-            )  # fmt: skip
+        for name, group in groups.items():
+            rows = _trace_rows(circuit, name, record.trace_neurons)
+            if len(rows):
+                traces[name] = b2.StateMonitor(
+                    group, list(record.traces), record=rows, dt=record.trace_dt,
+                    name=f"traces_{name}",
+                )  # fmt: skip
     serotonin = b2.StateMonitor(
         circuit.compartments, list(SEROTONIN_VARIABLES), record=True, dt=record.serotonin_dt,
         name="serotonin_monitor",
@@ -122,26 +124,43 @@ def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
     return Monitors(spikes, traces, serotonin, record, synapses)
 
 
+def _trace_rows(circuit: Circuit, group: str, per_population: int) -> np.ndarray:
+    """Rows of a group to record: the first cells of each of its populations (not drives)."""
+    rows = [
+        np.arange(p.start, p.start + min(per_population, p.n))
+        for name, p in circuit.placements.items()
+        if p.group.name == group and name in circuit.populations
+    ]
+    return np.concatenate(rows).astype(int) if rows else np.zeros(0, dtype=int)
+
+
 def collect(monitors: Monitors, circuit: Circuit, duration: b2.Quantity) -> RunData:
-    """Read every monitor into a :class:`RunData` (after the run)."""
-    spikes = {
-        name: Spikes(
-            neuron=np.asarray(m.i[:], dtype=np.int32),
-            time=np.asarray(m.t[:] / b2.second, dtype=np.float64),
-            n_neurons=len(circuit.populations[name]),
-        )
+    """Read every monitor into a :class:`RunData` (after the run), one entry per population."""
+    by_group = {
+        name: (np.asarray(m.i[:], dtype=np.int64), np.asarray(m.t[:] / b2.second))
         for name, m in monitors.spikes.items()
     }
-    traces = {
-        name: Traces(
-            time=np.asarray(m.t[:] / b2.second),
-            neuron=np.asarray(m.record, dtype=np.int32),
-            values={
-                v: np.asarray(getattr(m, v)[:]).T.astype(np.float32) for v in m.record_variables
-            },
+    spikes = {}
+    for name, p in circuit.placements.items():
+        i, t = by_group[p.group.name]
+        mine = (i >= p.start) & (i < p.stop)
+        spikes[name] = Spikes(
+            neuron=(i[mine] - p.start).astype(np.int32),
+            time=t[mine].astype(np.float64),
+            n_neurons=p.n,
         )
-        for name, m in monitors.traces.items()
-    }
+    traces = {}
+    for group, m in monitors.traces.items():
+        rows = np.asarray(m.record)
+        values = {v: np.asarray(getattr(m, v)[:]).T.astype(np.float32) for v in m.record_variables}
+        for name, p in circuit.placements.items():
+            mine = (rows >= p.start) & (rows < p.stop)
+            if p.group.name == group and mine.any():
+                traces[name] = Traces(
+                    time=np.asarray(m.t[:] / b2.second),
+                    neuron=(rows[mine] - p.start).astype(np.int32),
+                    values={v: x[:, mine] for v, x in values.items()},
+                )
     s = monitors.serotonin
     serotonin = {
         v: np.asarray(getattr(s, v)[:] / unit, dtype=np.float64)

@@ -33,8 +33,10 @@ from pydantic import (
     model_validator,
 )
 
+from depnet.circuits.build import population_sizes
 from depnet.circuits.neuron import TRACEABLE
 from depnet.circuits.parameters import (
+    DRIVES,
     REGIONS,
     UnknownParameterError,
     plasticity_parameter_table,
@@ -76,6 +78,22 @@ class ScenarioSection(_Strict):
     seed: int = Field(default=1, ge=0, lt=2**31)
     scale: float = Field(default=1.0, gt=0, le=1000)
     device: Literal["runtime", "cpp", "cuda", "auto"] = "cpp"
+    #: Regions to build (all when absent); the raphe is required, it is the source of 5-HT.
+    regions: tuple[str, ...] | None = None
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if regions is None:
+            return None
+        for region in regions:
+            if region not in REGIONS:
+                raise ValueError(f"unknown region {region!r}; known: {', '.join(REGIONS)}")
+        if len(set(regions)) != len(regions):
+            raise ValueError("a region is listed twice")
+        if "drn" not in regions:
+            raise ValueError("the raphe ('drn') is required: it is the source of 5-HT")
+        return tuple(r for r in REGIONS if r in regions)  # the circuit's order
 
     @model_validator(mode="after")
     def _times_consistent(self) -> ScenarioSection:
@@ -181,6 +199,33 @@ class Scenario(_Strict):
                     raise ValueError(f"{region}.{key}: must be a positive integer, got {n!r}")
                 sizes[region][kind] = n
         return sizes
+
+    @model_validator(mode="after")
+    def _tables_name_built_regions(self) -> Scenario:
+        built = self.built_regions
+        for region in self.regions:
+            if region not in built:
+                raise ValueError(
+                    f"regions.{region}: sizes given for a region that scenario.regions leaves out"
+                )
+        for name in self.plasticity:
+            proj = PROJECTIONS[name]
+            for population in (proj.source, proj.target):
+                if population.split("_")[0] not in built and population not in DRIVES:
+                    raise ValueError(
+                        f"plasticity.{name}: its population {population} is not built "
+                        f"(scenario.regions: {', '.join(built)})"
+                    )
+        return self
+
+    @property
+    def built_regions(self) -> tuple[str, ...]:
+        """The regions this scenario builds."""
+        return self.scenario.regions or tuple(REGIONS)
+
+    def population_sizes(self) -> dict[str, int]:
+        """Cells per population (and septal drive units) at this scenario's scale."""
+        return population_sizes(self.scenario.scale, self.regions, self.built_regions)
 
     @field_validator("plasticity")
     @classmethod

@@ -59,7 +59,7 @@ Use::
     install_neuron_block(group, block, {"stress": 2.0})
     pool = build_pool(len(source), n, in_degree=80, rng=rng)
     synapses = make_structural_projection(source, group, pool, structural_synapse_model(),
-                                          name="pfc_exc_to_pfc_exc")
+                                          name="sgacc_exc_to_sgacc_exc")
 
 Pools update at the start of a time step (``order=0``), the group's element reference after them
 (``order=1``); every pool onto a group must use the group's update interval. Without STDP the

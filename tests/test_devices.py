@@ -50,11 +50,12 @@ def test_compile_only_needs_a_standalone_device():
 
 @pytest.mark.slow
 def test_cuda_compile_only_produces_a_binary_without_a_gpu(tmp_path):
-    """The whole circuit with every learning rule (STDP x3, structural) builds for brian2cuda."""
+    """The whole circuit (every region) with every learning rule (STDP x3, structural) builds
+    for brian2cuda."""
     # Needs the CUDA toolkit (nvcc), not a GPU; deselect with -m "not slow" where it is missing.
     result = run_scenario(
         load_scenario(
-            scenario_path("raphe_pfc_plastic"),
+            scenario_path("healthy_plastic"),
             {"scenario.duration": "0.5 s", "scenario.warmup": "0 s"},
         ),
         device="cuda", compile_only=True,

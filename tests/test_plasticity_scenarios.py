@@ -10,7 +10,7 @@ from depnet.run import run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
 
-PLASTIC = {"pfc_exc_to_pfc_exc", "pfc_exc_to_pfc_inh", "pfc_exc_to_drn_5ht"}
+PLASTIC = {"sgacc_exc_to_sgacc_exc", "sgacc_exc_to_sgacc_inh", "sgacc_exc_to_drn_5ht"}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def plastic_runs(tmp_path_factory):
 def test_store_records_each_plastic_projection(plastic_runs):
     tree = plastic_runs["cpp"]
     assert set(tree["synapses"].children) == PLASTIC
-    pool = tree["synapses/pfc_exc_to_pfc_exc"]
+    pool = tree["synapses/sgacc_exc_to_sgacc_exc"]
     # structural: a pool of pool_factor (2) x in-degree (80) potential inputs per pyramidal cell
     assert pool.attrs["pool_size"] == 2 * 80 * 400
     assert set(np.unique(pool["present_final"].values)) <= {0.0, 1.0}
@@ -43,7 +43,7 @@ def test_store_records_each_plastic_projection(plastic_runs):
 
 def test_stdp_moves_weights_within_their_bounds(plastic_runs):
     tree = plastic_runs["cpp"]
-    for name, w_max in [("pfc_exc_to_pfc_inh", 2e-9), ("pfc_exc_to_pfc_exc", 0.6e-9)]:
+    for name, w_max in [("sgacc_exc_to_sgacc_inh", 2e-9), ("sgacc_exc_to_sgacc_exc", 0.6e-9)]:
         node = tree[f"synapses/{name}"]
         w = node["w_final"].values
         assert np.all((w >= 0) & (w <= w_max * (1 + 1e-9)))

@@ -1,4 +1,5 @@
-"""The raphe-PFC loop's serotonin feedback, with magnitudes.
+"""The raphe-PFC loop's serotonin feedback, with magnitudes (the mechanism; the whole circuit
+against R2-R6 is in tests/validation/).
 
 Runs the default scenario on the C++ target (one build, reused as parameters change) for 8 s and
 measures over the last 4 s, when [5-HT] has settled (SERT clearance acts over ~1-10 s).
@@ -23,7 +24,10 @@ def measure(tmp_path_factory):
     def run(**parameters):
         key = tuple(sorted(parameters.items()))
         if key not in cache:
-            spec = small_scenario(DURATION, WARMUP, **parameters)
+            # Acute: days of autoreceptor desensitization do not fit in seconds of real time.
+            spec = small_scenario(
+                DURATION, WARMUP, serotonin__desensitization_compression=1, **parameters
+            )
             out = folder / f"run{len(cache)}.zarr"
             tree = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
             cache[key] = (population_rates(tree), mean_serotonin(tree))
@@ -42,15 +46,6 @@ def test_stronger_autoreceptor_gain_lowers_raphe_firing(measure):
     base_rate = float(base.sel(population="drn_5ht"))
     assert float(strong.sel(population="drn_5ht")) <= 0.75 * base_rate
     assert float(none.sel(population="drn_5ht")) >= 1.1 * base_rate
-
-
-def test_blocking_sert_raises_prefrontal_serotonin(measure):
-    """An SSRI at 80% SERT occupancy raises extracellular 5-HT by at least +50% in PFC, the
-    lower edge of the +50% to +250% band of VALIDATION.md R6 (Invernizzi et al. 1995), even as
-    autoreceptor feedback slows the raphe."""
-    _, base = measure()
-    rates, ssri = measure(serotonin__ssri_occupancy=0.8)
-    assert float(ssri.sel(region="pfc")) >= 1.5 * float(base.sel(region="pfc"))
 
 
 def test_acute_ssri_slows_the_raphe_through_its_autoreceptors(measure):

@@ -195,16 +195,17 @@ def _expected(pairing, rule: str, condition: Pairing) -> float:
 
 
 def _pfc_cells_with_compartments(c_5ht: list[float]):
-    """Two depnet PFC pyramidal cells linked to the "pfc" row of [5-HT] compartments."""
+    """Two depnet PFC pyramidal cells linked to the "sgacc" row of [5-HT] compartments."""
     values = {k: p.value for k, p in serotonin.PARAMETERS.items()}
-    cell = {k: p.value for k, p in pfc.PFC_EXC.items()}
+    cell = {k: p.value for k, p in pfc.CELL_TYPES["sgacc_exc"].items()}
     synaptic = {k: p.value for k, p in neuron.SYNAPTIC_PARAMETERS.items()}
     compartments = serotonin.make_compartments(
-        ["drn", "pfc"], values, {"drn": 1.3, "pfc": 1.0}, n_5ht_at_scale_1=1, n_5ht=1
-    )
+        ["drn", "sgacc"], values, {"drn": 1.3, "sgacc": 1.0}, {"drn": 2.0, "sgacc": 1.0},
+        n_5ht_at_scale_1=1, n_5ht=1,
+    )  # fmt: skip
     compartments.c_5ht = c_5ht * nM
-    post = neuron.make_population("pfc_exc", 2, cell, synaptic, np.random.default_rng(0))
-    serotonin.link_occupancy(post, compartments, region_row=1)
+    post = neuron.make_neuron_group("sgacc_exc", [(2, cell)], synaptic, np.random.default_rng(0))
+    serotonin.link_occupancy(post, compartments, np.array([1, 1]))
     pre = b2.SpikeGeneratorGroup(2, [0, 1], [1, 2] * ms)
     return compartments, post, pre
 

@@ -18,7 +18,7 @@ from depnet.run import run_scenario
 from depnet.store import build_tree, partial_path, write_run
 from tests.conftest import small_scenario
 
-POPULATIONS = {"drn_5ht", "drn_gaba", "pfc_exc", "pfc_inh"}
+POPULATIONS = {"drn_5ht", "drn_gaba", "sgacc_exc", "sgacc_inh"}
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +37,11 @@ def test_store_opens_as_a_datatree_with_named_dimensions_and_units(runtime_run):
     rates = tree["rates"]["rate"]
     assert rates.dims == ("population", "time") and rates.attrs["units"] == "Hz"
     assert set(rates.population.values) == POPULATIONS
-    v = tree["traces/pfc_exc"]["v"]
+    v = tree["traces/sgacc_exc"]["v"]
     assert v.dims == ("time", "neuron") and v.attrs["units"] == "V"
     c5ht = tree["serotonin"]["c_5ht"]
     assert c5ht.dims == ("region", "time") and c5ht.attrs["units"] == "nM"
-    assert list(c5ht.region.values) == ["drn", "pfc"]
+    assert list(c5ht.region.values) == ["drn", "sgacc"]
 
 
 def test_store_is_zarr_v3(runtime_run):
@@ -63,8 +63,8 @@ def test_store_attributes_hold_what_reproduces_the_run(runtime_run):
 
 def test_binned_rates_agree_with_spike_counts(runtime_run):
     tree = open_run(runtime_run.store)
-    binned = tree["rates"]["rate"].sel(population="pfc_exc")
-    from_spikes = population_rates(tree, start=0.0).sel(population="pfc_exc")
+    binned = tree["rates"]["rate"].sel(population="sgacc_exc")
+    from_spikes = population_rates(tree, start=0.0).sel(population="sgacc_exc")
     assert float(binned.mean()) == pytest.approx(float(from_spikes), rel=1e-6)
 
 

@@ -1,0 +1,136 @@
+"""SSRIs and 5-HT1A drugs on the whole circuit, against VALIDATION.md R2-R6.
+
+Drugs are parameters of the serotonin compartments (``depnet params serotonin``): SERT occupancy
+of an SSRI, concentrations of a full 5-HT1A agonist (8-OH-DPAT-like) and a silent antagonist
+(WAY-100635-like). Acute experiments freeze autoreceptor desensitization
+(``desensitization_compression = 1``: real time, in which days of desensitization do not happen);
+the chronic SSRI run compresses four days into each simulated second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from brian2 import nM
+from scipy.optimize import curve_fit
+
+from depnet.analysis.summary import mean_serotonin, population_rates
+from depnet.circuits.parameters import DEFAULT_PARAMETERS
+
+SSRI = 0.8  # SERT occupancy of a clinical dose
+ACUTE = {"serotonin__ssri_occupancy": SSRI, "serotonin__desensitization_compression": 1}
+CHRONIC = {"serotonin__ssri_occupancy": SSRI, "serotonin__desensitization_compression": 345600}
+FROZEN = {"serotonin__desensitization_compression": 1}
+
+
+def _raphe_rate(tree) -> float:
+    return float(population_rates(tree).sel(population="drn_5ht"))
+
+
+@pytest.fixture(scope="module")
+def baseline(whole_circuit):
+    return whole_circuit("5 s", "1 s")  # the run of test_healthy_baseline.py
+
+
+@pytest.fixture(scope="module")
+def acute(whole_circuit):
+    # [5-HT] approaches its new level with SERT blocked over several seconds: measure 6-12 s.
+    return whole_circuit("12 s", "6 s", **ACUTE)
+
+
+@pytest.fixture(scope="module")
+def chronic(whole_circuit):
+    # 40 compressed days of SSRI; measured over days 28-40.
+    return whole_circuit("10 s", "7 s", **CHRONIC)
+
+
+def test_acute_ssri_suppresses_raphe_firing(baseline, acute):
+    """R2: an acute SSRI at high SERT occupancy lowers DRN 5-HT firing by 40-100% through
+    5-HT1A autoreceptors (Czachura & Rasmussen 2000 Naunyn-Schmiedeberg's 362:266)."""
+    drop = 1 - _raphe_rate(acute) / _raphe_rate(baseline)
+    assert 0.4 <= drop <= 1.0
+
+
+def test_acute_ssri_raises_serotonin_most_in_raphe_then_hippocampus_then_cortex(baseline, acute):
+    """R6: an SSRI raises extracellular 5-HT, hippocampus by +50% to +250% (Invernizzi et al.
+    1995 Brain Res: +70% / +205% at 1 / 10 mg/kg citalopram), more in the raphe than in the
+    hippocampus than in frontal cortex (Malagie et al. 1995 Eur J Pharmacol 286:213)."""
+    rise = mean_serotonin(acute) / mean_serotonin(baseline) - 1
+    assert 0.5 <= float(rise.sel(region="ca1")) <= 2.5
+    assert float(rise.sel(region="drn")) > float(rise.sel(region="ca1"))
+    assert float(rise.sel(region="ca1")) > float(rise.sel(region="dlpfc"))
+
+
+def test_chronic_ssri_restores_raphe_firing_while_serotonin_stays_raised(baseline, acute, chronic):
+    """R3: over 14-21 days of SSRI, DRN firing recovers as autoreceptors desensitize while 5-HT
+    stays raised (Czachura & Rasmussen 2000; Le Poul et al. 1995): firing back within 25% of
+    baseline, [5-HT] at least the acute level."""
+    assert abs(_raphe_rate(chronic) / _raphe_rate(baseline) - 1) <= 0.25
+    c_chronic, c_acute = mean_serotonin(chronic), mean_serotonin(acute)
+    for region in ("drn", "ca1", "dlpfc"):
+        assert float(c_chronic.sel(region=region)) >= float(c_acute.sel(region=region))
+    desensitized = mean_serotonin(chronic, "desensitized_5ht1a").sel(region="drn")
+    assert float(desensitized) > 0.2  # autoreceptors, not heteroreceptors, did it
+    assert float(mean_serotonin(chronic, "desensitized_5ht1a").sel(region="ca1")) == 0
+
+
+def _antagonist_restoring_basal_occupancy(agonist_nM: float, c_5ht_nM: float) -> float:
+    """Antagonist concentration (nM) that brings competitive 5-HT1A binding back to its basal
+    share: (s + x) / (1 + s + x + y) = s / (1 + s), with s, x, y concentrations over affinities."""
+    ec50, ki_agonist, ki_antagonist = (
+        float(DEFAULT_PARAMETERS[f"serotonin.{name}"].value / nM)
+        for name in ("ec50_5ht1a", "ki_agonist_5ht1a", "ki_antagonist_5ht1a")
+    )
+    s, x = c_5ht_nM / ec50, agonist_nM / ki_agonist
+    y = (s + x) * (1 + s) / s - 1 - s - x
+    return y * ki_antagonist
+
+
+def test_5ht1a_agonist_silences_the_raphe_and_an_antagonist_reverses_it(whole_circuit, baseline):
+    """R4: 8-OH-DPAT at full occupancy suppresses DRN firing by >= 90%; WAY-100635 reverses the
+    suppression to within 20% of baseline (Martin-Ruiz et al. 2001 J Neurosci 21:9856). The
+    antagonist dose is the one that returns competitive binding to its basal share."""
+    agonist = 100.0  # nM, 100x the agonist's affinity: ~99% occupancy
+    silenced = whole_circuit("4 s", "2 s", serotonin__agonist_5ht1a=f"{agonist} nM", **FROZEN)
+    assert _raphe_rate(silenced) <= 0.1 * _raphe_rate(baseline)
+    basal = float(mean_serotonin(baseline).sel(region="drn"))
+    antagonist = _antagonist_restoring_basal_occupancy(agonist, basal)
+    reversed_ = whole_circuit(
+        "4 s", "2 s", serotonin__agonist_5ht1a=f"{agonist} nM",
+        serotonin__antagonist_5ht1a=f"{antagonist:.1f} nM", **FROZEN,
+    )  # fmt: skip
+    assert abs(_raphe_rate(reversed_) / _raphe_rate(baseline) - 1) <= 0.2
+
+
+DOSES_NM = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def _ec50(whole_circuit, **condition) -> float:
+    """EC50 (nM) of the agonist for inhibiting raphe firing: a Hill fit to a dose-response."""
+    rates = [
+        _raphe_rate(whole_circuit("3 s", "1.5 s", serotonin__agonist_5ht1a=f"{d} nM", **condition))
+        for d in (0.0, *DOSES_NM)
+    ]
+    r0 = rates[0]
+
+    def hill(dose, e_max, log_ec50, n):
+        return r0 - e_max * dose**n / (dose**n + np.exp(log_ec50) ** n)
+
+    (e_max, log_ec50, n), _ = curve_fit(
+        hill, np.array(DOSES_NM), np.array(rates[1:]), p0=(r0, 0.0, 1.0),
+        bounds=([0, -5, 0.3], [2 * r0, 8, 5]),
+    )  # fmt: skip
+    return float(np.exp(log_ec50))
+
+
+@pytest.mark.slow
+def test_agonist_ec50_shifts_right_after_chronic_ssri(whole_circuit, chronic):
+    """R5: after chronic SSRI the 5-HT1A agonist's EC50 for inhibiting DRN firing shifts right,
+    by 2.5-6x (10.7 -> 46.2 reported after 21 days of paroxetine). Measured after washout (no
+    SSRI), with the autoreceptors as desensitized as the chronic run left them."""
+    desensitized = float(mean_serotonin(chronic, "desensitized_5ht1a").sel(region="drn"))
+    healthy = _ec50(whole_circuit, **FROZEN)
+    treated = _ec50(
+        whole_circuit, serotonin__desensitized_5ht1a_initial=round(desensitized, 3), **FROZEN
+    )
+    assert 2.5 <= treated / healthy <= 6.0
