@@ -9,55 +9,42 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from depnet.analysis.load import kind_of, populations, window
+from depnet.analysis.rates import mean_rates
+from depnet.analysis.spiking import isi_cv
+
 
 def _window(tree: xr.DataTree, start: float | None) -> tuple[float, float]:
-    attrs = tree.attrs
-    return (attrs.get("warmup_s", 0.0) if start is None else start), attrs["duration_s"]
-
-
-def populations(tree: xr.DataTree) -> list[str]:
-    """Population names in the circuit's order (raphe first), as the run recorded them."""
-    recorded = set(tree["spikes"].children)
-    return [p for p in tree.attrs.get("population_sizes", sorted(recorded)) if p in recorded]
+    return window(tree, start)
 
 
 def population_rates(tree: xr.DataTree, start: float | None = None) -> xr.DataArray:
-    """Mean firing rate per population (Hz) from ``start`` (default: after warmup) to the end."""
-    t0, t1 = _window(tree, start)
-    rates = {}
-    for name in populations(tree):
-        node = tree["spikes"][name]
-        times = node["time"].values
-        rates[name] = np.count_nonzero(times >= t0) / (node.attrs["n_neurons"] * (t1 - t0))
-    return xr.DataArray(
-        list(rates.values()),
-        dims="population",
-        coords={"population": list(rates)},
-        name="rate",
-        attrs={"units": "Hz", "window_s": [t0, t1]},
-    )
+    """Mean firing rate per population (Hz) from ``start`` (default: after warmup) to the end.
+
+    Counted block by block from the spikes (see :func:`depnet.analysis.rates.mean_rates`).
+    """
+    return mean_rates(tree, start)
 
 
-def isi_cv(tree: xr.DataTree, population: str, start: float | None = None) -> xr.DataArray:
-    """Coefficient of variation of inter-spike intervals per neuron (NaN with < 3 spikes)."""
-    t0, _ = _window(tree, start)
-    node = tree["spikes"][population]
-    neuron, times = node["neuron"].values, node["time"].values
-    keep = times >= t0
-    neuron, times = neuron[keep], times[keep]
-    order = np.lexsort((times, neuron))
-    neuron, times = neuron[order], times[order]
-    cv = np.full(node.attrs["n_neurons"], np.nan)
-    for i in np.unique(neuron):
-        isi = np.diff(times[neuron == i])
-        if len(isi) >= 2:
-            cv[i] = isi.std() / isi.mean()
-    return xr.DataArray(cv, dims="neuron", name="isi_cv", attrs={"units": "1"})
+def serotonergic_populations(tree: xr.DataTree) -> list[str]:
+    """Populations of kind ``5ht`` (the raphe's serotonergic cells), as the store names them."""
+    return [p for p in populations(tree) if kind_of(tree, p) == "5ht"]
 
 
-def raphe_regularity(tree: xr.DataTree, start: float | None = None) -> float:
-    """Share of raphe 5-HT cells firing regularly (ISI CV < 0.5; Mlinar et al. 2016)."""
-    cv = isi_cv(tree, "drn_5ht", start).values
+def raphe_regularity(
+    tree: xr.DataTree, start: float | None = None, population: str | None = None
+) -> float:
+    """Share of raphe 5-HT cells firing regularly (ISI CV < 0.5; Mlinar et al. 2016).
+
+    ``population`` defaults to the store's first population of kind ``5ht``; NaN if there is
+    none or no cell fired three spikes.
+    """
+    if population is None:
+        found = serotonergic_populations(tree)
+        if not found:
+            return float("nan")
+        population = found[0]
+    cv = isi_cv(tree, population, start).values
     fired = ~np.isnan(cv)
     return float(np.mean(cv[fired] < 0.5)) if fired.any() else float("nan")
 

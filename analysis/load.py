@@ -1,0 +1,147 @@
+"""Opening stores and reading what a run recorded, without knowing its circuit.
+
+Nothing here names a population or a region: they are read from the store. A population is
+called ``<region>_<kind>`` (``drn_5ht``, ``dlpfc_exc``); its region is the longest region of the
+store (the ``/serotonin`` region coordinate and the scenario's ``[regions]`` tables) that prefixes
+its name, and its kind is what follows (``exc``, ``inh``, ``5ht``, ...).
+
+Spikes are read in blocks of whole zarr chunks (:func:`spike_blocks`), so measures that reduce
+spikes to counts (rates, spike counts per bin) never hold a population's spikes in memory at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from depnet import store
+from depnet.errors import StoreError
+
+#: Spikes read per block (a whole number of zarr chunks near this): 1 Mi spikes, 12 MB.
+BLOCK_SPIKES = 1 << 20
+
+
+def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
+    """Open a complete run store lazily as an :class:`xarray.DataTree`.
+
+    Parameters
+    ----------
+    path
+        The run's zarr store.
+    chunks
+        ``None`` (default): arrays are read from disk when indexed, and only the part indexed.
+        ``{}``: every array is a dask array with the store's chunks, for dask-based work.
+
+    Raises
+    ------
+    depnet.errors.StoreError
+        If there is no store at ``path`` or it is incomplete.
+    """
+    return store.open_run(path, chunks=chunks)
+
+
+def path_from_env(variable: str, what: str = "a run store") -> Path:
+    """The store path an environment variable names (notebooks read their inputs this way).
+
+    Raises
+    ------
+    depnet.errors.StoreError
+        If the variable is unset or empty, with a line that says how to set it.
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise StoreError(
+            f"environment variable {variable} is not set: set it to {what}, e.g. "
+            f"{variable}=runs/raphe_pfc.zarr (make one with `depnet run scenarios/raphe_pfc.toml "
+            "--out runs/raphe_pfc.zarr`)"
+        )
+    return Path(value)
+
+
+def populations(tree: xr.DataTree) -> list[str]:
+    """Recorded populations in the circuit's order (as ``population_sizes`` lists them)."""
+    recorded = list(tree["spikes"].children) if "spikes" in tree.children else []
+    order = list(tree.attrs.get("population_sizes", {}))
+    return [p for p in order if p in recorded] + sorted(p for p in recorded if p not in order)
+
+
+def regions(tree: xr.DataTree) -> list[str]:
+    """Regions of the run: the serotonin compartments, then any other scenario region."""
+    found: list[str] = []
+    if "serotonin" in tree.children:
+        found += [str(r) for r in tree["serotonin"]["region"].values]
+    scenario_regions = tree.attrs.get("scenario", {}).get("regions", {})
+    found += [r for r in scenario_regions if r not in found]
+    return found
+
+
+def region_of(tree: xr.DataTree, population: str) -> str:
+    """The region a population belongs to (longest known region prefixing ``<region>_``)."""
+    matches = [r for r in regions(tree) if population.startswith(f"{r}_")]
+    return max(matches, key=len) if matches else population.split("_", 1)[0]
+
+
+def kind_of(tree: xr.DataTree, population: str) -> str:
+    """What follows the region in a population's name (``exc``, ``inh``, ``5ht``, ...)."""
+    region = region_of(tree, population)
+    return population[len(region) + 1 :] if population.startswith(f"{region}_") else population
+
+
+def population_info(tree: xr.DataTree) -> xr.Dataset:
+    """Per population: region, kind and number of neurons, as coordinates on ``population``."""
+    names = populations(tree)
+    return xr.Dataset(
+        coords={
+            "population": names,
+            "region": ("population", [region_of(tree, p) for p in names]),
+            "kind": ("population", [kind_of(tree, p) for p in names]),
+            "n_neurons": ("population", [n_neurons(tree, p) for p in names]),
+        }
+    )
+
+
+def n_neurons(tree: xr.DataTree, population: str) -> int:
+    """Number of neurons in a recorded population."""
+    return int(tree["spikes"][population].attrs["n_neurons"])
+
+
+def window(
+    tree: xr.DataTree, start: float | None = None, stop: float | None = None
+) -> tuple[float, float]:
+    """Analysis window in seconds: from ``start`` (default: end of warmup) to ``stop`` (end)."""
+    t0 = float(tree.attrs.get("warmup_s", 0.0)) if start is None else float(start)
+    t1 = float(tree.attrs["duration_s"]) if stop is None else float(stop)
+    if not t1 > t0:
+        raise ValueError(f"empty analysis window [{t0:g}, {t1:g}] s")
+    return t0, t1
+
+
+def _block_size(variable: xr.DataArray) -> int:
+    chunks = variable.encoding.get("chunks") or variable.encoding.get("preferred_chunks")
+    if isinstance(chunks, dict):
+        chunks = tuple(chunks.values())
+    if variable.chunks:  # dask
+        chunks = (max(variable.chunks[0]),)
+    chunk = int(chunks[0]) if chunks else BLOCK_SPIKES
+    return max(chunk, (BLOCK_SPIKES // chunk) * chunk)
+
+
+def spike_blocks(
+    tree: xr.DataTree, population: str, block: int | None = None, neurons: bool = True
+) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    """Spikes of one population as ``(neuron, time)`` numpy blocks, read block by block.
+
+    A block is a whole number of the store's chunks (about :data:`BLOCK_SPIKES` spikes), so
+    memory stays bounded whatever the number of spikes; with a tree held in memory the blocks are
+    views. With ``neurons=False`` only times are read (``neuron`` is then ``None``).
+    """
+    node = tree["spikes"][population]
+    neuron, time = node["neuron"], node["time"]
+    step = block or _block_size(time)
+    for i in range(0, time.shape[0], step):
+        part = slice(i, i + step)
+        yield (np.asarray(neuron[part].values) if neurons else None), np.asarray(time[part].values)
