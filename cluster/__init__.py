@@ -1,4 +1,12 @@
-"""Where depnet runs at scale: Slurm submission, sweeps and collection of their stores.
+"""Where depnet runs at scale: parameter sweeps on Slurm, compiled once per network structure.
 
-Builds on :func:`depnet.run.run_scenario`; nothing here yet.
+- :mod:`~depnet.cluster.sweep_spec`: sweep files (TOML) validated into a :class:`Sweep`.
+- :mod:`~depnet.cluster.network`: a network's structure fingerprint and its ``run_args`` values.
+- :mod:`~depnet.cluster.plan`: points grouped by structure; where builds, stores and logs go.
+- :mod:`~depnet.cluster.worker`: what runs on a node (build a group; run a point in segments).
+- :mod:`~depnet.cluster.slurm`: batch scripts, ``sbatch`` and ``squeue``.
+- :mod:`~depnet.cluster.submit`: submission (Slurm or local) and the state of every point.
+- :mod:`~depnet.cluster.collect`: one dataset with the sweep's axes as coordinates.
+
+The command line: ``depnet sweep``, ``depnet status``, ``depnet collect``.
 """

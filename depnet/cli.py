@@ -1,4 +1,4 @@
-"""The ``depnet`` command: run, validate, info, params.
+"""The ``depnet`` command: run, validate, info, report, params, sweep, status, collect.
 
 Problems the user can fix are printed as one line, ``depnet: error: ...``, with exit status 2 for
 bad input (scenario, store, arguments) and 1 for failures while building or running.
@@ -67,8 +67,38 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a summary of a stored run")
     info.add_argument("store", type=Path)
 
+    report = sub.add_parser(
+        "report", help="write an HTML report (figures and tables) of a run store or a sweep folder"
+    )
+    report.add_argument("store", type=Path, help="run store, or a folder of run stores (sweep)")
+    report.add_argument(
+        "--out", type=Path, default=Path("."), help="folder for <name>-report.html (default: .)"
+    )
+
     params = sub.add_parser("params", help="list model parameters with units and sources")
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
+
+    sweep = sub.add_parser(
+        "sweep", help="submit a parameter sweep (Slurm job arrays, or locally), one store a point"
+    )
+    sweep.add_argument("sweep", type=Path, help="sweep file (TOML)")
+    sweep.add_argument(
+        "--executor", choices=["slurm", "local"], default="slurm",
+        help="slurm: sbatch a build job and a job array per structure group; "
+        "local: run the same tasks here, one after another",
+    )  # fmt: skip
+    sweep.add_argument("--out", type=Path, help="sweep folder (default: the sweep file's out)")
+    sweep.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan (points, groups, jobs, batch scripts); submit nothing",
+    )  # fmt: skip
+
+    status = sub.add_parser("status", help="done / running / pending / failed points of a sweep")
+    status.add_argument("sweep", type=Path, help="sweep folder or sweep file")
+
+    collect = sub.add_parser("collect", help="one zarr dataset from a sweep's stores")
+    collect.add_argument("sweep", type=Path, help="sweep folder or sweep file")
+    collect.add_argument("--out", type=Path, help="dataset path (default <sweep>/collected.zarr)")
     return parser
 
 
@@ -118,6 +148,13 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from depnet.analysis.report import write_report
+
+    print(f"report: {write_report(args.store, args.out)}")
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from depnet.circuits.parameters import DEFAULT_PARAMETERS
     from depnet.quantities import format_quantity
@@ -125,6 +162,39 @@ def _params(args: argparse.Namespace) -> int:
     for path, p in DEFAULT_PARAMETERS.items():
         if path.startswith(args.prefix):
             print(f"{path} = {format_quantity(p.value)}    # {p.source}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from depnet.cluster.submit import describe, submit
+
+    result = submit(args.sweep, executor=args.executor, out=args.out, dry_run=args.dry_run)
+    print(describe(result))
+    if args.dry_run:
+        for name, text in result.scripts.items():
+            print(f"\n# --- {name} ---\n{text}", end="")
+        return 0
+    failed = sum(status != 0 for job in result.jobs for status in job.get("exit_statuses", ()))
+    if failed:  # local executor: the points ran here
+        print(f"{failed} point(s) failed; `depnet status {result.plan.out}` lists them")
+        return 1
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from depnet.cluster.submit import open_plan, status_table
+
+    print(status_table(open_plan(args.sweep)))
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from depnet.cluster.collect import collect_to
+    from depnet.cluster.submit import open_plan
+
+    dataset, path = collect_to(open_plan(args.sweep), args.out)
+    print(f"dataset: {path} ({dataset.attrs['n_done']} of {dataset.attrs['n_points']} points)")
+    print(dataset)
     return 0
 
 
@@ -142,7 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     BrianLogger.log_level_warn()
     # A scheduler's SIGTERM (scancel, preemption) unwinds like Ctrl-C: partial stores are removed.
     signal.signal(signal.SIGTERM, _terminated)
-    handler = {"run": _run, "validate": _validate, "info": _info, "params": _params}
+    handler = {
+        "run": _run, "validate": _validate, "info": _info, "params": _params, "report": _report
+    }  # fmt: skip
+    handler |= {"sweep": _sweep, "status": _status, "collect": _collect}
     try:
         return handler[args.command](args)
     except DepnetError as err:

@@ -227,19 +227,69 @@ def simulate(
     return Timings(built - start, time.perf_counter() - built)
 
 
-def _run_with_progress(device, build_dir: Path, progress: ProgressCallback | None) -> None:
+def generate_project(
+    net: b2.Network,
+    duration: b2.Quantity,
+    directory: Path,
+    *,
+    report_period: b2.Quantity = 1 * b2.second,
+) -> None:
+    """Write ``net``'s standalone project into ``directory`` without compiling it.
+
+    For compile-once-run-many: the Python side needs the project's objects to address variables
+    (``run_args``) and read results, while the binary that runs is one built earlier, from the
+    same structure, in another folder (see :func:`run_prebuilt`). Generating into a private
+    folder keeps concurrent runs from rewriting the shared build's files under a running binary.
+    """
+    net.run(duration, report=_REPORT_CODE, report_period=report_period)
+    b2.get_device().build(directory=str(directory), compile=False, run=False)
+
+
+def run_prebuilt(
+    build_dir: Path,
+    results_dir: Path,
+    run_args: dict | None = None,
+    progress: ProgressCallback | None = None,
+) -> float:
+    """Run the binary built in ``build_dir`` with its results in ``results_dir``; wall seconds.
+
+    ``run_args`` maps variables of the active project (``group.var`` views) to values that
+    replace their initial ones (Brian2's ``device.run(run_args=...)``). The active project must
+    have the same structure as the build (see :func:`generate_project`).
+    """
+    device = b2.get_device()
+    # run_args arrays go to <project_dir>/static_arrays, where the binary (cwd build_dir) reads them
+    device.project_dir = str(build_dir)
+    start = time.perf_counter()
+    _run_with_progress(device, build_dir, progress, results_dir=results_dir, run_args=run_args)
+    return time.perf_counter() - start
+
+
+def _run_with_progress(
+    device,
+    build_dir: Path,
+    progress: ProgressCallback | None,
+    *,
+    results_dir: Path | None = None,
+    run_args: dict | None = None,
+) -> None:
     """Run the built binary, following its progress lines while it runs."""
     if type(device).__name__ == "CUDAStandaloneDevice" and not gpu_available():
         raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
-    results = build_dir / "results"
+    results = Path(results_dir) if results_dir is not None else build_dir / "results"
     results.mkdir(parents=True, exist_ok=True)
     stdout = results / "stdout.txt"
     stdout.write_text("")
     failure: list[BaseException] = []
+    # Brian2 wants the results folder relative to the project folder.
+    relative = os.path.relpath(results.resolve(), Path(build_dir).resolve())
 
     def run() -> None:
         try:
-            device.run(directory=str(build_dir), with_output=False)
+            device.run(
+                directory=str(build_dir), results_directory=relative, with_output=False,
+                run_args=run_args,
+            )  # fmt: skip
         except BaseException as err:  # re-raised in the caller's thread
             failure.append(err)
 

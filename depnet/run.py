@@ -20,10 +20,10 @@ import brian2 as b2
 from tqdm import tqdm
 
 from depnet import devices
-from depnet.circuits.build import build_circuit, population_sizes
+from depnet.circuits.build import Circuit, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.quantities import format_quantity
-from depnet.recording import RunData, attach_monitors, collect
+from depnet.recording import Monitors, RunData, attach_monitors, collect
 from depnet.spec import Scenario
 from depnet.store import check_writable, write_run
 
@@ -66,6 +66,22 @@ def default_build_dir(spec: Scenario, target: str) -> Path:
 def default_store_path(spec: Scenario, target: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{spec.name}-{target}-{stamp}.zarr"
+
+
+def build_network(spec: Scenario) -> tuple[Circuit, Monitors, b2.Network, dict, dict]:
+    """The scenario's circuit, its monitors and their Network on the active device.
+
+    What :func:`run_scenario` simulates, and what callers that drive the device themselves
+    build (:mod:`depnet.cluster` builds once and runs many points).
+    Returns ``(circuit, monitors, network, population sizes, parameter values)``.
+    """
+    b2.defaultclock.dt = spec.scenario.dt
+    b2.seed(spec.scenario.seed)
+    sizes = spec.population_sizes()
+    values = spec.parameter_values()
+    circuit = build_circuit(sizes, values, spec.scenario.seed, spec.plasticity_specs())
+    monitors = attach_monitors(circuit, spec.record)
+    return circuit, monitors, b2.Network(circuit.objects, monitors.objects), sizes, values
 
 
 @contextlib.contextmanager
@@ -118,13 +134,7 @@ def run_scenario(
         lock,
         devices.activated(target, folder, threads=threads, compute_capability=compute_capability),
     ):
-        b2.defaultclock.dt = spec.scenario.dt
-        b2.seed(spec.scenario.seed)
-        sizes = population_sizes(spec.scenario.scale, spec.regions)
-        values = spec.parameter_values()
-        circuit = build_circuit(sizes, values, spec.scenario.seed, spec.plasticity_specs())
-        monitors = attach_monitors(circuit, spec.record)
-        net = b2.Network(circuit.objects, monitors.objects)
+        circuit, monitors, net, sizes, values = build_network(spec)
         with _progress_bar(spec, target, enabled=progress and not compile_only) as bar:
             timings = devices.simulate(
                 net, spec.scenario.duration, target, folder, compile_only=compile_only,

@@ -184,8 +184,11 @@ def read_attrs(path: str | Path) -> dict[str, Any]:
         raise StoreError(f"{path}: not a depnet store ({err.__class__.__name__})") from None
 
 
-def open_run(path: str | Path) -> xr.DataTree:
+def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
     """Open a complete run store as an :class:`xarray.DataTree`.
+
+    Arrays are read lazily (when indexed); ``chunks={}`` makes them dask arrays with the store's
+    chunks instead.
 
     Raises
     ------
@@ -198,4 +201,60 @@ def open_run(path: str | Path) -> xr.DataTree:
             f"{path}: store is incomplete (status {attrs.get('status', 'missing')!r}); "
             "the run that wrote it did not finish"
         )
-    return xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3)
+    return xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3, chunks=chunks)
+
+
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a zarr v3 group carrying a depnet status (complete or not)."""
+    try:
+        return "status" in read_attrs(path)
+    except StoreError:
+        return False
+
+
+def find_stores(folder: str | Path) -> tuple[list[Path], list[Path]]:
+    """Run stores directly inside ``folder``: the complete ones and the others, sorted by name.
+
+    Partial stores of a writer still at work (``*.partial-<pid>``) are left out.
+
+    Raises
+    ------
+    StoreError
+        If ``folder`` is not a folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise StoreError(f"{folder}: no such folder")
+    complete, other = [], []
+    for child in sorted(folder.iterdir()):
+        if ".partial-" in child.name or not child.is_dir() or not is_store(child):
+            continue
+        (complete if read_attrs(child).get("status") == COMPLETE else other).append(child)
+    return complete, other
+
+
+def write_dataset(path: str | Path, dataset: xr.Dataset) -> Path:
+    """Write a flat dataset (a collected sweep, for instance) as a zarr v3 store, atomically.
+
+    Replaces an existing store at ``path`` only once the new one is whole.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_path(path)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        dataset.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+        if path.exists():
+            old = path.with_name(f"{path.name}.old-{os.getpid()}")
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"{path}: could not write store: {err.strerror or err}") from err
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path

@@ -1,0 +1,142 @@
+"""Slurm: batch scripts for a group's build and its job array, and the few commands we call.
+
+Slurm is the engine: each structure group is one build job and one job array over its points
+(throttled with ``%N``), the array waiting for the build (``--dependency=afterok``). Every task
+writes its own log, asks for its GPUs with ``--gres``, is requeued on preemption (``--requeue``,
+log appended) and gets SIGTERM two minutes before its time limit, so that it stops between
+segments' saves rather than in the middle of a store.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from depnet.cluster.errors import SubmitError
+from depnet.cluster.plan import Group, Plan
+
+#: States squeue reports for work that is not finished yet.
+ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED"}
+
+
+def _python(plan: Plan) -> str:
+    # With setup lines (module load, source .venv/bin/activate) the node's own python is meant;
+    # without, the interpreter that submits (a shared filesystem is assumed either way).
+    if plan.resources.get("python"):
+        return plan.resources["python"]
+    return "python" if plan.resources.get("setup") else sys.executable
+
+
+def _common(plan: Plan, cpus: int, time: str, partition: str | None) -> list[str]:
+    res = plan.resources
+    # Run in the sweep folder, not wherever sbatch was called: `python -m` puts the working
+    # directory first on sys.path, and a source checkout there would shadow the installed depnet.
+    lines = [f"#SBATCH --chdir={plan.out}"]
+    lines += [f"#SBATCH --cpus-per-task={cpus}", f"#SBATCH --mem={res['mem']}"]
+    lines.append(f"#SBATCH --time={time}")
+    if partition:
+        lines.append(f"#SBATCH --partition={partition}")
+    if res.get("account"):
+        lines.append(f"#SBATCH --account={res['account']}")
+    if res.get("qos"):
+        lines.append(f"#SBATCH --qos={res['qos']}")
+    return lines
+
+
+def _body(plan: Plan, command: list[str], threads: int) -> list[str]:
+    res = plan.resources
+    lines = ["set -eo pipefail", *res.get("setup", ())]
+    # OpenMP threads of the C++ target; brian2 sets them itself when asked for more than 0.
+    lines.append(f"export OMP_NUM_THREADS={max(threads, 1)}")
+    lines.append("exec " + " ".join(shlex.quote(c) for c in command))
+    return lines
+
+
+def build_script(plan: Plan, group: Group) -> str:
+    """The batch script that compiles ``group`` (once per seed) on a CPU node."""
+    res = plan.resources
+    logs = plan.slurm_dir / "logs"
+    header = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=depnet-{plan.name}-{group.id}-build",
+        f"#SBATCH --output={logs}/{group.id}-build-%j.out",
+        *_common(
+            plan,
+            res["build_cpus"],
+            res["build_time"],
+            res.get("build_partition") or res.get("partition"),
+        ),  # fmt: skip
+        *(f"#SBATCH {option}" for option in res.get("extra_sbatch", ())),
+    ]
+    command = [_python(plan), "-m", "depnet.cluster.worker", "build", plan.out, group.id]
+    return "\n".join([*header, "", *_body(plan, command, res["build_cpus"])]) + "\n"
+
+
+def array_script(plan: Plan, group: Group, task_list: Path, n_tasks: int) -> str:
+    """The batch script of one job array: task ``i`` runs the ``i``-th point of ``task_list``."""
+    res = plan.resources
+    logs = plan.slurm_dir / "logs"
+    throttle = min(res["array_throttle"], n_tasks)
+    header = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=depnet-{plan.name}-{group.id}",
+        f"#SBATCH --array=0-{n_tasks - 1}%{throttle}",
+        f"#SBATCH --output={logs}/{group.id}-%A_%a.out",
+        *_common(plan, res["cpus_per_task"], res["time"], res.get("partition")),
+    ]
+    if res["gpus"]:
+        kind = f"{res['gpu_type']}:" if res.get("gpu_type") else ""
+        header.append(f"#SBATCH --gres=gpu:{kind}{res['gpus']}")
+    header += [
+        "#SBATCH --kill-on-invalid-dep=yes",  # a failed build cancels its array
+        "#SBATCH --requeue",
+        "#SBATCH --open-mode=append",
+        "#SBATCH --signal=TERM@120",
+        *(f"#SBATCH {option}" for option in res.get("extra_sbatch", ())),
+    ]
+    command = [_python(plan), "-m", "depnet.cluster.worker", "task", plan.out, str(task_list)]
+    body = _body(plan, [*command, "$SLURM_ARRAY_TASK_ID"], res["threads"])
+    body[-1] = body[-1].replace("'$SLURM_ARRAY_TASK_ID'", '"$SLURM_ARRAY_TASK_ID"')
+    return "\n".join([*header, "", *body]) + "\n"
+
+
+def _command(args: list[str], what: str) -> str:
+    if shutil.which(args[0]) is None:
+        raise SubmitError(f"{args[0]} not found: is this a Slurm login node?")
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        raise SubmitError(f"{what}: {args[0]} did not answer in 120 s") from None
+    if out.returncode != 0:
+        message = (out.stderr or out.stdout).strip().splitlines()
+        raise SubmitError(f"{what}: {message[-1] if message else f'exit {out.returncode}'}")
+    return out.stdout
+
+
+def sbatch(script: Path, dependency: str | None = None) -> str:
+    """Submit a batch script; its job id."""
+    args = ["sbatch", "--parsable"]
+    if dependency:
+        args.append(f"--dependency=afterok:{dependency}")
+    out = _command([*args, str(script)], f"sbatch {script.name}")
+    return out.strip().split(";")[0]
+
+
+def queue_states(job_ids: set[str]) -> dict[str, str]:
+    """States of the queued or running tasks of ``job_ids``: ``"<job>_<task>"`` or ``"<job>"``.
+
+    Finished jobs are not listed (squeue forgets them); a pending array is expanded per task.
+    """
+    if not job_ids:
+        return {}
+    out = _command(["squeue", "-h", "-r", "-o", "%i|%A|%T"], "squeue")
+    states = {}
+    for line in out.splitlines():
+        task, job, state = (line.split("|") + ["", ""])[:3]
+        base = task.split("_")[0]
+        if base in job_ids or job in job_ids:
+            states[task] = state
+    return states

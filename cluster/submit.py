@@ -1,0 +1,256 @@
+"""Submitting a sweep (Slurm or local), and what became of its points.
+
+A submission skips every point whose store is complete and every point that a previous
+submission still has queued or running, so submitting a sweep again is how it is resumed: after
+a preemption, a failure, or a change of resources. The local executor runs the same worker
+commands one after another on this machine, with the same logs and exit statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from depnet.cluster import slurm
+from depnet.cluster.errors import SubmitError, SweepError
+from depnet.cluster.plan import Plan, make_plan
+from depnet.cluster.worker import EXIT_OK, is_complete
+
+STATES = ("done", "running", "pending", "failed", "missing")
+
+
+@dataclass
+class Submission:
+    """What one call of :func:`submit` did (or, for a dry run, would do)."""
+
+    plan: Plan
+    executor: str
+    jobs: list[dict] = field(default_factory=list)
+    skipped_done: int = 0
+    skipped_active: int = 0
+    scripts: dict[str, str] = field(default_factory=dict)  # file name -> text
+
+
+def _submissions_path(plan: Plan) -> Path:
+    return plan.root / "submissions.json"
+
+
+def submissions(plan: Plan) -> list[dict]:
+    try:
+        return json.loads(_submissions_path(plan).read_text())
+    except FileNotFoundError:
+        return []
+
+
+def _record(plan: Plan, jobs: list[dict]) -> None:
+    path = _submissions_path(plan)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(submissions(plan) + jobs, indent=1))
+    tmp.replace(path)
+
+
+def _consistent(plan: Plan) -> Plan:
+    """The plan to use: the one already in the sweep folder, if the sweep file is unchanged."""
+    existing = plan.root / "plan.json"
+    if not existing.exists():
+        return plan
+    old = Plan.load(plan.root)
+    if old.sweep_digest != plan.sweep_digest or [p.id for p in old.points] != [
+        p.id for p in plan.points
+    ]:
+        raise SweepError(
+            f"{plan.sweep_file}: changed since it was first submitted to {plan.root}; "
+            "give the changed sweep another out folder"
+        )
+    return old
+
+
+def point_states(plan: Plan) -> dict[str, str]:
+    """``done``, ``running``, ``pending``, ``failed`` or ``missing`` for every point.
+
+    From the stores (done), Slurm's queue (running, pending: the latest submission of a point
+    that squeue still lists) and the error records (failed). ``missing``: never submitted, or
+    gone from the queue without a store or an error record (killed: submit again to resume).
+    """
+    active: dict[str, str] = {}
+    records = [s for s in submissions(plan) if s.get("executor") == "slurm"]
+    if records:
+        jobs = {s["array_job"] for s in records} | {s["build_job"] for s in records}
+        try:
+            queue = slurm.queue_states(jobs)
+        except SubmitError:
+            queue = {}  # no Slurm here: judge from the files alone
+        for record in records:
+            for index, point_id in enumerate(record["points"]):
+                state = queue.get(f"{record['array_job']}_{index}")
+                if state in slurm.ACTIVE:
+                    active[point_id] = "running" if state == "RUNNING" else "pending"
+    states = {}
+    for point in plan.points:
+        if is_complete(plan.store_path(point)):
+            states[point.id] = "done"
+        elif point.id in active:
+            states[point.id] = active[point.id]
+        elif plan.error_path(point).exists():
+            states[point.id] = "failed"
+        else:
+            states[point.id] = "missing"
+    return states
+
+
+def submit(
+    sweep_file: str | Path,
+    *,
+    executor: str = "slurm",
+    out: str | Path | None = None,
+    dry_run: bool = False,
+) -> Submission:
+    """Plan a sweep and submit the points that are neither complete nor queued.
+
+    Raises
+    ------
+    SweepError
+        A malformed sweep file, or one that changed since it was first submitted to ``out``.
+    SubmitError
+        Slurm refused a job.
+    """
+    if executor not in ("slurm", "local"):
+        raise SweepError(f"unknown executor {executor!r}; choose slurm or local")
+    plan = make_plan(sweep_file, out)
+    if not dry_run:
+        plan = _consistent(plan)
+    states = point_states(plan) if not dry_run else {p.id: "missing" for p in plan.points}
+    result = Submission(plan, executor)
+    result.skipped_done = sum(s == "done" for s in states.values())
+    result.skipped_active = sum(s in ("running", "pending") for s in states.values())
+    todo = {g.id: [p for p in plan.points if p.group == g.id and states[p.id] in
+                   ("missing", "failed")] for g in plan.groups}  # fmt: skip
+    if not any(todo.values()):
+        return result
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    if not dry_run:
+        plan.save()
+        (plan.slurm_dir / "logs").mkdir(parents=True, exist_ok=True)
+    for group in plan.groups:
+        points = todo[group.id]
+        if not points:
+            continue
+        tag = f"{group.id}-{stamp}"
+        task_list = plan.slurm_dir / f"{tag}.tasks.json"
+        build = slurm.build_script(plan, group)
+        array = slurm.array_script(plan, group, task_list, len(points))
+        result.scripts[f"{group.id}-build.sbatch"] = build
+        result.scripts[f"{tag}.sbatch"] = array
+        job = {
+            "tag": tag, "executor": executor, "group": group.id, "points": [p.id for p in points],
+            "task_list": str(task_list), "submitted": dt.datetime.now(dt.UTC).isoformat(),
+        }  # fmt: skip
+        result.jobs.append(job)
+        if dry_run:
+            continue
+        for point in points:  # a new attempt: the old error record no longer describes it
+            plan.error_path(point).unlink(missing_ok=True)
+        task_list.write_text(json.dumps(job["points"]))
+        build_path = plan.slurm_dir / f"{tag}.build.sbatch"
+        array_path = plan.slurm_dir / f"{tag}.sbatch"
+        build_path.write_text(build)
+        array_path.write_text(array)
+        if executor == "slurm":
+            job["build_job"] = slurm.sbatch(build_path)
+            job["array_job"] = slurm.sbatch(array_path, dependency=job["build_job"])
+        else:
+            job["exit_statuses"] = _run_locally(plan, group.id, task_list, len(points), tag)
+        _record(plan, [job])
+    return result
+
+
+def _run_locally(plan: Plan, group: str, task_list: Path, n: int, tag: str) -> list[int]:
+    """The local executor: the build, then every task, one after another, each in a fresh
+    interpreter (as on a node: a task that crashes takes nothing else down)."""
+    logs = plan.slurm_dir / "logs"
+    worker = [sys.executable, "-m", "depnet.cluster.worker"]
+
+    def run(args: list[str], log: Path) -> int:
+        with open(log, "a") as handle:
+            return subprocess.run(
+                args, stdout=handle, stderr=subprocess.STDOUT, cwd=plan.out
+            ).returncode
+
+    status = run([*worker, "build", plan.out, group], logs / f"{tag}-build.out")
+    if status != EXIT_OK:
+        raise SubmitError(f"build of group {group} failed; see {logs / f'{tag}-build.out'}")
+    return [
+        run([*worker, "task", plan.out, str(task_list), str(i)], logs / f"{tag}_{i}.out")
+        for i in range(n)
+    ]
+
+
+def describe(result: Submission) -> str:
+    """The plan and the jobs of a submission, for people (``depnet sweep --dry-run``)."""
+    plan = result.plan
+    structural = _structure_axes(plan)
+    lines = [
+        f"sweep {plan.name}: {len(plan.points)} points ({_grid(plan)} x {len(plan.seeds)} seeds), "
+        f"{len(plan.groups)} structure groups, {plan.target}, "
+        f"{plan.n_segments} segment(s) of {plan.segment_s or plan.duration_s:g} s",
+        f"out: {plan.out}",
+    ]
+    for group in plan.groups:
+        ref = plan.combination_values(group.reference)
+        label = ", ".join(f"{k}={ref[k]}" for k in structural) or "one structure"
+        lines.append(
+            f"  {group.id} [{label}]: {len(group.combinations)} parameter points x "
+            f"{len(group.seeds)} seeds; builds: {len(group.seeds)} (1 full + "
+            f"{len(group.seeds) - 1} incremental, one per seed)"
+        )
+    if result.skipped_done or result.skipped_active:
+        lines.append(f"skipped: {result.skipped_done} done, {result.skipped_active} queued/running")
+    if not result.jobs:
+        lines.append("nothing to submit")
+    for job in result.jobs:
+        ids = f" (build {job['build_job']}, array {job['array_job']})" if "build_job" in job else ""
+        lines.append(f"job: {job['group']}: build + array of {len(job['points'])} tasks{ids}")
+    return "\n".join(lines)
+
+
+def _grid(plan: Plan) -> str:
+    return " x ".join(str(len(v)) for v in plan.axes.values())
+
+
+def _structure_axes(plan: Plan) -> list[str]:
+    """Axes whose values differ between groups' reference points."""
+    refs = [plan.combination_values(g.reference) for g in plan.groups]
+    return [k for k in plan.axes if len({repr(r[k]) for r in refs}) > 1]
+
+
+def status_table(plan: Plan) -> str:
+    """Counts per state, and every failed point with its error."""
+    states = point_states(plan)
+    counts = {s: sum(v == s for v in states.values()) for s in STATES}
+    lines = [f"sweep {plan.name}: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
+    for point in plan.points:
+        if states[point.id] == "failed":
+            try:
+                error = json.loads(plan.error_path(point).read_text()).get("error", "")
+            except (OSError, json.JSONDecodeError):
+                error = "(unreadable error record)"
+            lines.append(f"  failed {point.id} {point.values} seed {point.seed}: {error}")
+    return "\n".join(lines)
+
+
+def open_plan(sweep: str | Path) -> Plan:
+    """The plan of a sweep, given its folder or its sweep file."""
+    path = Path(sweep)
+    if path.is_dir():
+        return Plan.load(path)
+    if path.is_file():
+        from depnet.cluster.plan import default_out
+        from depnet.cluster.sweep_spec import load_sweep
+
+        return Plan.load(default_out(load_sweep(path)))
+    raise SweepError(f"{path}: no such sweep file or folder")

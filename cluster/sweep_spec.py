@@ -1,0 +1,314 @@
+"""Sweep files: a base scenario, parameter axes, seeds, a device and the resources to ask for.
+
+A sweep file (TOML) has four tables::
+
+    [sweep]        name, scenario (file, relative to the sweep file, or a shipped name), seeds,
+                   device, segment (cut long runs for resume), out (where stores land)
+    [settings]     scenario keys set for every point, as ``depnet run --set`` does
+    [axes]         one axis per key: a list of values, or {start, stop, num, log} (a range)
+    [resources]    what each Slurm task asks for: gpus, cpus_per_task, mem, time, partition, ...
+
+Axis and setting keys are dotted scenario keys (``scenario.scale``, ``regions.drn.n_5ht``,
+``parameters.serotonin.ssri_occupancy``); a key that starts with none of the scenario's tables
+is a parameter path (``serotonin.ssri_occupancy``). Every value is checked by validating the
+scenario it makes, and every problem is one :class:`~depnet.cluster.errors.SweepError` line
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from depnet.cluster.errors import SweepError
+from depnet.errors import ScenarioError
+from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
+from depnet.scenarios import scenario_path
+from depnet.spec import Scenario, Time, apply_settings, parse_scenario
+
+#: First components of keys that address a scenario table directly.
+SCENARIO_TABLES = ("scenario", "regions", "record", "plasticity", "parameters")
+#: Scenario keys a sweep may not vary: fixed by the sweep itself or compiled into every build.
+FIXED_KEYS = {
+    "scenario.seed": "use [sweep] seeds",
+    "scenario.name": "a sweep has one name",
+    "scenario.device": "use [sweep] device",
+    "scenario.duration": "it is compiled into the binary; run one sweep per duration",
+    "scenario.dt": "it is compiled into the binary; run one sweep per time step",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Range(_Strict):
+    """``{start, stop, num, log}``: ``num`` values from ``start`` to ``stop`` inclusive."""
+
+    start: str | float
+    stop: str | float
+    num: int = Field(ge=2, le=10_000)
+    log: bool = False
+
+    def values(self) -> list[str | float]:
+        try:
+            start, stop = parse_quantity(self.start), parse_quantity(self.stop)
+        except QuantityError as err:
+            raise ValueError(str(err)) from None
+        if not same_dimensions(start, stop):
+            raise ValueError(f"start {self.start!r} and stop {self.stop!r} differ in units")
+        a, b = float(start), float(stop)
+        if self.log:
+            if a <= 0 or b <= 0:
+                raise ValueError("a log range needs positive start and stop")
+            numbers = np.geomspace(a, b, self.num)
+        else:
+            numbers = np.linspace(a, b, self.num)
+        if isinstance(self.start, str) and not getattr(start, "is_dimensionless", True):
+            unit = start / float(start)  # the SI unit of start, as a quantity
+            return [format_quantity(float(x) * unit) for x in numbers]
+        return [float(x) for x in numbers]
+
+
+AxisValues = list[Any] | Range
+
+
+class SweepSection(_Strict):
+    """The ``[sweep]`` table."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    scenario: str = Field(min_length=1)
+    seeds: tuple[Annotated[int, Field(ge=0, lt=2**31)], ...] = Field(default=(1,), min_length=1)
+    device: Literal["cpp", "cuda", "auto"] = "cpp"
+    segment: Time | None = None
+    out: str | None = None
+    build_root: str | None = None
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("a seed is listed twice")
+        return seeds
+
+
+_SLURM_TIME = re.compile(r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$")
+
+
+class Resources(_Strict):
+    """The ``[resources]`` table: what each Slurm task (and each group's build job) asks for."""
+
+    gpus: int = Field(default=0, ge=0, le=16)
+    gpu_type: str | None = None  # --gres=gpu:<type>:<n>
+    cpus_per_task: int = Field(default=1, ge=1, le=1024)
+    mem: str = Field(default="4G", pattern=r"^\d+[KMGT]?$")
+    time: str = "01:00:00"
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    array_throttle: int = Field(default=8, ge=1)
+    #: The build job: CPUs and time; its partition (a CPU partition: nvcc needs no GPU).
+    build_partition: str | None = None
+    build_cpus: int = Field(default=2, ge=1, le=1024)
+    build_time: str = "02:00:00"
+    threads: int = Field(default=0, ge=0)  # OpenMP threads of cpp runs
+    #: Shell lines run before the worker on a node (module load ..., source .venv/bin/activate).
+    setup: tuple[str, ...] = ()
+    #: The Python that runs the worker on the nodes (default: the one that submits).
+    python: str | None = None
+    extra_sbatch: tuple[str, ...] = ()  # further #SBATCH options, e.g. "--constraint=h100"
+
+    @field_validator("time", "build_time")
+    @classmethod
+    def _slurm_time(cls, text: str) -> str:
+        if not _SLURM_TIME.match(text):
+            raise ValueError(f"not a Slurm time limit such as '01:30:00' or '1-00:00:00': {text!r}")
+        return text
+
+
+class SweepFile(_Strict):
+    """The raw content of a sweep file, checked for keys and types."""
+
+    sweep: SweepSection
+    settings: dict[str, Any] = Field(default_factory=dict)
+    axes: dict[str, AxisValues] = Field(min_length=1)
+    resources: Resources = Field(default_factory=Resources)
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables to dotted keys; a table with ``start`` is a range, not a subtable."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and "start" not in value:
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def scenario_key(key: str) -> str:
+    """A sweep key as a scenario key: bare parameter paths go under ``parameters.``."""
+    return key if key.split(".", 1)[0] in SCENARIO_TABLES else f"parameters.{key}"
+
+
+class Sweep:
+    """A validated sweep: its file, base scenario document, axes (with their values) and seeds."""
+
+    def __init__(self, path: Path, content: SweepFile, base: dict[str, Any], scenario_file: Path):
+        self.path = path
+        self.content = content
+        self.base = base
+        self.scenario_file = scenario_file
+        self.settings = {scenario_key(k): v for k, v in content.settings.items()}
+        self.axes: dict[str, list[Any]] = {}
+        for key, values in content.axes.items():
+            self.axes[scenario_key(key)] = values.values() if isinstance(values, Range) else values
+
+    @property
+    def name(self) -> str:
+        return self.content.sweep.name
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return self.content.sweep.seeds
+
+    @property
+    def resources(self) -> Resources:
+        return self.content.resources
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """Every combination of axis values (the last axis varies fastest)."""
+        keys = list(self.axes)
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*self.axes.values())
+        ]
+
+    def scenario(self, values: Mapping[str, Any], seed: int) -> Scenario:
+        """The validated scenario of one point."""
+        settings = {**self.settings, **values, "scenario.seed": seed}
+        return parse_scenario(apply_settings(self.base, settings), str(self.scenario_file))
+
+
+def _error(path: Path, loc: str, message: str) -> SweepError:
+    return SweepError(f"{path}: {loc}: {message}" if loc else f"{path}: {message}")
+
+
+def _pydantic_error(path: Path, err: ValidationError) -> SweepError:
+    def rank(e: dict) -> tuple[bool, bool]:
+        # For an axis given as a table, the range branch's complaint is the useful one.
+        wrong_branch = "list[any]" in e["loc"] and isinstance(e.get("input"), Mapping)
+        return wrong_branch, e["type"] != "extra_forbidden"
+
+    errors = sorted(err.errors(), key=rank)
+    first = errors[0]
+    parts = [str(p) for p in first["loc"] if not str(p).startswith("function-")]
+    # a union (list | range) names its branches in the location: keep the key, drop the branch
+    parts = [p for p in parts if p not in ("list[any]", "Range")]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    return _error(path, ".".join(parts), message)
+
+
+def _scenario_message(err: ScenarioError, source: str) -> str:
+    """The part of a scenario error after its file and key (``... : unknown parameter``)."""
+    text = str(err).removeprefix(f"{source}: ")
+    return text.split(": ", 1)[1] if ": " in text else text
+
+
+def _resolve_scenario(sweep_path: Path, name: str) -> Path:
+    candidate = (sweep_path.parent / name).resolve()
+    if candidate.is_file():
+        return candidate
+    try:
+        return scenario_path(name.removesuffix(".toml"))
+    except FileNotFoundError:
+        raise _error(
+            sweep_path, "sweep.scenario", f"no scenario file or shipped scenario {name!r}"
+        ) from None
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file.
+
+    Raises
+    ------
+    SweepError
+        One line naming the file and the key: an unknown key, a parameter path that names no
+        parameter, a value with wrong units or out of range, a segment that does not divide the
+        duration.
+    """
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SweepError(f"{path}: no such sweep file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise SweepError(f"{path}: cannot read: {err.__class__.__name__}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SweepError(f"{path}: not valid TOML: {err}") from None
+    for table in ("settings", "axes"):
+        if isinstance(document.get(table), Mapping):
+            document[table] = _flatten(document[table])
+    try:
+        content = SweepFile.model_validate(document)
+    except ValidationError as err:
+        raise _pydantic_error(path, err) from None
+    scenario_file = _resolve_scenario(path, content.sweep.scenario)
+    try:
+        base = tomllib.loads(scenario_file.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise _error(path, "sweep.scenario", f"cannot read {scenario_file}: {err}") from None
+    try:
+        sweep = Sweep(path, content, base, scenario_file)
+    except ValueError as err:  # a range that cannot be made
+        raise _error(path, "axes", str(err)) from None
+    _check(sweep)
+    return sweep
+
+
+def _check(sweep: Sweep) -> None:
+    """Validate every setting and every axis value through the scenario it makes."""
+    path, source = sweep.path, str(sweep.scenario_file)
+    for raw, key in zip(sweep.content.settings, sweep.settings, strict=True):
+        if key in ("scenario.seed", "scenario.name"):
+            raise _error(path, f"settings.{raw}", FIXED_KEYS[key])
+    try:
+        base = sweep.scenario({}, sweep.seeds[0])
+    except ScenarioError as err:
+        raise _error(path, "settings", _scenario_message(err, source)) from None
+    for raw, key in zip(sweep.content.axes, sweep.axes, strict=True):
+        if key in FIXED_KEYS:
+            raise _error(path, f"axes.{raw}", f"cannot be swept: {FIXED_KEYS[key]}")
+        values = sweep.axes[key]
+        if not isinstance(values, list) or not values:
+            raise _error(path, f"axes.{raw}", "needs a non-empty list of values or a range")
+        if len({repr(v) for v in values}) != len(values):
+            raise _error(path, f"axes.{raw}", "a value is listed twice")
+        for value in values:
+            try:
+                sweep.scenario({key: value}, sweep.seeds[0])
+            except ScenarioError as err:
+                message = _scenario_message(err, source)
+                raise _error(path, f"axes.{raw}", f"{value!r}: {message}") from None
+    segment = sweep.content.sweep.segment
+    if segment is not None:
+        steps = float(base.scenario.duration / segment)
+        if segment <= base.scenario.dt or abs(steps - round(steps)) > 1e-9:
+            raise _error(
+                path, "sweep.segment",
+                f"{format_quantity(segment)} does not divide the duration "
+                f"{format_quantity(base.scenario.duration)} into whole segments",
+            )  # fmt: skip
