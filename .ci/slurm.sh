@@ -9,6 +9,9 @@
 # Recipe and pitfalls: ../shared/notes/slurm-single-node.md. CPUs and memory of the fake node
 # follow this machine; two fake GPUs (gres files /dev/null, /dev/zero) let --gres=gpu jobs schedule.
 set -euo pipefail
+# Brian2 leaves LD_BIND_NOW=1 in processes that ran a standalone binary; Slurm's plugins need
+# lazy binding (Debian 12's prep_script.so has symbols it never resolves).
+unset LD_BIND_NOW
 
 install() {
     if command -v sbatch >/dev/null && [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] \

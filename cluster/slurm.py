@@ -9,6 +9,7 @@ segments' saves rather than in the middle of a store.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -103,11 +104,23 @@ def array_script(plan: Plan, group: Group, task_list: Path, n_tasks: int) -> str
     return "\n".join([*header, "", *body]) + "\n"
 
 
+def slurm_environment() -> dict[str, str]:
+    """This process's environment for Slurm commands, without ``LD_BIND_NOW``.
+
+    Brian2 sets ``LD_BIND_NOW=1`` in its own process after any standalone run (its default
+    ``run_environment_variables``); Slurm loads plugins whose symbols resolve only lazily
+    (Debian 12's ``prep_script.so``), so daemons and commands started with it fail.
+    """
+    return {k: v for k, v in os.environ.items() if k != "LD_BIND_NOW"}
+
+
 def _command(args: list[str], what: str) -> str:
     if shutil.which(args[0]) is None:
         raise SubmitError(f"{args[0]} not found: is this a Slurm login node?")
     try:
-        out = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            args, capture_output=True, text=True, timeout=120, env=slurm_environment()
+        )
     except subprocess.TimeoutExpired:
         raise SubmitError(f"{what}: {args[0]} did not answer in 120 s") from None
     if out.returncode != 0:

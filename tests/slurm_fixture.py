@@ -14,16 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from depnet.cluster.slurm import slurm_environment
+
 SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "slurm.sh"
 
 
 @pytest.fixture(scope="session")
 def slurm_cluster(tmp_path_factory) -> Path:
     """Start Slurm for the session; ``SLURM_CONF`` points client commands at it."""
-    subprocess.run([str(SCRIPT), "install"], check=True, timeout=600)
+    env = slurm_environment()  # without the LD_BIND_NOW that Brian2 leaves in this process
+    subprocess.run([str(SCRIPT), "install"], check=True, timeout=600, env=env)
     run = tmp_path_factory.mktemp("slurm")
     started = subprocess.run(
-        [str(SCRIPT), "start", str(run)], capture_output=True, text=True, timeout=120
+        [str(SCRIPT), "start", str(run)], capture_output=True, text=True, timeout=120, env=env
     )
     if started.returncode != 0:
         raise RuntimeError(f"could not start Slurm: {started.stderr}")
@@ -32,8 +35,8 @@ def slurm_cluster(tmp_path_factory) -> Path:
     try:
         yield run
     finally:
-        subprocess.run(["scancel", "--user", "root"], capture_output=True, timeout=30)
-        subprocess.run([str(SCRIPT), "stop", str(run)], timeout=60)
+        subprocess.run(["scancel", "--user", "root"], capture_output=True, timeout=30, env=env)
+        subprocess.run([str(SCRIPT), "stop", str(run)], timeout=60, env=env)
         if previous is None:
             os.environ.pop("SLURM_CONF", None)
         else:
