@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -150,14 +150,27 @@ def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwri
     """
     path = Path(path)
     check_writable(path, overwrite)
+    tree = build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION})
+
+    def write(tmp: Path) -> None:
+        tree.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+        zarr.open_group(tmp, mode="r+").attrs["status"] = COMPLETE
+
+    return _atomically(path, write)
+
+
+def _atomically(path: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write`` into the partial path, then rename the result into place.
+
+    An existing store at ``path`` is moved aside only once the new one is whole; a failed or
+    interrupted write removes the partial store and leaves ``path`` as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(path)
     shutil.rmtree(tmp, ignore_errors=True)
-    tree = build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION})
     try:
-        tree.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
-        zarr.open_group(tmp, mode="r+").attrs["status"] = COMPLETE
-        if path.exists():  # overwrite: move the old store aside only once the new one is whole
+        write(tmp)
+        if path.exists():
             old = path.with_name(f"{path.name}.old-{os.getpid()}")
             path.rename(old)
             tmp.rename(path)
@@ -238,23 +251,6 @@ def write_dataset(path: str | Path, dataset: xr.Dataset) -> Path:
 
     Replaces an existing store at ``path`` only once the new one is whole.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial_path(path)
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        dataset.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
-        if path.exists():
-            old = path.with_name(f"{path.name}.old-{os.getpid()}")
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
-    except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise StoreError(f"{path}: could not write store: {err.strerror or err}") from err
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    return _atomically(
+        Path(path), lambda tmp: dataset.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+    )
