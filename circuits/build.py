@@ -116,12 +116,13 @@ def build_circuit(
         n_5ht=sizes["drn_5ht"],
     )
     placements = _make_groups(cells, values, rng, learning)
-    for group in {p.group.name: p.group for p in placements.values()}.values():
+    groups = list({p.group.name: p.group for p in placements.values()}.values())
+    for group in groups:
         rows = [regions.index(region_of(name)) for name, p in placements.items()
                 if p.group is group for _ in range(p.n)]  # fmt: skip
         serotonin.link_occupancy(group, compartments, np.array(rows))
         plasticity.install_neuron_block(group, learning, values)
-    objects: list = [compartments, *{p.group.name: p.group for p in placements.values()}.values()]
+    objects: list = [compartments, *groups]
     if hippocampus.SEPTUM in sizes:
         septum = hippocampus.make_septal_drive(
             sizes[hippocampus.SEPTUM], subtable(values, hippocampus.SEPTUM)

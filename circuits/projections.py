@@ -14,7 +14,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, nS, second
 
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, subtable
 
 
 @dataclass(frozen=True)
@@ -259,8 +259,7 @@ def make_static_projections(
     for name in names:
         spec = PROJECTIONS[name]
         pre, post = placements[spec.source], placements[spec.target]
-        own = {k.removeprefix(f"projections.{name}."): v for k, v in values.items()
-               if k.startswith(f"projections.{name}.")}  # fmt: skip
+        own = subtable(values, f"projections.{name}")
         transmitter = "gaba" if spec.receptors == ("gaba",) else "glutamate"
         key = (pre.group.name, post.group.name, transmitter)
         groups[pre.group.name], groups[post.group.name] = pre.group, post.group
