@@ -36,10 +36,9 @@ from depnet.quantities import Parameter
 COMPARTMENT_EQUATIONS = """
 dc_5ht/dt = -sert_capacity * c_5ht / (km_sert + c_5ht) - c_5ht / tau_other : mmolar
 sert_capacity = sert_density * vmax_sert * (1 - ssri_occupancy) : mmolar / second
-ligand_5ht1a = (c_5ht / ec50_5ht1a)**hill_5ht1a + agonist_5ht1a / ki_agonist_5ht1a : 1
-bound_5ht1a = ligand_5ht1a / (1 + ligand_5ht1a + antagonist_5ht1a / ki_antagonist_5ht1a) : 1
-occupancy_5ht1a = bound_5ht1a * (1 - desensitized_5ht1a) : 1
-occupancy_5ht7 = (c_5ht / ec50_5ht7)**hill_5ht7 / (1 + (c_5ht / ec50_5ht7)**hill_5ht7) : 1
+bound_5ht1a : 1
+occupancy_5ht1a : 1
+occupancy_5ht7 : 1
 ddesensitized_5ht1a/dt = (desensitized_target - desensitized_5ht1a) * desensitization_rate : 1
 desensitization_rate = autoreceptors * desensitization_compression / tau_desensitization : hertz
 desensitized_target = desensitization_max * clip(excess_5ht1a / desensitization_width, 0, 1) : 1
@@ -66,6 +65,17 @@ desensitization_threshold : 1 (shared, constant)
 desensitization_width : 1 (shared, constant)
 desensitization_compression : 1 (shared, constant)
 """
+#: Receptor binding, evaluated once per time step for each region (then read by every cell of
+#: the region through linked variables): as subexpressions, the powers and divisions would be
+#: evaluated by every neuron at every step, which cost most of the simulation's time.
+OCCUPANCY_CODE = """
+ligand_5ht1a = (c_5ht / ec50_5ht1a)**hill_5ht1a + agonist_5ht1a / ki_agonist_5ht1a
+bound_5ht1a = ligand_5ht1a / (1 + ligand_5ht1a + antagonist_5ht1a / ki_antagonist_5ht1a)
+occupancy_5ht1a = bound_5ht1a * (1 - desensitized_5ht1a)
+ratio_5ht7 = (c_5ht / ec50_5ht7)**hill_5ht7
+occupancy_5ht7 = ratio_5ht7 / (1 + ratio_5ht7)
+"""
+
 PARAMETERS: dict[str, Parameter] = {
     "km_sert": Parameter(
         60 * nM,
@@ -224,6 +234,8 @@ def make_compartments(
     group.autoreceptors = autoreceptors
     group.desensitized_5ht1a = autoreceptors * float(values["desensitized_5ht1a_initial"])
     group.c_5ht = values["c_5ht_initial"]
+    # First in every step, before neurons and synapses read the occupancies.
+    group.run_regularly(OCCUPANCY_CODE, when="start", order=-10, name="serotonin_binding")
     return group
 
 
