@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits import hippocampus, neuron, plasticity, projections, serotonin
+from depnet.circuits import hippocampus, neuron, plasticity, projections, serotonin, stimulation
 from depnet.circuits.parameters import DRIVES, REGIONS
 from depnet.circuits.projections import Placement
 from depnet.quantities import subtable
@@ -34,6 +34,7 @@ class Circuit:
     placements: dict[str, Placement]  # population or drive -> group and slice
     compartments: b2.NeuronGroup
     regions: list[str]
+    stimulator: b2.NeuronGroup
     objects: list = field(default_factory=list)
     plastic: dict[str, b2.Synapses] = field(default_factory=dict)
     #: Fixed projections: name -> (merged Synapses object's name, first synapse, last + 1).
@@ -117,12 +118,14 @@ def build_circuit(
     )
     placements = _make_groups(cells, values, rng, learning)
     groups = list({p.group.name: p.group for p in placements.values()}.values())
+    stimulator = stimulation.make_stimulator()
     for group in groups:
+        stimulation.link_pulses(group, stimulator)
         rows = [regions.index(region_of(name)) for name, p in placements.items()
                 if p.group is group for _ in range(p.n)]  # fmt: skip
         serotonin.link_occupancy(group, compartments, np.array(rows))
         plasticity.install_neuron_block(group, learning, values)
-    objects: list = [compartments, *groups]
+    objects: list = [compartments, stimulator, *groups]
     if hippocampus.SEPTUM in sizes:
         septum = hippocampus.make_septal_drive(
             sizes[hippocampus.SEPTUM], subtable(values, hippocampus.SEPTUM)
@@ -147,7 +150,7 @@ def build_circuit(
         objects.append(plastic[name])
     release = serotonin.make_release(placements["drn_5ht"], compartments)
     objects.append(release)
-    return Circuit(placements, compartments, regions, objects, plastic, spans)
+    return Circuit(placements, compartments, regions, stimulator, objects, plastic, spans)
 
 
 def _make_groups(

@@ -23,9 +23,10 @@ from depnet.quantities import Parameter, declaration
 #: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
 #: variables pointing at the cell's region row of the serotonin compartments.
 NEURON_EQUATIONS = """
-dv/dt = (I_leak + I_syn + I_k + I_h + I_bias) / C_m : volt (unless refractory)
+dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) / C_m : volt (unless refractory)
 I_leak = g_L * (E_L - v) : amp
-I_syn = g_ampa * (E_ampa - v) + g_nmda * mg_block * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
+I_syn = g_ampa * (E_ampa - v) + g_nmda * nmda_open * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
+nmda_open = mg_block * (1 - nmda_block) : 1
 mg_block = 1 / (1 + Mg / (3.57 * mM) * exp(-0.062 * v / mV)) : 1
 I_k = (g_girk + g_ahp) * (E_K - v) : amp
 g_girk = g_girk_max * occupancy_5ht1a : siemens
@@ -38,6 +39,8 @@ dg_ahp/dt = -g_ahp / tau_ahp : siemens
 I_bias : amp (constant)
 occupancy_5ht1a : 1 (linked)
 occupancy_5ht7 : 1 (linked)
+pulse_a : 1 (linked)
+pulse_b : 1 (linked)
 """
 
 #: Parameters common to all cell types: reversal potentials, synaptic kinetics, Mg2+.
@@ -128,7 +131,25 @@ PER_CELL = (
 
 #: Background input: the number of Poisson afferent spikes in a step is Poisson distributed
 #: (the sum of ``background_n`` Poisson trains), each adding ``background_weight`` to AMPA.
-BACKGROUND_CODE = "g_ampa += background_weight * poisson(background_n * background_rate * dt)"
+#: Stimulation pulses (rTMS, DBS, PAS) arrive the same way, as a conductance kick per pulse of the
+#: stimulator channel (``pulse_a``/``pulse_b`` are 1 in the step a pulse starts).
+BACKGROUND_CODE = (
+    "g_ampa += background_weight * poisson(background_n * background_rate * dt)"
+    " + stim_gain_a * pulse_a + stim_gain_b * pulse_b"
+)
+
+#: Per-neuron variables that interventions set during a run (see depnet.scenarios): a polarizing
+#: current (tDCS; the loss of raphe excitability under stress), the fraction of NMDA channels
+#: blocked (ketamine), the conductance kick per pulse of stimulator channel a or b (rTMS, DBS,
+#: PAS), and the AMPA decay time (slower glutamate clearance in sgACC, Ramirez-Mahaluf et al.
+#: 2017). Outside interventions they are 0, and tau_ampa is the synaptic table's value.
+INTERVENABLE: dict[str, str] = {
+    "I_stim": "amp",
+    "nmda_block": "1",
+    "stim_gain_a": "siemens",
+    "stim_gain_b": "siemens",
+    "tau_ampa": "second",
+}
 
 
 def make_neuron_group(
@@ -155,7 +176,8 @@ def make_neuron_group(
         Extra equations and reset of the postsynaptic side of structural plasticity
         (a :class:`depnet.plasticity_rules.structural.NeuronBlock`), or None.
     """
-    declarations = [declaration(k, synaptic[k]) for k in SYNAPTIC_PARAMETERS]
+    declarations = [declaration(k, synaptic[k]) for k in SYNAPTIC_PARAMETERS if k != "tau_ampa"]
+    declarations += [f"{k} : {unit} (constant)" for k, unit in INTERVENABLE.items()]
     first = cells[0][1]
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
     equations = NEURON_EQUATIONS + "\n".join(declarations)

@@ -289,6 +289,12 @@ def _check(sweep: Sweep) -> None:
         base = sweep.scenario({}, sweep.seeds[0])
     except ScenarioError as err:
         raise _error(path, "settings", _scenario_message(err, source)) from None
+    if base.interventions or base.traits:
+        # The workers run a point in segments without the epochs that interventions need.
+        raise _error(
+            path, "sweep.scenario", f"{source} has interventions or traits, which sweeps do not "
+            "run yet; sweep parameters instead (e.g. serotonin.ssri_occupancy)",
+        )  # fmt: skip
     for raw, key in zip(sweep.content.axes, sweep.axes, strict=True):
         if key in FIXED_KEYS:
             raise _error(path, f"axes.{raw}", f"cannot be swept: {FIXED_KEYS[key]}")

@@ -7,8 +7,11 @@ Three targets share one network description:
 ``cpp``
     C++ standalone (the default): compiled once per build folder, OpenMP threads optional.
 ``cuda``
-    brian2cuda standalone. Builds without a GPU (compute capability given, not detected; the
-    cuRAND headers from the ``nvidia-curand`` wheel; C++17 for CUDA 13), runs where one answers.
+    brian2cuda standalone, with CUDA 12 or 13, for compute capabilities 7.0-9.0 (Volta to
+    Hopper). Builds without a GPU (the compute capability is then given or the default, not
+    detected; cuRAND from the ``nvidia-curand`` wheel), runs where one answers. The choices
+    (C++ dialect, architecture, heap, parallel make) are small pure functions
+    (:func:`cuda_build_flags` and its helpers) so that they can be tested without a GPU.
 
 ``auto`` picks ``cuda`` where ``nvidia-smi -L`` lists a GPU, else ``cpp``. Every session starts
 from Brian2's default preferences and a fresh device, and leaves the runtime device active, so
@@ -20,14 +23,18 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib.util
+import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import brian2 as b2
 
@@ -36,9 +43,18 @@ from depnet.errors import DeviceError
 TARGETS = ("runtime", "cpp", "cuda")
 #: Compute capability assumed for CUDA builds on a machine without a GPU (H100/H200).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
-#: Device heap for brian2cuda's spike monitors and queues, in MB (brian2cuda's default is 128,
-#: which long recordings exceed).
-GPU_HEAP_MB = 1024
+#: Compute capabilities depnet builds for: Volta (7.0) to Hopper (9.0). Newer GPUs (10.x, 12.x)
+#: are refused rather than built for untested; CUDA 13 itself no longer compiles for 7.0/7.2.
+COMPUTE_CAPABILITY_RANGE = (7.0, 9.0)
+#: nvcc major versions depnet builds with.
+NVCC_MAJORS = (12, 13)
+#: Device heap (``malloc`` in kernels), in MB. brian2cuda keeps there the spike queues of
+#: synapses with heterogeneous delays (every merged Synapses of the circuit), which grow with the
+#: spikes in flight: at 10^6 neurons (scale 150), ~5 Hz and 20 ms of delay that is ~1.3e7 int32
+#: entries, 50 MB, held in vectors that double when full, one per delay slot and block. Its
+#: default, 128 MB, is too small there. 2047 is the most brian2cuda's main.cu can take: it computes
+#: ``size_t limit = {gpu_heap_size} * 1024 * 1024`` in int, which overflows from 2048 on.
+GPU_HEAP_MB = 2047
 _PROGRESS_TAG = "DEPNET_PROGRESS"
 #: C++ progress report: one machine-readable line per report period, parsed while the binary
 #: runs (brian2's standalone ``report`` accepts the body of the report function).
@@ -86,11 +102,179 @@ def reset() -> None:
     b2.prefs.reset_to_defaults()
 
 
+@dataclass(frozen=True)
+class CudaBuildFlags:
+    """What a CUDA build is compiled with (see :func:`cuda_build_flags`)."""
+
+    #: Compute capability given to brian2cuda, which turns it into ``-arch=sm_XY``.
+    compute_capability: float
+    #: Extra nvcc arguments (after brian2cuda's own ``-std=c++11``: nvcc takes the last ``-std``).
+    nvcc: tuple[str, ...]
+    #: Host compiler arguments (brian2's defaults pass ``-std=c++11`` and ``-march=native``).
+    host: tuple[str, ...]
+    #: Device heap in MB.
+    heap_mb: int
+
+
+def parse_nvcc_version(text: str) -> tuple[int, int]:
+    """``(major, minor)`` from the output of ``nvcc --version``.
+
+    Raises
+    ------
+    DeviceError
+        When the output has no ``release X.Y`` line.
+    """
+    match = re.search(r"release (\d+)\.(\d+)", text)
+    if match is None:
+        raise DeviceError("cuda: cannot read the CUDA version from 'nvcc --version'")
+    return int(match[1]), int(match[2])
+
+
+def parse_compute_capabilities(text: str) -> list[float]:
+    """Compute capabilities from ``nvidia-smi --query-gpu=compute_cap --format=csv,noheader``."""
+    caps = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            caps.append(float(line.strip()))
+    return caps
+
+
+def resolve_compute_capability(
+    detected: Collection[float], requested: float | None
+) -> tuple[float, str]:
+    """The compute capability to build for, and where it came from.
+
+    The GPUs that answer here come first (a binary built here runs here): the lowest of them, so
+    that on a node with mixed GPUs the binary's PTX runs on all of them. Without a GPU, the
+    requested value, else :data:`DEFAULT_COMPUTE_CAPABILITY`.
+    """
+    if detected:
+        return min(detected), "detected"
+    if requested is not None:
+        return float(requested), "requested"
+    return DEFAULT_COMPUTE_CAPABILITY, "default"
+
+
+def check_compute_capability(cc: float, nvcc_codes: Collection[str] | None = None) -> float:
+    """``cc`` if depnet and the installed nvcc can build for it, else a one-line DeviceError.
+
+    Parameters
+    ----------
+    cc
+        Compute capability, e.g. 9.0.
+    nvcc_codes
+        What ``nvcc --list-gpu-code`` lists (``sm_75``, ...); ``None`` skips that check.
+    """
+    low, high = COMPUTE_CAPABILITY_RANGE
+    if not low <= cc <= high:
+        raise DeviceError(
+            f"cuda: compute capability {cc:.1f} is not supported; depnet builds for "
+            f"{low:.1f}-{high:.1f} (Volta to Hopper)"
+        )
+    code = sm_code(cc)
+    if nvcc_codes is not None and code not in nvcc_codes:
+        known = ", ".join(sorted(c for c in nvcc_codes if c.startswith("sm_")))
+        raise DeviceError(
+            f"cuda: the installed nvcc cannot build for compute capability {cc:.1f} ({code}); "
+            f"it builds for {known}"
+        )
+    return cc
+
+
+def sm_code(cc: float) -> str:
+    """nvcc's name of a compute capability: 9.0 -> ``sm_90`` (as brian2cuda spells it)."""
+    return "sm_" + f"{cc:.1f}".replace(".", "")
+
+
+def cxx_standard(nvcc_major: int) -> str:
+    """The C++ dialect for a CUDA major version.
+
+    CUDA 13's Thrust/CUB/libcu++ (CCCL 3) require C++17. CUDA 12's (CCCL 2) deprecate C++11,
+    which brian2cuda's makefile passes, and accept C++14 and 17: C++17 there too, so that the
+    generated code is compiled in one dialect whichever toolkit builds it.
+
+    Raises
+    ------
+    DeviceError
+        For a CUDA major version other than those of :data:`NVCC_MAJORS`.
+    """
+    if nvcc_major not in NVCC_MAJORS:
+        raise DeviceError(
+            f"cuda: nvcc from CUDA {nvcc_major} found; depnet builds with CUDA "
+            + " or ".join(str(m) for m in NVCC_MAJORS)
+        )
+    return "c++17"
+
+
+def cuda_build_flags(nvcc_major: int, compute_capability: float) -> CudaBuildFlags:
+    """Compiler settings of a CUDA build for a CUDA major version and compute capability.
+
+    No ``-march=native`` in the host flags: the binary may be built on a CPU machine and run on a
+    GPU node.
+    """
+    std = f"-std={cxx_standard(nvcc_major)}"
+    check_compute_capability(compute_capability)
+    return CudaBuildFlags(
+        compute_capability=float(compute_capability),
+        nvcc=("-w", "-use_fast_math", std),
+        host=("-w", "-O3", "-ffast-math", "-fno-finite-math-only", std),
+        heap_mb=GPU_HEAP_MB,
+    )
+
+
+def make_jobs() -> int:
+    """Parallel make jobs: the CPUs this process may use (a Slurm allocation, not the node)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def detect_compute_capabilities() -> list[float]:
+    """Compute capabilities of the GPUs that answer here; empty without a GPU or driver."""
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=compute_cap", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return parse_compute_capabilities(out.stdout) if out.returncode == 0 else []
+
+
+def _nvcc() -> str:
+    """The nvcc that brian2cuda will use: ``$CUDA_PATH/bin/nvcc``, else the one on PATH."""
+    if cuda_path := os.environ.get("CUDA_PATH"):
+        candidate = Path(cuda_path, "bin", "nvcc")
+        if candidate.is_file():
+            return str(candidate)
+    if found := shutil.which("nvcc"):
+        return found
+    raise DeviceError("cuda: nvcc not found; put the CUDA toolkit on PATH or set CUDA_PATH")
+
+
+def detect_nvcc() -> tuple[tuple[int, int], set[str] | None]:
+    """The installed nvcc's ``(major, minor)`` version and the ``sm_XY`` codes it can build."""
+    nvcc = _nvcc()
+    try:
+        version = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60)
+        codes = subprocess.run(
+            [nvcc, "--list-gpu-code"], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise DeviceError(f"cuda: cannot run {nvcc}: {err}") from err
+    listed = set(codes.stdout.split()) if codes.returncode == 0 else None
+    return parse_nvcc_version(version.stdout), listed or None
+
+
 def _curand_dirs(build_root: Path) -> tuple[str, str]:
     """Include and library folders of cuRAND from the nvidia-curand wheel.
 
-    The linker wants a bare ``libcurand.so``, which the wheel lacks: link it in a folder of our own
-    instead of writing into site-packages.
+    The wheel has ``libcurand.so.10`` only. The linker wants a bare ``libcurand.so`` and the
+    binary then asks the loader for ``libcurand.so.10`` along its run path: link both names in a
+    folder of our own (the run path) instead of writing into site-packages.
     """
     spec = importlib.util.find_spec("nvidia")
     roots = list(spec.submodule_search_locations) if spec else []
@@ -98,12 +282,14 @@ def _curand_dirs(build_root: Path) -> tuple[str, str]:
         for cu in ("cu13", "cu12", "curand"):
             include, lib = Path(root, cu, "include"), Path(root, cu, "lib")
             if (include / "curand.h").is_file():
+                libraries = sorted(lib.glob("libcurand.so.*"))
+                if not libraries:
+                    continue
+                target = libraries[0].resolve()
                 shim = build_root / "curand-lib"
                 shim.mkdir(parents=True, exist_ok=True)
-                target = next(lib.glob("libcurand.so.*"))
-                link = shim / "libcurand.so"
-                if not link.exists():
-                    link.symlink_to(target)
+                for name in ("libcurand.so", target.name):
+                    _symlink(shim / name, target)
                 return str(include), str(shim)
     raise DeviceError(
         "cuda: cuRAND headers not found; install the 'nvidia-curand' package "
@@ -111,23 +297,66 @@ def _curand_dirs(build_root: Path) -> tuple[str, str]:
     )
 
 
-def _configure_cuda(build_dir: Path, compute_capability: float | None, jobs: int) -> None:
+def _symlink(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target``; a stale or dangling link is replaced atomically, since
+    concurrent builds may share the folder."""
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    temp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    temp.symlink_to(target)
+    os.replace(temp, link)
+
+
+def _drop_stale_objects(build_dir: Path, settings: dict) -> None:
+    """Delete the objects and binary of ``build_dir`` if they were built with other settings.
+
+    Brian2 rewrites only the generated files whose text changed, and make compares file times
+    only: after a change of compute capability, dialect or nvcc, old objects would be linked as
+    they are. A stamp file records the settings of the objects in the folder.
+    """
+    stamp = build_dir / ".depnet-cuda-settings.json"
+    text = json.dumps(settings, sort_keys=True)
+    if stamp.is_file() and stamp.read_text() == text:
+        return
+    if build_dir.is_dir():
+        for obj in build_dir.rglob("*.o"):
+            obj.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            binary_path(build_dir).unlink()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(text)
+
+
+def _configure_cuda(build_dir: Path, compute_capability: float | None, jobs: int) -> CudaBuildFlags:
+    """Set brian2cuda's preferences for a build in ``build_dir``; the flags chosen.
+
+    The compute capability is the GPU's where one answers, else ``compute_capability``, else
+    :data:`DEFAULT_COMPUTE_CAPABILITY`; the C++ dialect follows nvcc's major version.
+    """
     import brian2cuda  # noqa: F401  (registers the cuda_standalone device)
 
+    (major, minor), codes = detect_nvcc()
+    cc, source = resolve_compute_capability(detect_compute_capabilities(), compute_capability)
+    if source == "detected" and compute_capability is not None and compute_capability != cc:
+        print(
+            f"cuda: building for the GPU here (compute capability {cc:.1f}), "
+            f"not the requested {compute_capability:.1f}",
+            file=sys.stderr,
+        )
+    check_compute_capability(cc, codes)
+    flags = cuda_build_flags(major, cc)
     cuda = b2.prefs.devices.cuda_standalone.cuda_backend
-    if shutil.which("nvcc") is None and not os.environ.get("CUDA_PATH"):
-        raise DeviceError("cuda: nvcc not found; put the CUDA toolkit on PATH or set CUDA_PATH")
-    has_gpu = gpu_available()
-    cuda.detect_gpus = has_gpu and compute_capability is None
-    if not cuda.detect_gpus:
-        cuda.gpu_id = 0
-        cuda.compute_capability = float(compute_capability or DEFAULT_COMPUTE_CAPABILITY)
-    cuda.gpu_heap_size = GPU_HEAP_MB
-    # CUDA 13's Thrust/CUB need C++17; brian2cuda and brian2 default to C++11.
-    cuda.extra_compile_args_nvcc = ["-w", "-use_fast_math", "-std=c++17"]
-    b2.prefs.codegen.cpp.extra_compile_args_gcc = [
-        "-w", "-O3", "-ffast-math", "-fno-finite-math-only", "-std=c++17",
-    ]  # fmt: skip
+    # Detected above: brian2cuda's own detection needs nvidia-smi -L (or deviceQuery) and
+    # fails on a machine without a GPU.
+    cuda.detect_gpus = False
+    cuda.gpu_id = 0  # the first visible GPU (CUDA_VISIBLE_DEVICES)
+    cuda.compute_capability = flags.compute_capability
+    cuda.cuda_runtime_version = float(f"{major}.{minor}")
+    cuda.gpu_heap_size = flags.heap_mb
+    cuda.extra_compile_args_nvcc = list(flags.nvcc)
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(flags.host)
     include, lib = _curand_dirs(build_dir.parent)
     b2.prefs.codegen.cpp.include_dirs = [*b2.prefs.codegen.cpp.include_dirs, include]
     b2.prefs.codegen.cpp.library_dirs = [*b2.prefs.codegen.cpp.library_dirs, lib]
@@ -135,7 +364,13 @@ def _configure_cuda(build_dir: Path, compute_capability: float | None, jobs: int
         *b2.prefs.codegen.cpp.runtime_library_dirs, str(Path(lib).resolve()),
     ]  # fmt: skip
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}"]
+    _drop_stale_objects(
+        build_dir,
+        {"nvcc": [major, minor], "arch": sm_code(cc), "nvcc_flags": flags.nvcc,
+         "host_flags": flags.host},
+    )  # fmt: skip
     b2.set_device("cuda_standalone", build_on_run=False, directory=str(build_dir))
+    return flags
 
 
 @contextlib.contextmanager
@@ -157,11 +392,11 @@ def activated(
     threads
         OpenMP threads for ``cpp`` (0: no OpenMP).
     compute_capability
-        CUDA compute capability to compile for; ``None`` detects it where a GPU answers, else
-        uses :data:`DEFAULT_COMPUTE_CAPABILITY`.
+        CUDA compute capability to compile for where no GPU answers (where one does, its own
+        is used); ``None``: :data:`DEFAULT_COMPUTE_CAPABILITY`.
     """
     reset()
-    jobs = max(1, os.cpu_count() or 1)
+    jobs = make_jobs()
     try:
         if target == "runtime":
             b2.prefs.codegen.target = "numpy"
@@ -183,6 +418,15 @@ def activated(
 ProgressCallback = Callable[[float], None]
 
 
+class Stretch(Protocol):
+    """A part of a run: how long it lasts and what to set before it (see depnet.scenarios)."""
+
+    @property
+    def duration(self) -> b2.Quantity: ...
+
+    def apply(self) -> None: ...
+
+
 def simulate(
     net: b2.Network,
     duration: b2.Quantity,
@@ -192,28 +436,39 @@ def simulate(
     compile_only: bool = False,
     progress: ProgressCallback | None = None,
     report_period: b2.Quantity = 1 * b2.second,
+    stretches: Sequence[Stretch] | None = None,
 ) -> Timings:
     """Build and run ``net`` for ``duration`` on the active ``target``.
 
     ``progress`` receives the completed fraction (0..1) during the run. With ``compile_only``
-    the standalone project is built but not run (``run_s`` is 0).
+    the standalone project is built but not run (``run_s`` is 0). ``stretches`` cut the run into
+    consecutive parts whose settings are applied before each (interventions); their durations
+    must add up to ``duration``.
     """
+    parts = _parts(duration, stretches)
     if target == "runtime":
         if compile_only:
             raise DeviceError("--compile-only needs a standalone device (cpp or cuda)")
         start = time.perf_counter()
         net.run(0 * b2.second)  # code generation, kept apart from the run's wall time
         built = time.perf_counter()
+        done = 0.0
+        for length, apply in parts:
+            share = float(length / duration)
 
-        def report(elapsed, completed, start_t, total):
-            if progress:
-                progress(float(completed))
+            def report(elapsed, completed, start_t, total, done=done, share=share):
+                if progress:
+                    progress(done + share * float(completed))
 
-        net.run(duration, report=report if progress else None, report_period=report_period)
+            apply()
+            net.run(length, report=report if progress else None, report_period=report_period)
+            done += share
         return Timings(built - start, time.perf_counter() - built)
 
     assert build_dir is not None
-    net.run(duration, report=_REPORT_CODE, report_period=report_period)
+    for length, apply in parts:
+        apply()
+        net.run(length, report=_report_code(duration), report_period=report_period)
     device = b2.get_device()
     start = time.perf_counter()
     try:
@@ -225,6 +480,26 @@ def simulate(
         return Timings(built - start, 0.0)
     _run_with_progress(device, build_dir, progress)
     return Timings(built - start, time.perf_counter() - built)
+
+
+def _parts(duration: b2.Quantity, stretches: Sequence[Stretch] | None) -> list[tuple]:
+    """``(length, apply)`` per part of the run; one part without settings by default."""
+    if not stretches:
+        return [(duration, lambda: None)]
+    total = sum(float(s.duration / b2.second) for s in stretches)
+    if abs(total - float(duration / b2.second)) > 1e-9:
+        raise DeviceError(f"run parts last {total} s, the run {duration}")
+    return [(s.duration, s.apply) for s in stretches if s.duration > 0 * b2.second]
+
+
+def _report_code(total: b2.Quantity) -> str:
+    """C++ progress line as a fraction of the whole run (Brian2 wants one report for all parts:
+    ``start`` and ``duration`` are those of the part that reports)."""
+    seconds = float(total / b2.second)
+    return (
+        f'std::cout << "{_PROGRESS_TAG} " << ((start + completed * duration) / {seconds!r}) '
+        '<< " " << elapsed << std::endl;'
+    )
 
 
 def generate_project(

@@ -7,6 +7,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -24,6 +25,7 @@ from depnet.circuits.build import Circuit, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.quantities import format_quantity
 from depnet.recording import Monitors, RunData, attach_monitors, collect
+from depnet.scenarios.schedule import Epoch, epochs
 from depnet.spec import Scenario
 from depnet.store import check_writable, write_run
 
@@ -47,20 +49,58 @@ def build_root() -> Path:
     return Path(cache) / "depnet" / "build"
 
 
-def default_build_dir(spec: Scenario, target: str) -> Path:
-    """One build folder per scenario name, target and network structure.
+#: ``[scenario]`` keys that a standalone build does not depend on, or only through values that
+#: Brian2 writes into a few generated files (the seed and the duration are literals in ``main``).
+_RUN_TIME_SCENARIO_KEYS = ("name", "description", "seed", "duration", "warmup", "device")
+#: Top-level scenario tables left out of the structure key: parameter values, and interventions
+#: (drugs, stimulation, stress), whose strengths and time courses are run-time variables of a
+#: network that always contains them (DESIGN.md: an absent intervention is present with zero
+#: strength), so that healthy and treated scenarios of one scale share one build.
+_RUN_TIME_TABLES = ("parameters", "interventions", "traits")
 
-    Parameter values, seed and duration are left out of the key: a change in them reuses the
-    folder, where Brian2 rewrites only the generated files that changed and make recompiles only
-    those (seconds instead of a full build).
+
+def structure_key(spec: Scenario, target: str) -> str:
+    """A short digest of what a standalone build of ``spec`` for ``target`` depends on.
+
+    Kept: ``scenario.dt``, ``scale`` and ``regions``, the region sizes, ``[plasticity]`` and
+    ``[record]`` (monitors are part of the network), the target and the depnet and Brian2
+    versions. Left out: the scenario's name, description, seed, duration, warmup and device, its
+    ``[parameters]``, ``interventions`` and ``traits``. Scenarios that differ only in
+    what is left out map to one build folder; where a left-out value is compiled in all the same
+    (a parameter folded into code, the seed), Brian2 rewrites the generated files that changed
+    and make recompiles only those.
+
+    Parameters
+    ----------
+    spec
+        A validated scenario.
+    target
+        ``cpp`` or ``cuda`` (or ``runtime``, which has no build).
+
+    Returns
+    -------
+    str
+        12 hexadecimal digits.
     """
     structure = spec.to_dict()
-    structure.pop("parameters")
-    for key in ("description", "seed", "duration", "warmup", "device"):
-        structure["scenario"].pop(key)
-    key = f"{structure}|{target}|{_version('depnet')}|{b2.__version__}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return build_root() / f"{spec.name}-{target}-{digest}"
+    for table in _RUN_TIME_TABLES:
+        structure.pop(table, None)
+    for key in _RUN_TIME_SCENARIO_KEYS:
+        structure["scenario"].pop(key, None)
+    # sort_keys: tables written in another order in the file are the same structure
+    text = json.dumps(structure, sort_keys=True)
+    key = f"{text}|{target}|{_version('depnet')}|{b2.__version__}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def default_build_dir(spec: Scenario, target: str) -> Path:
+    """The build folder of ``spec`` on ``target``: one per target and :func:`structure_key`.
+
+    Scenarios of one structure (say healthy and SSRI at one scale) share the folder, where a
+    change of parameter values, seed or duration recompiles only the files that changed (seconds
+    instead of a full build); runs that share it take turns (a lock per folder).
+    """
+    return build_root() / f"{target}-{structure_key(spec, target)}"
 
 
 def default_store_path(spec: Scenario, target: str) -> Path:
@@ -82,6 +122,14 @@ def build_network(spec: Scenario) -> tuple[Circuit, Monitors, b2.Network, dict, 
     circuit = build_circuit(sizes, values, spec.scenario.seed, spec.plasticity_specs())
     monitors = attach_monitors(circuit, spec.record)
     return circuit, monitors, b2.Network(circuit.objects, monitors.objects), sizes, values
+
+
+def intervention_epochs(
+    spec: Scenario, circuit: Circuit, values: dict
+) -> tuple[list[Epoch], list[str]]:
+    """The scenario's run cut at its interventions' starts and stops (one epoch without any)."""
+    items = [*spec.interventions, *spec.traits]
+    return epochs(items, circuit, values, spec.scenario.duration, spec.scenario.dt)
 
 
 @contextlib.contextmanager
@@ -135,10 +183,13 @@ def run_scenario(
         devices.activated(target, folder, threads=threads, compute_capability=compute_capability),
     ):
         circuit, monitors, net, sizes, values = build_network(spec)
+        stretches, warnings = intervention_epochs(spec, circuit, values)
+        for line in warnings:
+            print(f"{spec.name}: warning: {line}", file=sys.stderr)
         with _progress_bar(spec, target, enabled=progress and not compile_only) as bar:
             timings = devices.simulate(
                 net, spec.scenario.duration, target, folder, compile_only=compile_only,
-                progress=bar,
+                progress=bar, stretches=stretches,
             )  # fmt: skip
         if compile_only:
             return RunResult(target, folder, timings)
@@ -146,6 +197,7 @@ def run_scenario(
     result = RunResult(target, folder, timings, data=data)
     if write:
         attrs = run_attributes(spec, target, sizes, values, timings, time.perf_counter() - started)
+        attrs["intervention_warnings"] = warnings
         result.store = write_run(store, data, attrs, overwrite=overwrite)
     return result
 

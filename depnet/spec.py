@@ -46,6 +46,7 @@ from depnet.circuits.plasticity import PLASTICITY_RULES
 from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
 from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
+from depnet.scenarios import interventions as catalog
 
 
 def _time(text: Any) -> b2.Quantity:
@@ -176,7 +177,71 @@ class Scenario(_Strict):
     record: RecordSection = Field(default_factory=RecordSection)
     plasticity: dict[str, PlasticitySection] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
+    #: ``[[interventions]]``: drugs, stress, stimulation in time windows (depnet.scenarios).
+    interventions: tuple[catalog.Intervention, ...] = ()
+    #: ``[traits]``: genotype and history, present for the whole run.
+    traits: tuple[catalog.Intervention, ...] = ()
     source: str = Field(default="", exclude=True)
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _parse_interventions(cls, tables: Any) -> tuple[catalog.Intervention, ...]:
+        if isinstance(tables, Mapping) or not isinstance(tables, list | tuple):
+            raise ValueError("must be an array of tables: write [[interventions]]")
+        parsed = []
+        for i, table in enumerate(tables):
+            if isinstance(table, catalog.Intervention):
+                parsed.append(table)
+                continue
+            try:
+                parsed.append(catalog.parse_intervention(table))
+            except ValueError as err:
+                raise ValueError(f"{i}.{err}") from None
+        return tuple(parsed)
+
+    @field_validator("traits", mode="before")
+    @classmethod
+    def _parse_traits(cls, table: Any) -> tuple[catalog.Intervention, ...]:
+        if isinstance(table, tuple):
+            return table
+        if not isinstance(table, Mapping):
+            raise ValueError('must be a table such as bdnf_val66met = "met/met"')
+        return tuple(catalog.parse_trait(name, value) for name, value in table.items())
+
+    @model_validator(mode="after")
+    def _interventions_fit(self) -> Scenario:
+        duration = self.scenario.duration
+        built = self.built_regions
+        for i, item in enumerate(self.interventions):
+            name = item.kind.name
+            if not item.start < duration:
+                raise ValueError(
+                    f"interventions.{i}.start: {format_quantity(item.start)} is not within the "
+                    f"run ({format_quantity(duration)}) [{name}]"
+                )
+            if item.stop is not None and item.stop > duration:
+                raise ValueError(
+                    f"interventions.{i}.stop: {format_quantity(item.stop)} is after the run's "
+                    f"end ({format_quantity(duration)}) [{name}]"
+                )
+        for i, item in enumerate([*self.interventions, *self.traits]):
+            for region in item.kind.regions(item.settings):
+                if region not in built:
+                    where = "traits" if item.kind.trait else f"interventions.{i}"
+                    raise ValueError(
+                        f"{where}: {item.kind.name} acts on {region}, which scenario.regions "
+                        "leaves out"
+                    )
+        stimulating = [it.window(duration, self.scenario.dt) for it in self.interventions
+                       if it.kind.stimulates]  # fmt: skip
+        windows = sorted((w.start, w.stop) for w in stimulating)
+        for (_, e0), (s1, _) in zip(windows, windows[1:], strict=False):
+            if s1 < e0:
+                raise ValueError(
+                    "interventions: two pulse stimulations (rtms, dbs, pas) overlap in time "
+                    f"(at {format_quantity(s1)}); the stimulator drives one at a time"
+                )
+        return self
 
     @field_validator("regions", mode="before")
     @classmethod
@@ -310,6 +375,9 @@ class Scenario(_Strict):
         )
         for path, p in plasticity_parameter_table(plasticity).items():
             values[path] = self.parameters.get(path, p.value)
+        for path, factor in catalog.overrides(list(self.traits)).items():
+            if path in values:
+                values[path] = values[path] * factor
         return values
 
     def plasticity_specs(self) -> dict[str, dict[str, Any]]:
@@ -318,8 +386,10 @@ class Scenario(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; quantities written as strings (``"0.1 ms"``) that load back."""
-        data = self.model_dump(mode="json", exclude={"parameters"})
+        data = self.model_dump(mode="json", exclude={"parameters", "interventions", "traits"})
         data["parameters"] = {k: format_quantity(v) for k, v in self.parameters.items()}
+        data["interventions"] = [item.to_dict() for item in self.interventions]
+        data["traits"] = {t.kind.name: catalog.trait_value(t) for t in self.traits}
         data["regions"] = {
             r: {f"n_{k}": n for k, n in kinds.items()} for r, kinds in self.regions.items()
         }
@@ -355,6 +425,8 @@ def _error_line(source: str, err: ValidationError) -> str:
         "regions",
         "parameters",
         "plasticity",
+        "interventions",
+        "traits",
     ):  # the validator named the key inside the table
         loc, message = f"{loc}.{inner.group(1)}", inner.group(2)
     return f"{source}: {loc}: {message}" if loc else f"{source}: {message}"

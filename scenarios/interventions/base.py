@@ -1,0 +1,144 @@
+"""What an intervention is: a named, parameterised change of model variables over a time window.
+
+An intervention kind (:class:`Kind`) declares its parameters as a table of
+:class:`~depnet.quantities.Parameter` (value with unit, source, range), the regions it needs,
+and a function from its settings to :class:`Block` s: time windows in each of which a set of
+:class:`Effect` s holds. An effect sets, adds to or scales one variable of the built circuit:
+
+``serotonin``
+    a shared variable of the [5-HT] compartments (``ssri_occupancy``, ``agonist_5ht1a``);
+``<population>``
+    a per-cell variable of a population (``dlpfc_exc``: ``I_stim``, ``nmda_block``,
+    ``stim_gain_a``, ``tau_ampa``, or a cell parameter such as ``g_girk_max``), optionally of a
+    fraction of its cells;
+``structural``
+    a shared variable of every population that carries structural plasticity (``stress``,
+    ``bdnf_external``, ``mtor_block``);
+``plastic``
+    a shared variable of every plastic projection that has it (``eta``, ``g_bdnf``);
+``stimulator.a`` / ``stimulator.b``
+    a pulse-train channel (:mod:`depnet.circuits.stimulation`).
+
+Every effect acts on a variable that exists in every build, so scenarios that differ only in
+their interventions share one compiled network. Effects of several interventions on one
+variable compose: ``value = base * product(scales) + sum(adds)``, unless one ``set`` s it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import brian2 as b2
+
+from depnet.quantities import Parameter, QuantityError, format_quantity, parse_quantity
+
+Value = b2.Quantity | float
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One change of one circuit variable while a block lasts."""
+
+    target: str
+    variable: str
+    value: Value
+    op: Literal["set", "add", "scale"] = "set"
+    #: Share of the population's cells affected, as (first, last) fractions of its index range.
+    cells: tuple[float, float] = (0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Effects that hold from ``start`` to ``stop`` (simulated time)."""
+
+    start: b2.Quantity
+    stop: b2.Quantity
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where an intervention sits in its run: its window, the run's length and time step."""
+
+    start: b2.Quantity
+    stop: b2.Quantity
+    duration: b2.Quantity
+    dt: b2.Quantity
+
+
+Settings = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An intervention kind: its parameters, the regions it acts on and its blocks."""
+
+    name: str
+    summary: str
+    parameters: dict[str, Parameter]
+    blocks: Callable[[Settings, Window], list[Block]]
+    #: Regions that must be built for the intervention to act (empty: any circuit).
+    regions: Callable[[Settings], tuple[str, ...]] = lambda settings: ()
+    #: Choices for string-valued settings (``{"pattern": ("train", "itbs")}``).
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Whether it is a trait (a property of the subject, present for the whole run).
+    trait: bool = False
+    #: Whether it drives the stimulator (at most one at a time may).
+    stimulates: bool = False
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """A validated intervention of a scenario: its kind, window and settings."""
+
+    kind: Kind
+    start: b2.Quantity
+    stop: b2.Quantity | None
+    settings: dict[str, Any]
+
+    def window(self, duration: b2.Quantity, dt: b2.Quantity) -> Window:
+        stop = duration if self.stop is None else self.stop
+        return Window(self.start, stop, duration, dt)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: quantities as strings that load back."""
+        data: dict[str, Any] = {
+            "kind": self.kind.name,
+            "start": format_quantity(self.start),
+            "stop": None if self.stop is None else format_quantity(self.stop),
+        }
+        for key, value in self.settings.items():
+            data[key] = value if isinstance(value, str) else format_quantity(value)
+        return data
+
+
+def check_settings(kind: Kind, table: Mapping[str, Any]) -> dict[str, Any]:
+    """A kind's settings with defaults filled in; unknown keys and bad values raise ValueError."""
+    settings: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key in kind.choices:
+            if raw not in kind.choices[key]:
+                raise ValueError(f"{key}: choose from {', '.join(kind.choices[key])}, got {raw!r}")
+            settings[key] = raw
+            continue
+        if key not in kind.parameters:
+            known = ", ".join([*kind.choices, *kind.parameters]) or "none"
+            raise ValueError(f"{key}: unknown setting of {kind.name} (known: {known})")
+        if isinstance(raw, bool):
+            raise ValueError(f"{key}: expected a number or a quantity, got {raw!r}")
+        try:
+            settings[key] = kind.parameters[key].check(parse_quantity(raw))
+        except QuantityError as err:
+            raise ValueError(f"{key}: {err}") from None
+    for key, options in kind.choices.items():
+        settings.setdefault(key, options[0])
+    for key, p in kind.parameters.items():
+        settings.setdefault(key, p.value)
+    return settings
+
+
+def steps(duration: b2.Quantity, dt: b2.Quantity) -> int:
+    """Whole time steps in ``duration`` (at least one)."""
+    return max(1, int(round(float(duration / dt))))

@@ -1,0 +1,197 @@
+"""Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, and PAS.
+
+Pulses (rTMS, DBS, PAS) come from the two-channel stimulator of
+:mod:`depnet.circuits.stimulation`: each pulse gives the targeted cells an AMPA-like conductance
+kick (``stim_gain_*``), strong enough to make most of them fire a synchronous volley. tDCS is a
+small polarizing current (``I_stim``), larger in pyramidal cells than in interneurons.
+"""
+
+from __future__ import annotations
+
+from brian2 import Hz, ms, nS, pA, second
+
+from depnet.quantities import Parameter
+from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, steps
+
+
+def _train(
+    channel: str,
+    w: Window,
+    *,
+    period,
+    burst_pulses: int = 1,
+    burst_period=None,
+    train_on=None,
+    train_period=None,
+    phase=0 * ms,
+) -> tuple[Effect, ...]:
+    """Stimulator settings of one channel for a pulse train that starts with the window."""
+    burst_period = period if burst_period is None else burst_period
+    train_on = w.duration if train_on is None else train_on
+    train_period = train_on if train_period is None else train_period
+    target = f"stimulator.{channel}"
+    values = {
+        "enabled": 1.0,
+        "start_step": steps(w.start, w.dt) if w.start > 0 * second else 0,
+        "phase_steps": int(round(float(phase / w.dt))),
+        "period_steps": steps(period, w.dt),
+        "burst_pulses": burst_pulses,
+        "burst_period_steps": steps(burst_period, w.dt),
+        "train_steps": steps(train_on, w.dt),
+        "train_period_steps": steps(train_period, w.dt),
+    }
+    return tuple(Effect(target, k, v) for k, v in values.items())
+
+
+def _gains(region: str, channel: str, s: Settings, cells=(0.0, 1.0)) -> tuple[Effect, ...]:
+    return (
+        Effect(f"{region}_exc", f"stim_gain_{channel}", s["gain_pyramidal"], cells=cells),
+        Effect(f"{region}_inh", f"stim_gain_{channel}", s["gain_interneurons"]),
+    )
+
+
+_GAIN = (
+    "chosen: conductance kick per pulse that makes most targeted cells fire one spike (a "
+    "synchronous volley, like a suprathreshold TMS pulse)"
+)
+
+
+def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
+    if s["pattern"] == "itbs":  # Huang et al. 2005 Neuron 45:201
+        train = _train("a", w, period=20 * ms, burst_pulses=3, burst_period=200 * ms,
+                       train_on=2 * second, train_period=10 * second)  # fmt: skip
+    else:
+        train = _train("a", w, period=1 / s["frequency"], train_on=s["train_on"],
+                       train_period=s["train_on"] + s["train_off"])  # fmt: skip
+    return [Block(w.start, w.stop, train + _gains("dlpfc", "a", s))]
+
+
+RTMS = Kind(
+    name="rtms",
+    summary="repetitive TMS of DLPFC: 10 Hz trains or intermittent theta burst (iTBS)",
+    parameters={
+        "frequency": Parameter(
+            10 * Hz,
+            "the FDA-cleared 10 Hz left-DLPFC protocol (O'Reardon et al. 2007)",
+            low=0.1 * Hz,
+        ),
+        "train_on": Parameter(4 * second, "O'Reardon et al. 2007: 4 s trains", low=0.1 * ms),
+        "train_off": Parameter(
+            26 * second, "O'Reardon et al. 2007: 26 s between trains", low=0 * second
+        ),
+        "gain_pyramidal": Parameter(2 * nS, _GAIN, low=0 * nS),
+        "gain_interneurons": Parameter(2 * nS, _GAIN, low=0 * nS),
+    },
+    choices={"pattern": ("10hz", "itbs")},
+    blocks=_rtms_blocks,
+    regions=lambda s: ("dlpfc",),
+    stimulates=True,
+)
+
+DBS = Kind(
+    name="dbs",
+    summary="deep brain stimulation of subgenual ACC at 130 Hz, onto its interneurons",
+    parameters={
+        "frequency": Parameter(
+            130 * Hz, "Mayberg et al. 2005 Neuron 45:651 (130 Hz, 60 us, 4 V)", low=1 * Hz
+        ),
+        "gain_interneurons": Parameter(
+            3 * nS,
+            "chosen: DBS acts on sgACC interneurons as in Ramirez-Mahaluf et al. 2017 "
+            "(VALIDATION.md C2)",
+            low=0 * nS,
+        ),
+        "gain_pyramidal": Parameter(0 * nS, "chosen: pyramidal cells not driven", low=0 * nS),
+    },
+    blocks=lambda s, w: [
+        Block(w.start, w.stop, _train("a", w, period=1 / s["frequency"]) + _gains("sgacc", "a", s))
+    ],
+    regions=lambda s: ("sgacc",),
+    stimulates=True,
+)
+
+
+def _tdcs_blocks(s: Settings, w: Window) -> list[Block]:
+    sign = 1.0 if s["polarity"] == "anodal" else -1.0
+    return [
+        Block(
+            w.start,
+            w.stop,
+            (
+                Effect("dlpfc_exc", "I_stim", sign * s["current_pyramidal"], op="add"),
+                Effect("dlpfc_inh", "I_stim", sign * s["current_interneurons"], op="add"),
+            ),
+        )
+    ]
+
+
+TDCS = Kind(
+    name="tdcs",
+    summary="transcranial direct current stimulation of DLPFC: anodal depolarizes, cathodal "
+    "hyperpolarizes",
+    parameters={
+        "current_pyramidal": Parameter(
+            10 * pA,
+            "chosen: ~0.4 mV somatic polarization of a DLPFC pyramid (g_L 25 nS), the order of "
+            "the 0.1-0.5 mV that 1 mA tDCS fields cause (Radman et al. 2009 Brain Stimul 2:215)",
+            low=0 * pA,
+        ),
+        "current_interneurons": Parameter(
+            3 * pA,
+            "chosen: interneurons are polarized less than pyramidal cells (Radman et al. 2009)",
+            low=0 * pA,
+        ),
+    },
+    choices={"polarity": ("anodal", "cathodal")},
+    blocks=_tdcs_blocks,
+    regions=lambda s: ("dlpfc",),
+)
+
+
+def _pas_blocks(s: Settings, w: Window) -> list[Block]:
+    pre = (0.0, float(s["pre_fraction"]))
+    post = (float(s["pre_fraction"]), 1.0)
+    period = 1 / s["pair_rate"]
+    effects = (
+        *_train("a", w, period=period),
+        *_train("b", w, period=period, phase=s["interval"]),
+        Effect("dlpfc_exc", "stim_gain_a", s["gain"], cells=pre),
+        Effect("dlpfc_exc", "stim_gain_b", s["gain"], cells=post),
+    )
+    return [Block(w.start, w.stop, effects)]
+
+
+PAS = Kind(
+    name="pas",
+    summary=(
+        "paired associative stimulation of DLPFC, a plasticity probe: a conditioning volley in "
+        "some pyramidal cells, then a pulse to the others `interval` later"
+    ),
+    parameters={
+        "interval": Parameter(
+            10 * ms,
+            "chosen: the conditioned input arrives shortly before the evoked spike, the LTP-like "
+            "order of PAS25 (Stefan et al. 2000 Brain 123:572)",
+            low=0 * ms,
+        ),
+        "pair_rate": Parameter(
+            2 * Hz,
+            "chosen: faster than the 0.05-0.25 Hz of human PAS, to fit the pairs in seconds",
+            low=0.01 * Hz,
+        ),
+        "pre_fraction": Parameter(
+            0.25,
+            "chosen: share of DLPFC pyramids that carry the conditioning volley",
+            low=0.01,
+            high=0.99,
+        ),
+        "gain": Parameter(5 * nS, _GAIN, low=0 * nS),
+    },
+    # The projection whose weight change is the PAS response (it must carry an STDP rule).
+    choices={"projection": ("dlpfc_exc_to_dlpfc_exc",)},
+    blocks=_pas_blocks,
+    regions=lambda s: ("dlpfc",),
+    stimulates=True,
+)
+
+KINDS = (RTMS, DBS, TDCS, PAS)
