@@ -234,13 +234,15 @@ def comparison_figure(summary: xr.Dataset, dim: str | None = None) -> Figure:
         _grouped(ax, summary[var], over, x, numeric, x_name)
         ax.set_ylabel(label)
     ax = axes[-1]
+    # The DMN index is contested in depression (VALIDATION C6): say so wherever it is drawn.
+    legend = {"mean_fc": "mean_fc", "dmn_index": "dmn_index (contested, reported only)"}
     for k, var in enumerate(v for v in ("mean_fc", "dmn_index") if v in summary):
         values = summary[var].values.astype(float)
         if numeric:
-            ax.plot(x, values, marker="o", color=COLORS[k], label=var)
+            ax.plot(x, values, marker="o", color=COLORS[k], label=legend[var])
         else:
             ax.bar(np.arange(len(x)) + 0.4 * k - 0.2, np.nan_to_num(values), width=0.4,
-                   color=COLORS[k], label=var)  # fmt: skip
+                   color=COLORS[k], label=legend[var])  # fmt: skip
     if not numeric:
         ax.set_xticks(range(len(x)), [str(v) for v in x], rotation=20)
     ax.set_xlabel(x_name)
@@ -309,4 +311,56 @@ def sweep_serotonin_figure(sweep: xr.DataTree) -> Figure:
         ax.legend(fontsize="x-small")
     axes[0].set_ylabel("extracellular [5-HT] (nM)")
     fig.suptitle("serotonin across the sweep")
+    return fig
+
+
+def outcome_figure(outcomes: xr.Dataset) -> Figure:
+    """The outcome table of runs compared as bar charts: one panel per group of measures.
+
+    Parameters
+    ----------
+    outcomes
+        :func:`depnet.analysis.outcomes.outcome_table`: ``value(measure, condition)`` with the
+        ``group`` and ``short`` (tick label) of each measure.
+
+    Firing rates take the top row; [5-HT], synapse density, its change, the DMN index and the PAS
+    response follow, three panels a row. Bars are coloured by condition only (never by the sign
+    of a change): contested measures (the DMN index) are titled so and drawn like the others.
+    Groups that no run measured are left out; a missing value is marked ``-`` at the panel's foot.
+    """
+    from depnet.analysis.outcomes import GROUP_TITLES, GROUPS
+
+    names = [str(c) for c in outcomes["condition"].values]
+    groups = [
+        g for g in GROUPS
+        if np.isfinite(outcomes["value"].where(outcomes["group"] == g).values).any()
+    ]  # fmt: skip
+    rest = [g for g in groups if g != "rate"]
+    rows = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+    mosaic = ([["rate"] * 3] if "rate" in groups else []) + [r + ["."] * (3 - len(r)) for r in rows]
+    fig = _new_figure(figsize=(15, 4.2 * len(mosaic)), layout="constrained")
+    axes = fig.subplot_mosaic(mosaic, empty_sentinel=".")
+    colors = _colors(len(names))
+    width = 0.8 / max(len(names), 1)
+    for group, ax in axes.items():
+        part = outcomes.sel(measure=outcomes["group"] == group)
+        ticks = [str(s) for s in part["short"].values]
+        for k, name in enumerate(names):
+            values = part["value"].sel(condition=name).values.astype(float)
+            x = np.arange(len(ticks)) + (k - (len(names) - 1) / 2) * width
+            ax.bar(x, values, width=width, color=colors[k % len(colors)], label=name)
+            for xi in x[~np.isfinite(values)]:  # at the foot of the panel, whatever the scale
+                ax.text(xi, 0.02, "-", transform=ax.get_xaxis_transform(), ha="center",
+                        va="bottom", color="0.4")  # fmt: skip
+        ax.axhline(0, color="0.5", lw=0.5)
+        ax.set_xlim(-0.5, len(ticks) - 0.5)  # NaN bars do not count in autoscaling
+        ax.set_xticks(range(len(ticks)), ticks, rotation=20 if len(ticks) > 4 else 0)
+        ax.set_title(GROUP_TITLES.get(group, group), fontsize="small")
+    first = axes["rate"] if "rate" in axes else next(iter(axes.values()))
+    first.legend(title="condition", fontsize="small", loc="upper left",
+                 bbox_to_anchor=(1.005, 1))  # fmt: skip
+    title = f"outcomes of {len(names)} condition(s)"
+    if "density change" in groups:
+        title += f"; synapse density change relative to {names[0]}"
+    fig.suptitle(title)
     return fig

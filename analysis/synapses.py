@@ -35,12 +35,19 @@ def synapse_density(tree: xr.DataTree) -> xr.DataArray:
     -------
     xarray.DataArray
         ``density(region, time)``, dimensionless: summed ``n_present`` over summed pool size of
-        the plastic projections onto the region; ``time`` in s. Empty (no regions) for a run
-        without plastic projections, with ``attrs["message"]``.
+        the structural projections onto the region (STDP-only projections, always complete,
+        would dilute it); ``time`` in s. Empty (no regions) for a run without plastic
+        projections, with ``attrs["message"]``.
     """
     present: dict[str, list[xr.DataArray]] = {}
     pool: dict[str, int] = {}
+    rules = {
+        name: table.get("rules", ())
+        for name, table in tree.attrs.get("scenario", {}).get("plasticity", {}).items()
+    }
     for name in projections(tree):
+        if name in rules and "structural" not in rules[name]:
+            continue
         target = projection_target(tree, name)
         region = region_of(tree, target) if target else "unknown"
         node = tree["synapses"][name]

@@ -1,4 +1,4 @@
-"""The ``depnet`` command: run, validate, info, report, params, sweep, status, collect.
+"""The ``depnet`` command: run, validate, info, report, compare, params, sweep, status, collect.
 
 Problems the user can fix are printed as one line, ``depnet: error: ...``, with exit status 2 for
 bad input (scenario, store, arguments) and 1 for failures while building or running.
@@ -10,10 +10,14 @@ import argparse
 import signal
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from depnet.errors import DepnetError, ScenarioError
+from depnet.errors import DepnetError, DeviceError, ScenarioError, StoreError
+
+if TYPE_CHECKING:
+    from depnet.spec import Scenario
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -25,6 +29,27 @@ def _setting(text: str) -> tuple[str, object]:
     except tomllib.TOMLDecodeError:  # ... or a bare string such as 5 s
         parsed = value.strip()
     return key.strip(), parsed
+
+
+COMPARE_MEASURES = """\
+outcome measures (rows; rates and [5-HT] are time means after each run's warmup):
+  raphe 5-HT rate, <pop> (Hz)   the raphe's serotonergic cells (populations of kind 5ht)
+  <region> principal-cell rate  mean over the region's excitatory cells (kinds exc, granule)
+  <region> interneuron rate     mean over its interneurons (kinds inh, gaba)
+  <region> [5-HT] (nM)          extracellular serotonin (FSCAV frame)
+  <region> synapse density      present / potential synapses at the end of the run (the
+                                grey-matter proxy); '-' without structural plasticity there
+  ... density change vs FIRST   relative to the first condition (%)
+  DMN index                     mean functional connectivity (Pearson r) among the DMN's
+                                excitatory populations (pcc, mpfc). CONTESTED in depression
+                                (VALIDATION C6: hyper- vs slightly reduced connectivity):
+                                reported only, no direction asserted or coloured
+  PAS response (%)              change of the probed projection's mean weight over a paired-
+                                associative-stimulation block (scenario intervention of kind
+                                pas): sample nearest its start -> sample nearest its stop;
+                                'no PAS block' when the run has none
+Scenario files are validated before anything runs; runs go to --runs, one new store each
+unless --reuse finds one of the same scenario and device."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +99,36 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--out", type=Path, default=Path("."), help="folder for <name>-report.html (default: .)"
     )
+
+    compare = sub.add_parser(
+        "compare", help="outcome measures of runs or scenarios side by side (table and figure)",
+        description="Compare conditions. Each RUN is a run store (a .zarr folder written by\n"
+        "`depnet run`) or a scenario file (.toml), which is run first. Prints one column per\n"
+        "condition (named by the run's scenario) and one row per outcome measure, and writes\n"
+        "a figure (PNG) and, with --table, the table as CSV.",
+        epilog=COMPARE_MEASURES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    compare.add_argument(
+        "inputs", type=Path, nargs="+", metavar="RUN", help="run store (.zarr) or scenario (.toml)"
+    )
+    compare.add_argument(
+        "--runs", dest="runs_dir", type=Path, default=Path("runs"), metavar="DIR",
+        help="folder for the stores of scenario files, <name>-<device>-<time>.zarr (default runs)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--reuse", action="store_true",
+        help="compare the newest complete store in --runs of the same scenario (content and "
+        "device) instead of running a scenario file again",
+    )  # fmt: skip
+    compare.add_argument(
+        "--device", choices=["runtime", "cpp", "cuda", "auto"],
+        help="target for scenario files (default: each scenario's own)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--figure", type=Path, default=Path("compare.png"), metavar="PATH",
+        help="figure of the table, PNG (default compare.png)",
+    )  # fmt: skip
+    compare.add_argument("--table", type=Path, metavar="PATH", help="also write the table as CSV")
 
     params = sub.add_parser("params", help="list model parameters with units and sources")
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
@@ -155,6 +210,128 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_inputs(paths: Sequence[Path]) -> list[tuple[Path, Scenario | None]]:
+    """Each argument as (path, spec) for a scenario file or (path, None) for a run store.
+
+    Everything is checked before anything runs: a bad third argument should not surface after
+    two long runs.
+    """
+    from depnet.analysis import open_run
+    from depnet.spec import load_scenario
+    from depnet.store import is_store
+
+    inputs = []
+    for path in paths:
+        if not path.exists():
+            raise StoreError(f"{path}: no such run store or scenario file")
+        if path.is_dir() and is_store(path):
+            open_run(path)  # refuses an incomplete store
+            inputs.append((path, None))
+        elif path.is_file() and path.suffix == ".toml":
+            inputs.append((path, load_scenario(path)))
+        else:
+            raise StoreError(
+                f"{path}: neither a run store (a .zarr folder written by `depnet run`) nor a "
+                "scenario file (.toml)"
+            )
+    return inputs
+
+
+def _same_scenario(store: Path, spec: Scenario, target: str) -> bool:
+    """Whether a complete store holds a run of this scenario (same content) on this target."""
+    import json
+
+    from depnet.store import COMPLETE, read_attrs
+
+    try:
+        attrs = read_attrs(store)
+    except DepnetError:
+        return False
+    same = json.dumps(attrs.get("scenario"), sort_keys=True) == spec.to_json()
+    return attrs.get("status") == COMPLETE and attrs.get("device") == target and same
+
+
+def _scenario_store(path: Path, spec: Scenario, args: argparse.Namespace, step: str) -> Path:
+    """The store of a scenario file: one reused (--reuse) or a new run written under --runs."""
+    import datetime as dt
+
+    from depnet.devices import resolve_target
+    from depnet.run import run_scenario
+
+    target = resolve_target(args.device or spec.scenario.device)
+    found = sorted(
+        (p for p in args.runs_dir.glob("*.zarr") if _same_scenario(p, spec, target)),
+        key=lambda p: p.stat().st_mtime,
+    )  # fmt: skip
+    if found and args.reuse:
+        print(f"{step} {path}: reusing {found[-1]}", file=sys.stderr, flush=True)
+        return found[-1]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out, k = args.runs_dir / f"{spec.name}-{target}-{stamp}.zarr", 1
+    while out.exists():  # two runs of one scenario within a second
+        k += 1
+        out = args.runs_dir / f"{spec.name}-{target}-{stamp}-{k}.zarr"
+    hint = f" (--reuse would compare {found[-1]})" if found else ""
+    print(f"{step} {path}: running {spec.name} on {target} -> {out}{hint}", file=sys.stderr,
+          flush=True)  # fmt: skip
+    try:
+        result = run_scenario(spec, device=args.device, out=out)
+    except DepnetError as err:
+        raise type(err)(f"{path}: run failed: {err}") from err
+    except Exception as err:  # a Brian2 or compiler error: its root cause, on one line
+        cause = err
+        while cause.__cause__ is not None:
+            cause = cause.__cause__
+        first = (str(cause).strip().splitlines() or [""])[0]
+        raise DeviceError(f"{path}: run failed: {type(cause).__name__}: {first}") from err
+    timings = result.timings
+    print(f"{step} {path}: wrote {out} (build {timings.build_s:.1f} s, run {timings.run_s:.1f} s)",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return out
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from depnet.analysis import open_run
+    from depnet.analysis.figures import outcome_figure
+    from depnet.analysis.outcomes import format_outcomes, outcome_table, unique_names, write_csv
+
+    inputs = _compare_inputs(args.inputs)
+    stores: list[Path] = []
+    ran: dict[str, Path] = {}  # a scenario given twice runs once
+    for k, (path, spec) in enumerate(inputs, start=1):
+        if spec is None:
+            stores.append(path)
+            continue
+        if spec.to_json() not in ran:
+            ran[spec.to_json()] = _scenario_store(path, spec, args, f"[{k}/{len(inputs)}]")
+        stores.append(ran[spec.to_json()])
+    trees = [open_run(store) for store in stores]
+    names = unique_names(
+        [str(t.attrs.get("scenario", {}).get("scenario", {}).get("name", s.stem))
+         for t, s in zip(trees, stores, strict=True)]
+    )  # fmt: skip
+    print(f"summarising {len(trees)} run(s) ...", file=sys.stderr, flush=True)
+    outcomes = outcome_table(dict(zip(names, trees, strict=True)))
+    print(format_outcomes(outcomes))
+    for name, store in zip(names, stores, strict=True):
+        print(f"{name}: {store}")
+    _write(args.figure, outcome_figure(outcomes).savefig)
+    print(f"figure: {args.figure}")
+    if args.table is not None:
+        _write(args.table, lambda path: write_csv(outcomes, path))
+        print(f"table: {args.table}")
+    return 0
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write an output file, its folder made if missing; a refusal is one line (exit status 2)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)
+    except OSError as err:
+        raise StoreError(f"{path}: cannot write: {err.strerror or err}") from None
+
+
 def _params(args: argparse.Namespace) -> int:
     from depnet.circuits.parameters import DEFAULT_PARAMETERS
     from depnet.quantities import format_quantity
@@ -215,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "run": _run, "validate": _validate, "info": _info, "params": _params, "report": _report
     }  # fmt: skip
+    handler["compare"] = _compare
     handler |= {"sweep": _sweep, "status": _status, "collect": _collect}
     try:
         return handler[args.command](args)
