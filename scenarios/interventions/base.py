@@ -139,6 +139,16 @@ def check_settings(kind: Kind, table: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def hold(target: str, variable: str, setting: str, op: str = "set"):
+    """Blocks of a kind that holds one setting on one variable for its whole window."""
+
+    def blocks(settings: Settings, window: Window) -> list[Block]:
+        effect = Effect(target, variable, settings[setting], op=op)
+        return [Block(window.start, window.stop, (effect,))]
+
+    return blocks
+
+
 def steps(duration: b2.Quantity, dt: b2.Quantity) -> int:
     """Whole time steps in ``duration`` (at least one)."""
     return max(1, int(round(float(duration / dt))))

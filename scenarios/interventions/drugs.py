@@ -10,7 +10,7 @@ from __future__ import annotations
 from brian2 import nM, second
 
 from depnet.quantities import Parameter
-from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window
+from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
 
 #: Principal cells of cortex and hippocampus, and their interneurons (the raphe is left out:
 #: ketamine's antidepressant action is cortical, Moghaddam et al. 1997).
@@ -30,9 +30,7 @@ SSRI = Kind(
             high=1.0,
         )
     },
-    blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect("serotonin", "ssri_occupancy", s["occupancy"]),))
-    ],
+    blocks=hold("serotonin", "ssri_occupancy", "occupancy"),
 )
 
 AGONIST_5HT1A = Kind(
@@ -43,9 +41,7 @@ AGONIST_5HT1A = Kind(
             10 * nM, "chosen: ~10 x Ki, near-full occupancy (VALIDATION.md R4)", low=0 * nM
         )
     },
-    blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect("serotonin", "agonist_5ht1a", s["concentration"]),))
-    ],
+    blocks=hold("serotonin", "agonist_5ht1a", "concentration"),
 )
 
 ANTAGONIST_5HT1A = Kind(
@@ -56,9 +52,7 @@ ANTAGONIST_5HT1A = Kind(
             10 * nM, "chosen: ~10 x Ki (Martin-Ruiz et al. 2001 J Neurosci 21:9856)", low=0 * nM
         )
     },
-    blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect("serotonin", "antagonist_5ht1a", s["concentration"]),))
-    ],
+    blocks=hold("serotonin", "antagonist_5ht1a", "concentration"),
 )
 
 
@@ -132,9 +126,7 @@ RAPAMYCIN = Kind(
             high=1.0,
         )
     },
-    blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect("structural", "mtor_block", s["mtor_block"]),))
-    ],
+    blocks=hold("structural", "mtor_block", "mtor_block"),
 )
 
 KINDS = (SSRI, AGONIST_5HT1A, ANTAGONIST_5HT1A, KETAMINE, RAPAMYCIN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from brian2 import pA
 
 from depnet.quantities import Parameter
-from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window
+from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
 
 
 def _stress_blocks(s: Settings, w: Window) -> list[Block]:
@@ -93,9 +93,7 @@ EXERCISE = Kind(
             low=0.0,
         )
     },
-    blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect("structural", "bdnf_external", s["bdnf_gain"], op="add"),))
-    ],
+    blocks=hold("structural", "bdnf_external", "bdnf_gain", op="add"),
 )
 
 KINDS = (CHRONIC_STRESS, SGACC_GLUTAMATE, EXERCISE)
