@@ -17,7 +17,7 @@ import pytest
 from brian2 import Hz, ms, mV, nM, nS, pF, second
 
 from depnet import devices
-from depnet.circuits import neuron, pfc, serotonin
+from depnet.circuits import neuron, pfc, serotonin, stimulation
 from depnet.plasticity_rules.stdp import (
     RULES,
     link_occupancy,
@@ -195,7 +195,10 @@ def _expected(pairing, rule: str, condition: Pairing) -> float:
 
 
 def _pfc_cells_with_compartments(c_5ht: list[float]):
-    """Two depnet PFC pyramidal cells linked to the "sgacc" row of [5-HT] compartments."""
+    """Two depnet PFC pyramidal cells linked to the "sgacc" row of [5-HT] compartments.
+
+    Returns ``([compartments, stimulator], cells, presynaptic spike source)``.
+    """
     values = {k: p.value for k, p in serotonin.PARAMETERS.items()}
     cell = {k: p.value for k, p in pfc.CELL_TYPES["sgacc_exc"].items()}
     synaptic = {k: p.value for k, p in neuron.SYNAPTIC_PARAMETERS.items()}
@@ -206,8 +209,10 @@ def _pfc_cells_with_compartments(c_5ht: list[float]):
     compartments.c_5ht = c_5ht * nM
     post = neuron.make_neuron_group("sgacc_exc", [(2, cell)], synaptic, np.random.default_rng(0))
     serotonin.link_occupancy(post, compartments, np.array([1, 1]))
+    stimulator = stimulation.make_stimulator()  # silent: no intervention enables it
+    stimulation.link_pulses(post, stimulator)
     pre = b2.SpikeGeneratorGroup(2, [0, 1], [1, 2] * ms)
-    return compartments, post, pre
+    return [compartments, stimulator], post, pre
 
 
 def _plastic(pre, post, model):
@@ -229,16 +234,16 @@ def test_gate_reads_the_regions_serotonin_compartment_for_depnet_neurons():
         compartments, post, pre = _pfc_cells_with_compartments([20, 70])
         naive = _plastic(pre, post, stdp_synapse_model("stdp_additive"))
         with pytest.raises(b2.core.base.BrianObjectException) as failure:
-            b2.Network(compartments, post, pre, naive).run(0 * ms)
+            b2.Network(*compartments, post, pre, naive).run(0 * ms)
         assert "could not be resolved" in str(failure.value.__cause__)
 
     with devices.activated("runtime"):
         compartments, post, pre = _pfc_cells_with_compartments([20, 70])
         model = stdp_synapse_model("stdp_additive", occupancy="compartments")
         syn = _plastic(pre, post, model)
-        link_occupancy(syn, compartments, region_row=1)
-        b2.Network(compartments, post, pre, syn).run(5 * ms)
-        occ1a, occ7 = compartments.occupancy_5ht1a[1], compartments.occupancy_5ht7[1]
+        link_occupancy(syn, compartments[0], region_row=1)
+        b2.Network(*compartments, post, pre, syn).run(5 * ms)
+        occ1a, occ7 = compartments[0].occupancy_5ht1a[1], compartments[0].occupancy_5ht7[1]
         assert occ1a == pytest.approx(0.47, abs=0.01)
         assert occ7 == pytest.approx(0.32, abs=0.01)
         assert syn.learning_rate[:] == pytest.approx([1 + occ7 - occ1a] * 2, rel=1e-9)
