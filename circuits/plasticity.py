@@ -85,6 +85,12 @@ def install_neuron_block(
         raise ValueError(f"structural projections onto {group.name} need one update_interval")
     own = subtable(values, f"plasticity.{group.name}")
     structural.install_neuron_block(group, block, own, update_interval=intervals[0])
+    # Start the activity traces where a cell firing at the set-point rate keeps them, so that a
+    # network at its set point begins in structural equilibrium instead of growing for a few
+    # tau_Ca while the calcium trace fills up from zero.
+    set_point_rate = own["eps_Ca"] / (own["beta_Ca"] * own["tau_Ca"])
+    group.Ca = own["eps_Ca"]
+    group.bdnf = own["beta_bdnf"] * own["tau_bdnf"] * set_point_rate
 
 
 _OCCUPANCY_LINKS = """

@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="list model parameters with units and sources")
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
 
+    kinds = sub.add_parser(
+        "interventions", help="list intervention kinds and traits with their settings and sources"
+    )
+    kinds.add_argument("kind", nargs="?", default="", help="only kinds starting with this")
+
     sweep = sub.add_parser(
         "sweep", help="submit a parameter sweep (Slurm job arrays, or locally), one store a point"
     )
@@ -342,6 +347,22 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interventions(args: argparse.Namespace) -> int:
+    from depnet.quantities import format_quantity
+    from depnet.scenarios.interventions import KINDS, TRAITS
+
+    for table, title in ((KINDS, "[[interventions]] kind"), (TRAITS, "[traits]")):
+        for name, kind in table.items():
+            if not name.startswith(args.kind):
+                continue
+            print(f"{title} = {name}: {kind.summary}")
+            for key, options in kind.choices.items():
+                print(f"    {key} = {' | '.join(options)}")
+            for key, p in kind.parameters.items():
+                print(f"    {key} = {format_quantity(p.value)}    # {p.source}")
+    return 0
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from depnet.cluster.submit import describe, submit
 
@@ -392,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "run": _run, "validate": _validate, "info": _info, "params": _params, "report": _report
     }  # fmt: skip
-    handler["compare"] = _compare
+    handler |= {"compare": _compare, "interventions": _interventions}
     handler |= {"sweep": _sweep, "status": _status, "collect": _collect}
     try:
         return handler[args.command](args)

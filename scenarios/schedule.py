@@ -74,10 +74,15 @@ def _slots(effect: Effect, circuit: Circuit, values: Mapping[str, Value]):
     elif target.startswith("stimulator."):
         row = CHANNELS.index(target.split(".", 1)[1])
         yield Slot(circuit.stimulator, var, row), _STIMULATOR_BASE.get(var, 1)
-    elif target == "structural":
+    elif target == "structural" or target.startswith("structural."):
+        pattern = target.partition(".")[2] or "*"
         for population, p in circuit.placements.items():
             path = f"plasticity.{population}.{var}"
-            if path in values and p.group.name == population:
+            if (
+                path in values
+                and p.group.name == population
+                and fnmatch.fnmatch(population, pattern)
+            ):
                 yield Slot(p.group, var), values[path]
     elif target == "plastic":
         for name, synapses in circuit.plastic.items():
@@ -140,6 +145,7 @@ def epochs(
     slots: dict[tuple, tuple[Slot, Value]] = {}
     found: dict[int, list[tuple]] = {}  # by id: effects hold unhashable quantities
     warnings = []
+    reached: dict[tuple[str, str], bool] = {}  # (target family, variable) -> acted on anything
     for block in blocks:
         for effect in block.effects:
             keys = []
@@ -147,10 +153,11 @@ def epochs(
                 slots.setdefault(slot.key, (slot, base))
                 keys.append(slot.key)
             found[id(effect)] = keys
-            if not keys:
-                warnings.append(
-                    f"{effect.variable} on {effect.target}: nothing to act on in this circuit"
-                )
+            family = (effect.target.split(".")[0], effect.variable)
+            reached[family] = reached.get(family, False) or bool(keys)
+    for (target, variable), hit in reached.items():
+        if not hit:
+            warnings.append(f"{variable} on {target}: nothing to act on in this circuit")
     result = []
     for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
         active = [e for b in blocks if float(b.start) <= t0 and float(b.stop) >= t1

@@ -174,3 +174,13 @@ def test_treatment_scenarios_share_one_build_with_healthy_plastic():
     assert len(library) >= 10
     for path in library:
         assert structure_key(load_scenario(path), "cuda") == reference, path.name
+
+
+def test_interventions_command_lists_kinds_settings_and_sources():
+    from tests.conftest import depnet_cli
+
+    result = depnet_cli("interventions")
+    assert result.returncode == 0
+    for name in [*KINDS, *TRAITS]:
+        assert f"= {name}:" in result.stdout
+    assert "occupancy = 0.8    # Meyer et al. 2004" in result.stdout

@@ -11,9 +11,9 @@ and a function from its settings to :class:`Block` s: time windows in each of wh
     a per-cell variable of a population (``dlpfc_exc``: ``I_stim``, ``nmda_block``,
     ``stim_gain_a``, ``tau_ampa``, or a cell parameter such as ``g_girk_max``), optionally of a
     fraction of its cells;
-``structural``
+``structural`` / ``structural.<pattern>``
     a shared variable of every population that carries structural plasticity (``stress``,
-    ``bdnf_external``, ``mtor_block``);
+    ``bdnf_external``, ``mtor_block``), or of those matching the pattern (``structural.ca*``);
 ``plastic``
     a shared variable of every plastic projection that has it (``eta``, ``g_bdnf``);
 ``stimulator.a`` / ``stimulator.b``

@@ -52,8 +52,12 @@ def _gains(region: str, channel: str, s: Settings, cells=(0.0, 1.0)) -> tuple[Ef
 
 _GAIN = (
     "chosen: conductance kick per pulse that makes most targeted cells fire one spike (a "
-    "synchronous volley, like a suprathreshold TMS pulse)"
+    "synchronous volley, like a suprathreshold TMS pulse): with AMPA's 2 ms decay and ~65 mV "
+    "driving force, g deposits g * 0.13 mV*s of charge; ~15 mV on a 500 pF pyramid needs "
+    "~60 nS, on a 200 pF interneuron ~25 nS"
 )
+_PYRAMIDAL_KICK = 80 * nS
+_INTERNEURON_KICK = 40 * nS
 
 
 def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
@@ -79,8 +83,8 @@ RTMS = Kind(
         "train_off": Parameter(
             26 * second, "O'Reardon et al. 2007: 26 s between trains", low=0 * second
         ),
-        "gain_pyramidal": Parameter(2 * nS, _GAIN, low=0 * nS),
-        "gain_interneurons": Parameter(2 * nS, _GAIN, low=0 * nS),
+        "gain_pyramidal": Parameter(_PYRAMIDAL_KICK, _GAIN, low=0 * nS),
+        "gain_interneurons": Parameter(_INTERNEURON_KICK, _GAIN, low=0 * nS),
     },
     choices={"pattern": ("10hz", "itbs")},
     blocks=_rtms_blocks,
@@ -96,9 +100,9 @@ DBS = Kind(
             130 * Hz, "Mayberg et al. 2005 Neuron 45:651 (130 Hz, 60 us, 4 V)", low=1 * Hz
         ),
         "gain_interneurons": Parameter(
-            3 * nS,
+            _INTERNEURON_KICK,
             "chosen: DBS acts on sgACC interneurons as in Ramirez-Mahaluf et al. 2017 "
-            "(VALIDATION.md C2)",
+            "(VALIDATION.md C2); " + _GAIN,
             low=0 * nS,
         ),
         "gain_pyramidal": Parameter(0 * nS, "chosen: pyramidal cells not driven", low=0 * nS),
@@ -185,7 +189,7 @@ PAS = Kind(
             low=0.01,
             high=0.99,
         ),
-        "gain": Parameter(5 * nS, _GAIN, low=0 * nS),
+        "gain": Parameter(_PYRAMIDAL_KICK, _GAIN, low=0 * nS),
     },
     # The projection whose weight change is the PAS response (it must carry an STDP rule).
     choices={"projection": ("dlpfc_exc_to_dlpfc_exc",)},

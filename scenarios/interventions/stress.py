@@ -7,10 +7,16 @@ from brian2 import pA
 from depnet.quantities import Parameter
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
 
+#: Structural targets by region group: stress prunes PFC spines more than it shrinks the
+#: hippocampus (VALIDATION.md P3 -5% to -30% vs C5 -1% to -7%).
+CORTEX = ("dlpfc_*", "sgacc_*", "pcc_*", "mpfc_*")
+HIPPOCAMPUS = ("dg_*", "ca3_*", "ca1_*")
+
 
 def _stress_blocks(s: Settings, w: Window) -> list[Block]:
     effects = (
-        Effect("structural", "stress", s["pruning"]),
+        *(Effect(f"structural.{p}", "stress", s["pruning"]) for p in CORTEX),
+        *(Effect(f"structural.{p}", "stress", s["pruning_hippocampus"]) for p in HIPPOCAMPUS),
         Effect("structural", "bdnf_external", -s["bdnf_loss"], op="add"),
         Effect("plastic", "eta", s["ltp_scale"], op="scale"),
         Effect("drn_5ht", "I_stim", -s["raphe_current_loss"], op="add"),
@@ -27,9 +33,17 @@ CHRONIC_STRESS = Kind(
     parameters={
         "pruning": Parameter(
             3.0,
-            "chosen: factor on weight-dependent pruning (structural `stress`); glucocorticoid "
+            "chosen: factor on weight-dependent pruning in cortex (structural `stress`); "
+            "glucocorticoid "
             "and microglia-driven elimination of weak spines (Radley et al. 2006; Li et al. 2011 "
             "Biol Psychiatry); sized for P3's -5% to -30% PFC density",
+            low=1.0,
+        ),
+        "pruning_hippocampus": Parameter(
+            1.5,
+            "chosen: milder in the hippocampus, whose volume falls only 1-7% in MDD (Schmaal et "
+            "al. 2016 Mol Psychiatry 21:806: -1.24%; VALIDATION.md C5), though CA3 dendrites "
+            "retract under chronic stress (Magarinos & McEwen 1995 Neuroscience 69:89)",
             low=1.0,
         ),
         "bdnf_loss": Parameter(

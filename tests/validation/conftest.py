@@ -37,3 +37,36 @@ def whole_circuit(tmp_path_factory):
         return cache[key]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def treatment(tmp_path_factory):
+    """``run(duration, interventions, **parameters) -> DataTree`` of the treatment library's
+    network (``scenarios/healthy_plastic.toml``: the whole circuit with learning), cached.
+
+    ``interventions`` is a tuple of ``[[interventions]]`` tables as dicts; every run shares one
+    build (interventions and parameters change only ``main``).
+    """
+    import json
+    import tomllib
+
+    from depnet.spec import parse_scenario
+
+    folder = tmp_path_factory.mktemp("treatments")
+    base = tomllib.loads(scenario_path("healthy_plastic").read_text())
+    cache: dict[str, xr.DataTree] = {}
+
+    def run(duration: str, interventions: tuple = (), **parameters) -> xr.DataTree:
+        key = json.dumps([duration, interventions, sorted(parameters.items())], default=str)
+        if key not in cache:
+            doc = json.loads(json.dumps(base))
+            doc["scenario"].update(name=f"treatment{len(cache)}", duration=duration)
+            doc["interventions"] = [dict(i) for i in interventions]
+            for name, value in parameters.items():
+                doc["parameters"][name.replace("__", ".")] = value
+            out = folder / f"run{len(cache)}.zarr"
+            spec = parse_scenario(doc, "treatment")
+            cache[key] = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
+        return cache[key]
+
+    return run
