@@ -1,5 +1,5 @@
 """The MDD state and its treatments on the whole circuit with learning (VALIDATION.md P3, P4,
-P9), run as the treatment library runs them: ``scenarios/healthy_plastic.toml`` with
+P5, P9), run as the treatment library runs them: ``scenarios/healthy_plastic.toml`` with
 ``[[interventions]]``.
 
 Structural change runs on compressed time (one simulated second is one day). Every comparison is
@@ -52,6 +52,7 @@ def test_chronic_stress_lowers_pfc_synapse_density(healthy, stressed):
 
 
 KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s, BDNF pulse 5-6 s
+RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +60,28 @@ def ketamine(treatment):
     return treatment(DAYS, (KETAMINE,))
 
 
+@pytest.fixture(scope="module")
+def ketamine_rapamycin(treatment):
+    return treatment(DAYS, (RAPAMYCIN, KETAMINE))
+
+
 def test_ketamine_disinhibits_pfc(healthy, ketamine):
     """P4: ketamine's NMDA block lowers interneuron firing and raises most pyramidal cells'
     firing (Homayoun & Moghaddam 2007 J Neurosci 27:11496): direction only, paired windows."""
     assert _rate(ketamine, "dlpfc_inh", 5, 7) < _rate(healthy, "dlpfc_inh", 5, 7)
     assert _rate(ketamine, "dlpfc_exc", 5, 7) > _rate(healthy, "dlpfc_exc", 5, 7)
+
+
+def test_ketamine_raises_pfc_density_unless_rapamycin_blocks_mtor(
+    healthy, ketamine, ketamine_rapamycin
+):
+    """P5: ketamine raises PFC spine synapses via mTOR, +10% to +50% in the compressed window;
+    with rapamycin the rise is < 25% of the unblocked one (Li et al. 2010 Science 329:959).
+    Measured one compressed day after the dose."""
+    rise = _change(ketamine, healthy, "dlpfc", 6.0)
+    assert 0.10 <= rise <= 0.50, rise
+    blocked = _change(ketamine_rapamycin, healthy, "dlpfc", 6.0)
+    assert blocked < 0.25 * rise, (blocked, rise)
 
 
 PAS = {"kind": "pas", "start": "5 s", "stop": "8 s"}
