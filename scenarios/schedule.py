@@ -40,9 +40,7 @@ class Slot:
     def assign(self, value: Value) -> None:
         if self.rows is None:
             setattr(self.owner, self.variable, value)
-        elif isinstance(self.rows, slice):
-            getattr(self.owner, self.variable)[self.rows] = value
-        else:
+        else:  # a row (stimulator channel) or a range of cells
             getattr(self.owner, self.variable)[self.rows] = value
 
 

@@ -32,7 +32,7 @@ def _train(
     target = f"stimulator.{channel}"
     values = {
         "enabled": 1.0,
-        "start_step": steps(w.start, w.dt) if w.start > 0 * second else 0,
+        "start_step": int(round(float(w.start / w.dt))),
         "phase_steps": int(round(float(phase / w.dt))),
         "period_steps": steps(period, w.dt),
         "burst_pulses": burst_pulses,
