@@ -22,8 +22,14 @@ from depnet.quantities import Parameter, declaration
 
 #: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
 #: variables pointing at the cell's region row of the serotonin compartments.
+#:
+#: ``inv_C_m = 1 / C_m`` and ``inv_tau_ahp = 1 / tau_ahp`` are per-cell constants computed on the
+#: host (:data:`DERIVED`): the state update runs for every cell and step, and a division there
+#: costs several times a multiplication that the compiler cannot hoist (the values are per cell).
+#: The equations are those with ``/ C_m`` and ``/ tau_ahp`` (to rounding); ``C_m`` and
+#: ``tau_ahp`` remain the parameters.
 NEURON_EQUATIONS = """
-dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) / C_m : volt (unless refractory)
+dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) * inv_C_m : volt (unless refractory)
 I_leak = g_L * (E_L - v) : amp
 I_syn = g_ampa * (E_ampa - v) + g_nmda * nmda_open * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
 nmda_open = mg_block * (1 - nmda_block) : 1
@@ -35,7 +41,7 @@ dg_ampa/dt = -g_ampa / tau_ampa : siemens
 dg_gaba/dt = -g_gaba / tau_gaba : siemens
 ds_nmda/dt = -s_nmda / tau_nmda_decay : siemens
 dg_nmda/dt = (s_nmda - g_nmda) / tau_nmda_rise : siemens
-dg_ahp/dt = -g_ahp / tau_ahp : siemens
+dg_ahp/dt = -g_ahp * inv_tau_ahp : siemens
 I_bias : amp (constant)
 occupancy_5ht1a : 1 (linked)
 occupancy_5ht7 : 1 (linked)
@@ -206,7 +212,10 @@ def background_thresholds(lam: np.ndarray) -> np.ndarray:
 #: source parameter during a run would leave them stale, so interventions may not target one
 #: (:data:`DERIVED_SOURCES`; checked in ``depnet.scenarios.schedule``).
 DERIVED: dict[str, tuple[b2.Unit | float, tuple[str, ...]]] = {
-    name: (1.0, ("background_n", "background_rate")) for name in BACKGROUND_CDF
+    **{name: (1.0, ("background_n", "background_rate")) for name in BACKGROUND_CDF},
+    "inv_C_m": (1 / b2.farad, ("C_m",)),
+    "inv_tau_ahp": (Hz, ("tau_ahp",)),
+    "refractory_window": (b2.second, ("t_ref",)),
 }
 DERIVED_SOURCES = frozenset(source for _, sources in DERIVED.values() for source in sources)
 
@@ -222,7 +231,17 @@ def derived_columns(columns: dict[str, np.ndarray], dt: float) -> dict[str, np.n
         Time step of the group's clock, in seconds.
     """
     lam = columns["background_n"] * columns["background_rate"] * dt
-    return dict(zip(BACKGROUND_CDF, background_thresholds(lam), strict=True))
+    derived = dict(zip(BACKGROUND_CDF, background_thresholds(lam), strict=True))
+    derived["inv_C_m"] = 1.0 / columns["C_m"]
+    derived["inv_tau_ahp"] = 1.0 / columns["tau_ahp"]
+    # Brian2's refractoriness for a period t_ref: a cell is refractory while
+    # timestep(t - lastspike, dt) < timestep(t_ref, dt), with timestep(x, dt) =
+    # int((x + 1e-3 * dt) / dt), two divisions and two conversions per cell and step. As
+    # t - lastspike is a whole number of steps (to rounding far below dt / 2), that is
+    # t - lastspike < (timestep(t_ref, dt) - 0.5) * dt: the same steps, one comparison.
+    steps = np.floor((columns["t_ref"] + 1e-3 * dt) / dt)
+    derived["refractory_window"] = (steps - 0.5) * dt
+    return derived
 
 
 #: Per-neuron variables that interventions set during a run (see depnet.scenarios): a polarizing
@@ -274,7 +293,9 @@ def make_neuron_group(
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     n_total = sum(n for n, _ in cells)
     group = b2.NeuronGroup(
-        n_total, equations, threshold="v > V_th", reset=reset, refractory="t_ref",
+        n_total, equations, threshold="v > V_th", reset=reset,
+        # t_ref as Brian2 counts it, without its per-step divisions (see derived_columns)
+        refractory="t - lastspike < refractory_window",
         method="euler", name=name,
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:

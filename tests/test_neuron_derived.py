@@ -1,5 +1,5 @@
 """Per-cell constants of the shared neuron computed on the host: the background's cumulative
-Poisson thresholds (``depnet.circuits.neuron.derived_columns``)."""
+Poisson thresholds and the refractory window (``depnet.circuits.neuron.derived_columns``)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,31 @@ def test_background_draws_poisson_counts_with_one_uniform_per_cell():
     se = np.sqrt(expected * (1 - expected) / n)
     assert counts.max() <= neuron.BACKGROUND_TERMS
     assert np.all(np.abs(observed - expected) <= 5 * se + 1e-12)
+
+
+def test_refractory_window_counts_the_steps_brian2_counts():
+    """``t - lastspike < refractory_window`` holds in exactly the steps where Brian2's
+    ``timestep(t - lastspike, dt) < timestep(t_ref, dt)`` does, for periods on and off the grid
+    of steps and spike times late in a long run (rounding of ``t - lastspike``)."""
+    t_ref = np.concatenate([np.arange(0, 31) * DT, np.random.default_rng(1).uniform(0, 3e-3, 200)])
+    columns = {
+        "t_ref": t_ref,
+        "C_m": np.ones_like(t_ref),
+        "tau_ahp": np.ones_like(t_ref),
+        "background_n": np.zeros_like(t_ref),
+        "background_rate": np.zeros_like(t_ref),
+    }
+    window = neuron.derived_columns(columns, DT)["refractory_window"]
+
+    def timestep(x):
+        return np.floor((x + 1e-3 * DT) / DT)
+
+    for spike_step in (0, 123_456, 98_765_432):  # up to ~2.7 h of simulated time
+        lastspike = spike_step * DT
+        for k in range(40):
+            elapsed = (spike_step + k) * DT - lastspike
+            brian2_refractory = timestep(elapsed) < timestep(t_ref)
+            np.testing.assert_array_equal(elapsed < window, brian2_refractory)
 
 
 @pytest.mark.parametrize("variable", sorted(neuron.DERIVED_SOURCES))
