@@ -22,8 +22,14 @@ from depnet.quantities import Parameter, declaration
 
 #: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
 #: variables pointing at the cell's region row of the serotonin compartments.
+#:
+#: ``inv_C_m = 1 / C_m`` and ``inv_tau_ahp = 1 / tau_ahp`` are per-cell constants computed on the
+#: host (:data:`DERIVED`): the state update runs for every cell and step, and a division there
+#: costs several times a multiplication that the compiler cannot hoist (the values are per cell).
+#: The equations are those with ``/ C_m`` and ``/ tau_ahp`` (to rounding); ``C_m`` and
+#: ``tau_ahp`` remain the parameters.
 NEURON_EQUATIONS = """
-dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) / C_m : volt (unless refractory)
+dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) * inv_C_m : volt (unless refractory)
 I_leak = g_L * (E_L - v) : amp
 I_syn = g_ampa * (E_ampa - v) + g_nmda * nmda_open * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
 nmda_open = mg_block * (1 - nmda_block) : 1
@@ -35,7 +41,7 @@ dg_ampa/dt = -g_ampa / tau_ampa : siemens
 dg_gaba/dt = -g_gaba / tau_gaba : siemens
 ds_nmda/dt = -s_nmda / tau_nmda_decay : siemens
 dg_nmda/dt = (s_nmda - g_nmda) / tau_nmda_rise : siemens
-dg_ahp/dt = -g_ahp / tau_ahp : siemens
+dg_ahp/dt = -g_ahp * inv_tau_ahp : siemens
 I_bias : amp (constant)
 occupancy_5ht1a : 1 (linked)
 occupancy_5ht7 : 1 (linked)
@@ -131,12 +137,112 @@ PER_CELL = (
 
 #: Background input: the number of Poisson afferent spikes in a step is Poisson distributed
 #: (the sum of ``background_n`` Poisson trains), each adding ``background_weight`` to AMPA.
+#: It is drawn by inversion with one uniform number per cell and step: the count is the number
+#: of the cell's cumulative Poisson probabilities ``background_cdf_k = P(X <= k)`` (for
+#: ``lambda = background_n * background_rate * dt``, computed on the host at build, see
+#: :func:`background_thresholds`) that the draw exceeds. Brian2's ``poisson()`` costs an
+#: ``exp()`` and ``1 + X`` uniform draws per cell and step (about 40% of the whole circuit's run
+#: time on cpp); this costs one draw and ``BACKGROUND_TERMS`` comparisons, for the same
+#: distribution up to the cap below. ``background_u`` is a temporary, so ``rand()`` is drawn once
+#: per cell and step on every target.
 #: Stimulation pulses (rTMS, DBS, PAS) arrive the same way, as a conductance kick per pulse of the
 #: stimulator channel (``pulse_a``/``pulse_b`` are 1 in the step a pulse starts).
+#:
+#: ``BACKGROUND_TERMS`` caps the count of a step at that many afferent spikes; the probability
+#: moved onto the cap, ``P(X > BACKGROUND_TERMS)``, must stay below ``BACKGROUND_TAIL`` for every
+#: cell, or the build raises. With 6 terms that holds for lambda < 0.4998. The circuit's largest
+#: lambda is the cortical background's 1000 x 1.8 Hz x 0.1 ms = 0.18 (5 terms would do, up to
+#: 0.313; the raphe 5-HT cells' 100 x 2 Hz x 0.1 ms = 0.02 needs 3); the sixth leaves room for
+#: sweeps and scenarios that raise the background rate by up to 2.7x or use dt up to 0.25 ms.
+#: Each term costs one per-cell array read and one comparison per step.
+BACKGROUND_TERMS = 6
+BACKGROUND_TAIL = 1e-6
+BACKGROUND_CDF = tuple(f"background_cdf_{k}" for k in range(BACKGROUND_TERMS))
 BACKGROUND_CODE = (
-    "g_ampa += background_weight * poisson(background_n * background_rate * dt)"
-    " + stim_gain_a * pulse_a + stim_gain_b * pulse_b"
+    "background_u = rand()\n"
+    "g_ampa += background_weight * ("
+    + " + ".join(f"int(background_u > {name})" for name in BACKGROUND_CDF)
+    + ") + stim_gain_a * pulse_a + stim_gain_b * pulse_b"
 )
+
+
+def background_thresholds(lam: np.ndarray) -> np.ndarray:
+    """Cumulative Poisson probabilities ``P(X <= k)``, ``k < BACKGROUND_TERMS``, per cell.
+
+    Parameters
+    ----------
+    lam
+        Mean afferent spike count per cell and step (``background_n * background_rate * dt``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(BACKGROUND_TERMS, len(lam))``. A uniform draw ``u`` in [0, 1) exceeds the first
+        ``X`` of them with ``P(X = k)`` the Poisson probability of ``k`` for ``k <
+        BACKGROUND_TERMS`` (and ``P(X >= BACKGROUND_TERMS)`` for the cap).
+
+    Raises
+    ------
+    ValueError
+        Where a cell's ``P(X > BACKGROUND_TERMS)`` is ``BACKGROUND_TAIL`` or more (a background
+        too strong for the cap: raise ``BACKGROUND_TERMS``).
+    """
+    lam = np.asarray(lam, dtype=float)
+    if np.any(lam < 0) or not np.all(np.isfinite(lam)):
+        raise ValueError("background_n * background_rate * dt must be finite and >= 0")
+    k = np.arange(BACKGROUND_TERMS + 1)[:, None]
+    # pmf by the recurrence p_k = p_(k-1) * lam / k (no factorials, exact at lam = 0)
+    factors = np.where(k == 0, np.exp(-lam), lam / np.maximum(k, 1))
+    cdf = np.cumsum(np.cumprod(factors, axis=0), axis=0)
+    tail = 1.0 - cdf[-1]  # P(X > BACKGROUND_TERMS)
+    if np.any(tail >= BACKGROUND_TAIL):
+        worst = float(lam[np.argmax(tail)])
+        raise ValueError(
+            f"background Poisson mean per step {worst:.4g} (background_n * background_rate * dt) "
+            f"needs more than BACKGROUND_TERMS = {BACKGROUND_TERMS} terms for a tail below "
+            f"{BACKGROUND_TAIL:g}; raise depnet.circuits.neuron.BACKGROUND_TERMS"
+        )
+    return cdf[:-1]
+
+
+#: Per-cell constants computed on the host from the cell-type parameters (see
+#: :func:`derived_columns`): name -> (Brian2 unit, the parameters they are computed from). They are
+#: not parameters: scenarios and sweeps set the parameters, and a sweep's ``run_args`` carry the
+#: recomputed constants along (they are settable values of the built network). A change of a
+#: source parameter during a run would leave them stale, so interventions may not target one
+#: (:data:`DERIVED_SOURCES`; checked in ``depnet.scenarios.schedule``).
+DERIVED: dict[str, tuple[b2.Unit | float, tuple[str, ...]]] = {
+    **{name: (1.0, ("background_n", "background_rate")) for name in BACKGROUND_CDF},
+    "inv_C_m": (1 / b2.farad, ("C_m",)),
+    "inv_tau_ahp": (Hz, ("tau_ahp",)),
+    "refractory_window": (b2.second, ("t_ref",)),
+}
+DERIVED_SOURCES = frozenset(source for _, sources in DERIVED.values() for source in sources)
+
+
+def derived_columns(columns: dict[str, np.ndarray], dt: float) -> dict[str, np.ndarray]:
+    """Per-cell values of :data:`DERIVED` from the cell-type parameter columns (SI values).
+
+    Parameters
+    ----------
+    columns
+        Per-cell values of at least the :data:`DERIVED_SOURCES`, as plain arrays in SI units.
+    dt
+        Time step of the group's clock, in seconds.
+    """
+    lam = columns["background_n"] * columns["background_rate"] * dt
+    derived = dict(zip(BACKGROUND_CDF, background_thresholds(lam), strict=True))
+    derived["inv_C_m"] = 1.0 / columns["C_m"]
+    derived["inv_tau_ahp"] = 1.0 / columns["tau_ahp"]
+    # Brian2's refractoriness for a period t_ref: a cell is refractory while
+    # timestep(t - lastspike, dt) < timestep(t_ref, dt), with timestep(x, dt) =
+    # int((x + 1e-3 * dt) / dt), two divisions and two conversions per cell and step. As
+    # t - lastspike is a whole number of steps (to rounding far below dt / 2), that is
+    # t - lastspike < (timestep(t_ref, dt) - 0.5) * dt: the same steps, one comparison.
+    steps = np.floor((columns["t_ref"] + 1e-3 * dt) / dt)
+    derived["refractory_window"] = (steps - 0.5) * dt
+    return derived
+
 
 #: Per-neuron variables that interventions set during a run (see depnet.scenarios): a polarizing
 #: current (tDCS; the loss of raphe excitability under stress), the fraction of NMDA channels
@@ -180,13 +286,16 @@ def make_neuron_group(
     declarations += [f"{k} : {unit} (constant)" for k, unit in INTERVENABLE.items()]
     first = cells[0][1]
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
+    declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
     equations = NEURON_EQUATIONS + "\n".join(declarations)
     reset = "v = V_reset; g_ahp += delta_g_ahp"
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     n_total = sum(n for n, _ in cells)
     group = b2.NeuronGroup(
-        n_total, equations, threshold="v > V_th", reset=reset, refractory="t_ref",
+        n_total, equations, threshold="v > V_th", reset=reset,
+        # t_ref as Brian2 counts it, without its per-step divisions (see derived_columns)
+        refractory="t - lastspike < refractory_window",
         method="euler", name=name,
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:
@@ -206,6 +315,8 @@ def make_neuron_group(
     units = {key: _unit(first[key]) for key in PER_CELL} | {"v": b2.volt, "I_bias": b2.amp}
     for key, column in columns.items():
         setattr(group, key, column * units[key])
+    for key, column in derived_columns(columns, float(group.clock.dt)).items():
+        setattr(group, key, column * DERIVED[key][0])
     group.run_regularly(BACKGROUND_CODE, when="synapses", name=f"{name}_background")
     return group
 

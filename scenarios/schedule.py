@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import brian2 as b2
 
 from depnet.circuits.build import Circuit
-from depnet.circuits.neuron import INTERVENABLE
+from depnet.circuits.neuron import DERIVED_SOURCES, INTERVENABLE
 from depnet.circuits.stimulation import CHANNELS
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
@@ -87,6 +87,12 @@ def _slots(effect: Effect, circuit: Circuit, values: Mapping[str, Value]):
             if f"plasticity.{name}.{var}" in values:
                 yield Slot(synapses, var), values[f"plasticity.{name}.{var}"]
     else:
+        if var in DERIVED_SOURCES:
+            # per-cell constants computed from it at build time would go stale
+            raise ValueError(
+                f"{var} on {target}: interventions cannot change a parameter that per-cell "
+                "constants are derived from at build (see depnet.circuits.neuron.DERIVED)"
+            )
         for population in fnmatch.filter(circuit.populations, target):
             p = circuit.placements[population]
             first, last = effect.cells
