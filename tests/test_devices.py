@@ -48,14 +48,41 @@ def test_compile_only_needs_a_standalone_device():
         run_scenario(small_scenario("0.1 s", "0 s"), device="runtime", compile_only=True)
 
 
+def _distinct_structures() -> dict[str, list[str]]:
+    """The shipped scenarios grouped by their CUDA build (structure key): a representative
+    (the first without interventions) -> every scenario that shares its build."""
+    from depnet.run import structure_key
+    from depnet.scenarios import SCENARIO_DIR
+
+    groups: dict[str, list[str]] = {}
+    specs = {path.stem: load_scenario(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))}
+    # scenarios without interventions first, so each group is named after its plain network
+    for name in sorted(specs, key=lambda n: (bool(specs[n].interventions), n)):
+        groups.setdefault(structure_key(specs[name], "cuda"), []).append(name)
+    return {names[0]: names for names in groups.values()}
+
+
+STRUCTURES = _distinct_structures()
+
+
+def test_the_library_shares_builds_between_scenarios_of_one_structure():
+    """The treatment scenarios (interventions only) add no build of their own."""
+    assert len(STRUCTURES) < len([n for names in STRUCTURES.values() for n in names])
+    assert any("healthy_plastic" in names and "ketamine" in names for names in STRUCTURES.values())
+
+
 @pytest.mark.slow
-def test_cuda_compile_only_produces_a_binary_without_a_gpu(tmp_path):
-    """The whole circuit (every region) with every learning rule (STDP x3, structural) builds
-    for brian2cuda."""
+@pytest.mark.parametrize("representative", sorted(STRUCTURES))
+def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
+    representative, tmp_path
+):
+    """Each network structure in scenarios/ (the whole circuit static and with every learning
+    rule, STDP x3 and structural; the raphe-PFC loop static and plastic) builds for brian2cuda;
+    scenarios that differ only in parameters, interventions or traits share one of these builds."""
     # Needs the CUDA toolkit (nvcc), not a GPU; deselect with -m "not slow" where it is missing.
     result = run_scenario(
         load_scenario(
-            scenario_path("healthy_plastic"),
+            scenario_path(representative),
             {"scenario.duration": "0.5 s", "scenario.warmup": "0 s"},
         ),
         device="cuda", compile_only=True,
