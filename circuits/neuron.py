@@ -18,6 +18,7 @@ import numpy as np
 from brian2 import Hz, mM, ms, mV, nS, pA, pF
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
+from depnet.circuits.simd_exp import simd_exp
 from depnet.quantities import Parameter, declaration
 
 #: Membrane and synaptic equations shared by all cell types. Receptor occupancies are linked
@@ -28,25 +29,44 @@ from depnet.quantities import Parameter, declaration
 #: costs several times a multiplication that the compiler cannot hoist (the values are per cell).
 #: The equations are those with ``/ C_m`` and ``/ tau_ahp`` (to rounding); ``C_m`` and
 #: ``tau_ahp`` remain the parameters.
+#:
+#: ``g_girk`` (5-HT1A) and ``g_h`` (5-HT7) are set from the region's receptor occupancies at the
+#: start of each step (:data:`RECEPTOR_CODE`), after the serotonin compartments' binding: the
+#: state update then reads per-cell arrays only, no occupancy gathered through an index array,
+#: which gcc cannot vectorize.
+#:
+#: Refractoriness is written out rather than Brian2's ``(unless refractory)``: a spike sets
+#: ``t_free`` (the end of the period) and ``v`` stands still until then. The cells are refractory
+#: in the same steps (see :func:`derived_columns`), and the update has no branch per cell, which
+#: together with :func:`~depnet.circuits.simd_exp.simd_exp` lets gcc vectorize the loop.
 NEURON_EQUATIONS = """
-dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) * inv_C_m : volt (unless refractory)
+dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) * inv_C_m * int(t >= t_free) : volt
 I_leak = g_L * (E_L - v) : amp
 I_syn = g_ampa * (E_ampa - v) + g_nmda * nmda_open * (E_nmda - v) + g_gaba * (E_gaba - v) : amp
 nmda_open = mg_block * (1 - nmda_block) : 1
-mg_block = 1 / (1 + Mg / (3.57 * mM) * exp(-0.062 * v / mV)) : 1
+mg_block = 1 / (1 + Mg / (3.57 * mM) * simd_exp(-0.062 * v / mV)) : 1
 I_k = (g_girk + g_ahp) * (E_K - v) : amp
-g_girk = g_girk_max * occupancy_5ht1a : siemens
-I_h = g_5ht7_max * occupancy_5ht7 * (E_h - v) : amp
+I_h = g_h * (E_h - v) : amp
+g_girk : siemens
+g_h : siemens
 dg_ampa/dt = -g_ampa / tau_ampa : siemens
 dg_gaba/dt = -g_gaba / tau_gaba : siemens
 ds_nmda/dt = -s_nmda / tau_nmda_decay : siemens
 dg_nmda/dt = (s_nmda - g_nmda) / tau_nmda_rise : siemens
 dg_ahp/dt = -g_ahp * inv_tau_ahp : siemens
+t_free : second
 I_bias : amp (constant)
 occupancy_5ht1a : 1 (linked)
 occupancy_5ht7 : 1 (linked)
 pulse_a : 1 (linked)
 pulse_b : 1 (linked)
+"""
+
+#: The receptor-gated conductances from the occupancies (``run_regularly`` at the start of each
+#: step, after ``serotonin_binding``).
+RECEPTOR_CODE = """
+g_girk = g_girk_max * occupancy_5ht1a
+g_h = g_5ht7_max * occupancy_5ht7
 """
 
 #: Parameters common to all cell types: reversal potentials, synaptic kinetics, Mg2+.
@@ -238,7 +258,8 @@ def derived_columns(columns: dict[str, np.ndarray], dt: float) -> dict[str, np.n
     # timestep(t - lastspike, dt) < timestep(t_ref, dt), with timestep(x, dt) =
     # int((x + 1e-3 * dt) / dt), two divisions and two conversions per cell and step. As
     # t - lastspike is a whole number of steps (to rounding far below dt / 2), that is
-    # t - lastspike < (timestep(t_ref, dt) - 0.5) * dt: the same steps, one comparison.
+    # t - lastspike < (timestep(t_ref, dt) - 0.5) * dt: the same steps, one comparison. The
+    # reset sets t_free = t + refractory_window, so a cell is refractory while t < t_free.
     steps = np.floor((columns["t_ref"] + 1e-3 * dt) / dt)
     derived["refractory_window"] = (steps - 0.5) * dt
     return derived
@@ -288,15 +309,13 @@ def make_neuron_group(
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
     declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
     equations = NEURON_EQUATIONS + "\n".join(declarations)
-    reset = "v = V_reset; g_ahp += delta_g_ahp"
+    reset = "v = V_reset; g_ahp += delta_g_ahp; t_free = t + refractory_window"
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     n_total = sum(n for n, _ in cells)
     group = b2.NeuronGroup(
-        n_total, equations, threshold="v > V_th", reset=reset,
-        # t_ref as Brian2 counts it, without its per-step divisions (see derived_columns)
-        refractory="t - lastspike < refractory_window",
-        method="euler", name=name,
+        n_total, equations, threshold="v > V_th and t >= t_free", reset=reset,
+        method="euler", name=name, namespace={"simd_exp": simd_exp},
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:
         setattr(group, key, synaptic[key])
@@ -317,6 +336,7 @@ def make_neuron_group(
         setattr(group, key, column * units[key])
     for key, column in derived_columns(columns, float(group.clock.dt)).items():
         setattr(group, key, column * DERIVED[key][0])
+    group.run_regularly(RECEPTOR_CODE, when="start", order=-9, name=f"{name}_receptors")
     group.run_regularly(BACKGROUND_CODE, when="synapses", name=f"{name}_background")
     return group
 

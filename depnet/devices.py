@@ -89,6 +89,13 @@ def resolve_target(name: str) -> str:
     return name
 
 
+#: gcc vectorizes a loop over arrays it cannot prove distinct only behind run-time overlap
+#: checks, at most 10 by default; the neuron update reads and writes ~25 per-cell arrays (~100
+#: checks, once per call). Brian2's local ``__restrict`` pointers do not count as proof. Brian2
+#: test-compiles every flag and drops those the compiler refuses (clang, say).
+VECTORIZING_FLAGS = ("--param=vect-max-version-for-alias-checks=256",)
+
+
 def reset() -> None:
     """Forget any standalone project and make the runtime device current again."""
     # Brian2 names objects after the live ones ("poissoninput_1", ...): collect the previous
@@ -404,6 +411,9 @@ def activated(
             assert build_dir is not None
             b2.prefs.devices.cpp_standalone.openmp_threads = threads
             b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}"]
+            b2.prefs.codegen.cpp.extra_compile_args_gcc = [
+                *b2.prefs.codegen.cpp.extra_compile_args_gcc, *VECTORIZING_FLAGS,
+            ]  # fmt: skip
             b2.set_device("cpp_standalone", build_on_run=False, directory=str(build_dir))
         elif target == "cuda":
             assert build_dir is not None
