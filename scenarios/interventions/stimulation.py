@@ -124,6 +124,13 @@ def _tdcs_blocks(s: Settings, w: Window) -> list[Block]:
             (
                 Effect("dlpfc_exc", "I_stim", sign * s["current_pyramidal"], op="add"),
                 Effect("dlpfc_inh", "I_stim", sign * s["current_interneurons"], op="add"),
+                # Only anodal (facilitatory) DCS evokes the BDNF-dependent LTP (Fritsch et al.
+                # 2010); structural drive of the stimulated DLPFC only.
+                *(
+                    (Effect("structural.dlpfc_*", "bdnf_external", s["bdnf_release"], op="add"),)
+                    if s["polarity"] == "anodal"
+                    else ()
+                ),
             ),
         )
     ]
@@ -144,6 +151,17 @@ TDCS = Kind(
             3 * pA,
             "chosen: interneurons are polarized less than pyramidal cells (Radman et al. 2009)",
             low=0 * pA,
+        ),
+        "bdnf_release": Parameter(
+            0.5,
+            "chosen: activity-independent BDNF added to DLPFC's structural drive while anodal "
+            "stimulation lasts, in units of the basal activity-dependent level; anodal DCS "
+            "induces LTP that needs BDNF secretion and TrkB (Fritsch et al. 2010 Neuron 66:198), "
+            "and the after-effects of anodal tDCS are NMDA-dependent and outlast the current "
+            "(Liebetanz et al. 2002 Brain 125:2238; Nitsche et al. 2003 J Physiol 553:293); "
+            "sized for P8 (calibration, seed 1: a 2 s anodal block raised DLPFC density +2.8% "
+            "one compressed day after it ended; 0 gave -0.2%)",
+            low=0.0,
         ),
     },
     choices={"polarity": ("anodal", "cathodal")},

@@ -7,8 +7,8 @@ from brian2 import pA
 from depnet.quantities import Parameter
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
 
-#: Structural targets by region group: stress prunes PFC spines more than it shrinks the
-#: hippocampus (VALIDATION.md P3 -5% to -30% vs C5 -1% to -7%).
+#: Structural targets by region group: stress prunes PFC spines and lowers their BDNF more than it
+#: shrinks the hippocampus (VALIDATION.md P3 -5% to -30% vs C5 -1% to -7%).
 CORTEX = ("dlpfc_*", "sgacc_*", "pcc_*", "mpfc_*")
 HIPPOCAMPUS = ("dg_*", "ca3_*", "ca1_*")
 
@@ -17,7 +17,11 @@ def _stress_blocks(s: Settings, w: Window) -> list[Block]:
     effects = (
         *(Effect(f"structural.{p}", "stress", s["pruning"]) for p in CORTEX),
         *(Effect(f"structural.{p}", "stress", s["pruning_hippocampus"]) for p in HIPPOCAMPUS),
-        Effect("structural", "bdnf_external", -s["bdnf_loss"], op="add"),
+        *(Effect(f"structural.{p}", "bdnf_external", -s["bdnf_loss"], op="add") for p in CORTEX),
+        *(
+            Effect(f"structural.{p}", "bdnf_external", -s["bdnf_loss_hippocampus"], op="add")
+            for p in HIPPOCAMPUS
+        ),
         Effect("plastic", "eta", s["ltp_scale"], op="scale"),
         Effect("drn_5ht", "I_stim", -s["raphe_current_loss"], op="add"),
     )
@@ -40,16 +44,27 @@ CHRONIC_STRESS = Kind(
             low=1.0,
         ),
         "pruning_hippocampus": Parameter(
-            1.5,
+            1.2,
             "chosen: milder in the hippocampus, whose volume falls only 1-7% in MDD (Schmaal et "
             "al. 2016 Mol Psychiatry 21:806: -1.24%; VALIDATION.md C5), though CA3 dendrites "
-            "retract under chronic stress (Magarinos & McEwen 1995 Neuroscience 69:89)",
+            "retract under chronic stress (Magarinos & McEwen 1995 Neuroscience 69:89); with "
+            "bdnf_loss_hippocampus sized for C5 (CA1 density -4.1% after 7 compressed days)",
             low=1.0,
         ),
         "bdnf_loss": Parameter(
             0.3,
             "chosen: BDNF falls in hippocampus and PFC under chronic stress (Duman & Monteggia "
-            "2006 Biol Psychiatry 59:1116); in units of the basal activity-dependent level",
+            "2006 Biol Psychiatry 59:1116); in units of the basal activity-dependent level; "
+            "cortex (the hippocampus has its own, bdnf_loss_hippocampus)",
+            low=0.0,
+            high=1.0,
+        ),
+        "bdnf_loss_hippocampus": Parameter(
+            0.15,
+            "chosen: stress lowers hippocampal BDNF mRNA (Smith et al. 1995 J Neurosci 15:1768), "
+            "here half the cortical loss so that hippocampal grey matter falls only modestly "
+            "(VALIDATION.md C5: -1% to -7%; CA1 density -4.1% with pruning_hippocampus 1.2, "
+            "against -7.5% at 1.5 and 0.3); in units of the basal activity-dependent level",
             low=0.0,
             high=1.0,
         ),

@@ -1,5 +1,5 @@
-"""The MDD state and its treatments on the whole circuit with learning (VALIDATION.md P3, P4,
-P5, P9), run as the treatment library runs them: ``scenarios/healthy_plastic.toml`` with
+"""The MDD state and its treatments on the whole circuit with learning (VALIDATION.md C5, P3,
+P4, P5, P9), run as the treatment library runs them: ``scenarios/healthy_plastic.toml`` with
 ``[[interventions]]``.
 
 Structural change runs on compressed time (one simulated second is one day). Every comparison is
@@ -49,6 +49,20 @@ def test_chronic_stress_lowers_pfc_synapse_density(healthy, stressed):
     loss; Li et al. 2011 Biol Psychiatry: 21 d CUS). After 7 compressed days of stress."""
     change = _change(stressed, healthy, "dlpfc", 10.0)
     assert -0.30 <= change <= -0.05, change
+
+
+def test_chronic_stress_lowers_hippocampal_synapse_density(healthy, stressed):
+    """C5: hippocampal volume in MDD is smaller, but only modestly: -1.24% (d = -0.14) in the
+    ENIGMA mega-analysis (Schmaal et al. 2016 Mol Psychiatry 21:806), -6.8% in a meta-analysis
+    (Espinoza Oyarce et al. 2020). The grey-matter proxy, active-synapse density, falls by -1% to
+    -7% after the same 7 compressed days of stress that prune the PFC (P3).
+
+    The proxy is CA1's: the Schaffer collaterals (CA3 -> CA1) are the only hippocampal projection
+    with structural plasticity in ``healthy_plastic.toml``, so CA1 is the one hippocampal region
+    whose synapse density can change (DG and CA3 connectivity is fixed).
+    """
+    change = _change(stressed, healthy, "ca1", 10.0)
+    assert -0.07 <= change <= -0.01, change
 
 
 KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s, BDNF pulse 5-6 s

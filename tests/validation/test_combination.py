@@ -1,0 +1,48 @@
+"""SSRI with anodal tDCS of DLPFC (VALIDATION.md P8), run as the treatment library runs them:
+``scenarios/healthy_plastic.toml`` with ``[[interventions]]``, paired runs (same network, seed
+and time window with and without each treatment) so the healthy network's own structural
+turnover cancels. One simulated second is one compressed day of structural change.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from depnet.analysis.synapses import synapse_density
+
+pytestmark = pytest.mark.slow
+
+DAYS = "10 s"
+SSRI = {"kind": "ssri"}  # chronic: from the start, at steady SERT occupancy (0.8)
+TDCS = {"kind": "tdcs", "polarity": "anodal", "start": "5 s", "stop": "7 s"}
+AFTER = 8.0  # one compressed day after the stimulation ends
+
+
+def _density(tree, at: float) -> float:
+    return float(synapse_density(tree).sel(region="dlpfc").sel(time=at, method="nearest"))
+
+
+def test_ssri_with_anodal_tdcs_beats_either_alone(treatment):
+    """P8: SSRI with anodal tDCS improves memory while either alone does not (seed editorial
+    ref 58); citalopram enhances and prolongs the LTP-like excitability rise after anodal tDCS
+    (Nitsche et al. 2009 J Physiol 587:5063). Band: combination > each alone on a plasticity
+    measure.
+
+    Measure: DLPFC active-synapse density (the recurrent E->E pool) one compressed day after
+    a two-day anodal tDCS block, relative to the paired sham run.
+
+    Calibration (seed 1, cpp; DLPFC density at 8 s, change vs sham 0.5238): SSRI alone 0.5527
+    (+5.5%), anodal tDCS alone 0.5384 (+2.8%), both 0.5664 (+8.1%). SSRI raises density through
+    its 5-HT1A (GIRK) hyperpolarization of DLPFC pyramids (1.7 vs 2.3 Hz), which drives
+    homeostatic synapse growth; tDCS through the BDNF it releases (the tdcs kind's
+    ``bdnf_release``, Fritsch et al. 2010 Neuron 66:198). The two add (tDCS gives +2.5% on top
+    of SSRI, +2.8% on top of sham): the model meets the band but has no synergy, and SSRI alone
+    is not ineffective as in ref 58. Without ``bdnf_release`` tDCS alone gave -0.2% (its
+    depolarization raises the calcium trace above the set point, so homeostasis prunes) and
+    both +5.2%, below SSRI alone.
+    """
+    sham = _density(treatment(DAYS), AFTER)
+    ssri = _density(treatment(DAYS, (SSRI,)), AFTER) / sham - 1
+    tdcs = _density(treatment(DAYS, (TDCS,)), AFTER) / sham - 1
+    both = _density(treatment(DAYS, (SSRI, TDCS)), AFTER) / sham - 1
+    assert both > max(ssri, tdcs), (ssri, tdcs, both)
