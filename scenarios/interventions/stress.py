@@ -14,14 +14,20 @@ HIPPOCAMPUS = ("dg_*", "ca3_*", "ca1_*")
 
 
 def _stress_blocks(s: Settings, w: Window) -> list[Block]:
+    structural = [
+        effect
+        for patterns, pruning, bdnf_loss in (
+            (CORTEX, s["pruning"], s["bdnf_loss"]),
+            (HIPPOCAMPUS, s["pruning_hippocampus"], s["bdnf_loss_hippocampus"]),
+        )
+        for p in patterns
+        for effect in (
+            Effect(f"structural.{p}", "stress", pruning),
+            Effect(f"structural.{p}", "bdnf_external", -bdnf_loss, op="add"),
+        )
+    ]
     effects = (
-        *(Effect(f"structural.{p}", "stress", s["pruning"]) for p in CORTEX),
-        *(Effect(f"structural.{p}", "stress", s["pruning_hippocampus"]) for p in HIPPOCAMPUS),
-        *(Effect(f"structural.{p}", "bdnf_external", -s["bdnf_loss"], op="add") for p in CORTEX),
-        *(
-            Effect(f"structural.{p}", "bdnf_external", -s["bdnf_loss_hippocampus"], op="add")
-            for p in HIPPOCAMPUS
-        ),
+        *structural,
         Effect("plastic", "eta", s["ltp_scale"], op="scale"),
         Effect("drn_5ht", "I_stim", -s["raphe_current_loss"], op="add"),
     )
@@ -38,9 +44,8 @@ CHRONIC_STRESS = Kind(
         "pruning": Parameter(
             3.0,
             "chosen: factor on weight-dependent pruning in cortex (structural `stress`); "
-            "glucocorticoid "
-            "and microglia-driven elimination of weak spines (Radley et al. 2006; Li et al. 2011 "
-            "Biol Psychiatry); sized for P3's -5% to -30% PFC density",
+            "glucocorticoid and microglia-driven elimination of weak spines (Radley et al. 2006; "
+            "Li et al. 2011 Biol Psychiatry); sized for P3's -5% to -30% PFC density",
             low=1.0,
         ),
         "pruning_hippocampus": Parameter(
