@@ -65,12 +65,6 @@ def _distinct_structures() -> dict[str, list[str]]:
 STRUCTURES = _distinct_structures()
 
 
-def test_the_library_shares_builds_between_scenarios_of_one_structure():
-    """The treatment scenarios (interventions only) add no build of their own."""
-    assert len(STRUCTURES) < len([n for names in STRUCTURES.values() for n in names])
-    assert any("healthy_plastic" in names and "ketamine" in names for names in STRUCTURES.values())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("representative", sorted(STRUCTURES))
 def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
@@ -78,7 +72,8 @@ def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
 ):
     """Each network structure in scenarios/ (the whole circuit static and with every learning
     rule, STDP x3 and structural; the raphe-PFC loop static and plastic) builds for brian2cuda;
-    scenarios that differ only in parameters, interventions or traits share one of these builds."""
+    scenarios that differ only in parameters, interventions or traits share one of these builds
+    (tests/test_interventions.py checks that the treatment library shares healthy_plastic's)."""
     # Needs the CUDA toolkit (nvcc), not a GPU; deselect with -m "not slow" where it is missing.
     result = run_scenario(
         load_scenario(
