@@ -39,34 +39,43 @@ def whole_circuit(tmp_path_factory):
     return run
 
 
-@pytest.fixture(scope="session")
-def treatment(tmp_path_factory):
-    """``run(duration, interventions, **parameters) -> DataTree`` of the treatment library's
-    network (``scenarios/healthy_plastic.toml``: the whole circuit with learning), cached.
-
-    ``interventions`` is a tuple of ``[[interventions]]`` tables as dicts; every run shares one
-    build (interventions and parameters change only ``main``).
-    """
+def _intervention_runner(folder, scenario: str):
+    """``run(duration, interventions, **parameters) -> DataTree`` of a shipped scenario with
+    ``[[interventions]]`` tables (dicts) and parameter overrides (``__`` for dots), cached; every
+    run shares one build (interventions and parameters change only ``main``)."""
     import json
     import tomllib
 
     from depnet.spec import parse_scenario
 
-    folder = tmp_path_factory.mktemp("treatments")
-    base = tomllib.loads(scenario_path("healthy_plastic").read_text())
+    base = tomllib.loads(scenario_path(scenario).read_text())
     cache: dict[str, xr.DataTree] = {}
 
     def run(duration: str, interventions: tuple = (), **parameters) -> xr.DataTree:
         key = json.dumps([duration, interventions, sorted(parameters.items())], default=str)
         if key not in cache:
             doc = json.loads(json.dumps(base))
-            doc["scenario"].update(name=f"treatment{len(cache)}", duration=duration)
+            doc["scenario"].update(name=f"{scenario}{len(cache)}", duration=duration)
             doc["interventions"] = [dict(i) for i in interventions]
             for name, value in parameters.items():
-                doc["parameters"][name.replace("__", ".")] = value
+                doc.setdefault("parameters", {})[name.replace("__", ".")] = value
             out = folder / f"run{len(cache)}.zarr"
-            spec = parse_scenario(doc, "treatment")
+            spec = parse_scenario(doc, scenario)
             cache[key] = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
         return cache[key]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def treatment(tmp_path_factory):
+    """The treatment library's network (``scenarios/healthy_plastic.toml``: the whole circuit
+    with learning) with interventions: see :func:`_intervention_runner`."""
+    return _intervention_runner(tmp_path_factory.mktemp("treatments"), "healthy_plastic")
+
+
+@pytest.fixture(scope="session")
+def static_treatment(tmp_path_factory):
+    """The static whole circuit (``scenarios/healthy.toml``) with interventions: see
+    :func:`_intervention_runner`."""
+    return _intervention_runner(tmp_path_factory.mktemp("static_treatments"), "healthy")

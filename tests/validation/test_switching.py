@@ -47,16 +47,8 @@ saturating NMDA gating (s_NMDA <= 1), which the shared neuron model lacks.
 
 from __future__ import annotations
 
-import json
-import tomllib
-
 import pytest
 import xarray as xr
-
-from depnet.analysis import open_run
-from depnet.run import run_scenario
-from depnet.scenarios import scenario_path
-from depnet.spec import parse_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -85,25 +77,13 @@ DURING_TASK = (3.2, 4.0)  # the task input, its first 0.2 s left out
 
 
 @pytest.fixture(scope="module")
-def protocol(tmp_path_factory):
-    """``run(*interventions, **parameters) -> DataTree``: the healthy whole circuit (static) with
-    the emotional and task inputs and any further ``[[interventions]]`` tables, cached."""
-    folder = tmp_path_factory.mktemp("switching")
-    base = tomllib.loads(scenario_path("healthy").read_text())
-    cache: dict[str, xr.DataTree] = {}
+def protocol(static_treatment):
+    """``run(*interventions, parameters=...) -> DataTree``: the healthy whole circuit (static)
+    for 5 s with the emotional and task inputs and any further ``[[interventions]]`` tables."""
 
     def run(*interventions: dict, parameters: dict | None = None) -> xr.DataTree:
-        parameters = parameters or {}
-        key = json.dumps([interventions, sorted(parameters.items())])
-        if key not in cache:
-            doc = json.loads(json.dumps(base))
-            doc["scenario"].update(name=f"switching{len(cache)}", duration="5 s")
-            doc["interventions"] = [EMOTION, TASK, *interventions]
-            doc.setdefault("parameters", {}).update(parameters)
-            spec = parse_scenario(doc, "switching")
-            out = folder / f"run{len(cache)}.zarr"
-            cache[key] = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
-        return cache[key]
+        overrides = {k.replace(".", "__"): v for k, v in (parameters or {}).items()}
+        return static_treatment("5 s", (EMOTION, TASK, *interventions), **overrides)
 
     return run
 
