@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits import hippocampus, neuron, plasticity, projections, serotonin, stimulation
+from depnet.circuits import (
+    counter_rng,
+    hippocampus,
+    neuron,
+    plasticity,
+    projections,
+    serotonin,
+    stimulation,
+)
 from depnet.circuits.parameters import DRIVES, REGIONS
 from depnet.circuits.projections import Placement
 from depnet.quantities import subtable
@@ -34,7 +42,7 @@ class Circuit:
     placements: dict[str, Placement]  # population or drive -> group and slice
     compartments: b2.NeuronGroup
     regions: list[str]
-    stimulator: b2.NeuronGroup
+    stimulator: dict[str, b2.NeuronGroup]
     objects: list = field(default_factory=list)
     plastic: dict[str, b2.Synapses] = field(default_factory=dict)
     #: Fixed projections: name -> (merged Synapses object's name, first synapse, last + 1).
@@ -100,7 +108,8 @@ def build_circuit(
     values
         Every parameter by dotted path (see :func:`depnet.circuits.parameters.resolve`).
     seed
-        Seeds the host-side draws (connectivity, initial state, drive heterogeneity).
+        Seeds the host-side draws (connectivity, initial state, drive heterogeneity) and keys
+        each group's background input (:func:`depnet.circuits.counter_rng.stream_key`).
     learning
         Learning rules by projection (the scenario's ``[plasticity]`` tables), or None.
     """
@@ -120,12 +129,13 @@ def build_circuit(
     groups = list({p.group.name: p.group for p in placements.values()}.values())
     stimulator = stimulation.make_stimulator()
     for group in groups:
+        group.background_key = counter_rng.stream_key(seed, group.name)
         stimulation.link_pulses(group, stimulator)
         rows = [regions.index(region_of(name)) for name, p in placements.items()
                 if p.group is group for _ in range(p.n)]  # fmt: skip
         serotonin.link_occupancy(group, compartments, np.array(rows))
         plasticity.install_neuron_block(group, learning, values)
-    objects: list = [compartments, stimulator, *groups]
+    objects: list = [compartments, *stimulator.values(), *groups]
     if hippocampus.SEPTUM in sizes:
         septum = hippocampus.make_septal_drive(
             sizes[hippocampus.SEPTUM], subtable(values, hippocampus.SEPTUM)

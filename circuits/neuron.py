@@ -18,6 +18,7 @@ import numpy as np
 from brian2 import Hz, mM, ms, mV, nS, pA, pF
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
+from depnet.circuits.counter_rng import counter_uniform
 from depnet.circuits.simd_exp import simd_exp
 from depnet.quantities import Parameter, declaration
 
@@ -163,8 +164,11 @@ PER_CELL = (
 #: :func:`background_thresholds`) that the draw exceeds. Brian2's ``poisson()`` costs an
 #: ``exp()`` and ``1 + X`` uniform draws per cell and step (about 40% of the whole circuit's run
 #: time on cpp); this costs one draw and ``BACKGROUND_TERMS`` comparisons, for the same
-#: distribution up to the cap below. ``background_u`` is a temporary, so ``rand()`` is drawn once
-#: per cell and step on every target.
+#: distribution up to the cap below. The uniform number is
+#: :func:`~depnet.circuits.counter_rng.counter_uniform` of the cell, the time step and the group's
+#: ``background_key`` (set from the scenario's seed by the circuit builder): a hash, not a draw
+#: from Brian2's serial ``rand()`` stream, so gcc vectorizes the loop and every target (runtime,
+#: cpp, CUDA) gives the same input for the same seed.
 #: Stimulation pulses (rTMS, DBS, PAS) arrive the same way, as a conductance kick per pulse of the
 #: stimulator channel (``pulse_a``/``pulse_b`` are 1 in the step a pulse starts).
 #:
@@ -179,7 +183,7 @@ BACKGROUND_TERMS = 6
 BACKGROUND_TAIL = 1e-6
 BACKGROUND_CDF = tuple(f"background_cdf_{k}" for k in range(BACKGROUND_TERMS))
 BACKGROUND_CODE = (
-    "background_u = rand()\n"
+    "background_u = counter_uniform(i, t_in_timesteps, background_key)\n"
     "g_ampa += background_weight * ("
     + " + ".join(f"int(background_u > {name})" for name in BACKGROUND_CDF)
     + ") + stim_gain_a * pulse_a + stim_gain_b * pulse_b"
@@ -308,6 +312,7 @@ def make_neuron_group(
     first = cells[0][1]
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
     declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
+    declarations.append("background_key : integer (constant, shared)")
     equations = NEURON_EQUATIONS + "\n".join(declarations)
     reset = "v = V_reset; g_ahp += delta_g_ahp; t_free = t + refractory_window"
     if block is not None:
@@ -315,7 +320,8 @@ def make_neuron_group(
     n_total = sum(n for n, _ in cells)
     group = b2.NeuronGroup(
         n_total, equations, threshold="v > V_th and t >= t_free", reset=reset,
-        method="euler", name=name, namespace={"simd_exp": simd_exp},
+        method="euler", name=name,
+        namespace={"simd_exp": simd_exp, "counter_uniform": counter_uniform},
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:
         setattr(group, key, synaptic[key])

@@ -10,6 +10,7 @@ from scipy.stats import poisson
 
 from depnet import devices
 from depnet.circuits import neuron
+from depnet.circuits.counter_rng import counter_uniform
 from depnet.scenarios.interventions import Effect
 from depnet.scenarios.schedule import _slots
 
@@ -46,10 +47,12 @@ def test_background_draws_poisson_counts_with_one_uniform_per_cell():
                     "stim_gain_b : siemens (constant)",
                     "pulse_a : 1",
                     "pulse_b : 1",
+                    "background_key : integer (constant, shared)",
                     *declarations,
                 ]
             ),
             name="bg",
+            namespace={"counter_uniform": counter_uniform},
         )
         group.background_weight = 1 * b2.nS
         for name, column in zip(
