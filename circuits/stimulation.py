@@ -1,8 +1,10 @@
 """The stimulator: pulse trains of brain stimulation (rTMS, iTBS, DBS, PAS) on two channels.
 
-One row per channel (``a``, ``b``). Each step, a channel's ``pulse`` is 1 in the step a pulse
-starts and 0 otherwise; every cell reads both channels (linked variables ``pulse_a``,
-``pulse_b``) and receives ``stim_gain_a * pulse_a + stim_gain_b * pulse_b`` as an AMPA-like
+One single-row group per channel (``stimulator_a``, ``stimulator_b``). Each step, a channel's
+``pulse`` is 1 in the step a pulse starts and 0 otherwise; every cell reads both channels
+(linked variables ``pulse_a``, ``pulse_b``: a link to a one-row group reads its one value, where
+an index array per cell would be a gather that keeps the cells' loop from vectorizing) and
+receives ``stim_gain_a * pulse_a + stim_gain_b * pulse_b`` as an AMPA-like
 conductance kick (:data:`depnet.circuits.neuron.BACKGROUND_CODE`), so which cells are stimulated
 and how strongly is a per-cell variable, and the timing a property of the channel.
 
@@ -18,7 +20,6 @@ here changes between scenarios but these shared values, so every scenario shares
 from __future__ import annotations
 
 import brian2 as b2
-import numpy as np
 
 CHANNELS = ("a", "b")
 
@@ -43,19 +44,21 @@ pulse = enabled * in_train * in_burst * int(k % period_steps == 0)
 """
 
 
-def make_stimulator() -> b2.NeuronGroup:
-    """The two-channel stimulator, silent (``enabled = 0``) until an intervention sets it."""
-    group = b2.NeuronGroup(len(CHANNELS), STIMULATOR_EQUATIONS, name="stimulator")
+def make_stimulator() -> dict[str, b2.NeuronGroup]:
+    """The stimulator's channels by name, silent (``enabled = 0``) until one is switched on."""
+    return {channel: _make_channel(channel) for channel in CHANNELS}
+
+
+def _make_channel(channel: str) -> b2.NeuronGroup:
+    group = b2.NeuronGroup(1, STIMULATOR_EQUATIONS, name=f"stimulator_{channel}")
     for key in ("period_steps", "burst_pulses", "burst_period_steps", "train_steps",
                 "train_period_steps"):  # fmt: skip
         setattr(group, key, 1)  # any valid train; modulo by zero must never happen
-    group.run_regularly(PULSE_CODE, when="start", order=-5, name="stimulator_pulses")
+    group.run_regularly(PULSE_CODE, when="start", order=-5, name=f"stimulator_{channel}_pulses")
     return group
 
 
-def link_pulses(group: b2.NeuronGroup, stimulator: b2.NeuronGroup) -> None:
-    """Let every cell of ``group`` read both channels' pulses."""
-    n = len(group)
-    for row, channel in enumerate(CHANNELS):
-        index = np.full(n, row, dtype=int)
-        setattr(group, f"pulse_{channel}", b2.linked_var(stimulator, "pulse", index=index))
+def link_pulses(group: b2.NeuronGroup, stimulator: dict[str, b2.NeuronGroup]) -> None:
+    """Let every cell of ``group`` read every channel's pulse (``pulse_a``, ``pulse_b``)."""
+    for channel, source in stimulator.items():
+        setattr(group, f"pulse_{channel}", b2.linked_var(source, "pulse"))

@@ -25,11 +25,11 @@ Value = b2.Quantity | float
 
 @dataclass(frozen=True)
 class Slot:
-    """One settable place: a variable of a Brian2 object, whole, one row or a range of cells."""
+    """One settable place: a variable of a Brian2 object, whole or a range of cells."""
 
     owner: object
     variable: str
-    rows: slice | int | None = None
+    rows: slice | None = None
 
     @property
     def key(self) -> tuple:
@@ -40,7 +40,7 @@ class Slot:
     def assign(self, value: Value) -> None:
         if self.rows is None:
             setattr(self.owner, self.variable, value)
-        else:  # a row (stimulator channel) or a range of cells
+        else:  # a range of cells
             getattr(self.owner, self.variable)[self.rows] = value
 
 
@@ -70,8 +70,10 @@ def _slots(effect: Effect, circuit: Circuit, values: Mapping[str, Value]):
     if target == "serotonin":
         yield Slot(circuit.compartments, var), values[f"serotonin.{var}"]
     elif target.startswith("stimulator."):
-        row = CHANNELS.index(target.split(".", 1)[1])
-        yield Slot(circuit.stimulator, var, row), _STIMULATOR_BASE.get(var, 1)
+        channel = target.split(".", 1)[1]
+        if channel not in CHANNELS:
+            raise ValueError(f"no stimulator channel {channel!r} (channels: {', '.join(CHANNELS)})")
+        yield Slot(circuit.stimulator[channel], var), _STIMULATOR_BASE.get(var, 1)
     elif target == "structural" or target.startswith("structural."):
         pattern = target.partition(".")[2] or "*"
         for population, p in circuit.placements.items():

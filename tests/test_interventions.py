@@ -103,10 +103,10 @@ def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms) -> np.ndarray:
     (block,) = kind.blocks(filled, Window(0 * second, duration, duration, dt))
     with devices.activated("runtime"):
         b2.defaultclock.dt = dt
-        stim = make_stimulator()
+        stim = make_stimulator()["a"]
         for effect in block.effects:
             if effect.target == "stimulator.a":
-                Slot(stim, effect.variable, 0).assign(effect.value)
+                Slot(stim, effect.variable).assign(effect.value)
         monitor = b2.StateMonitor(stim, "pulse", record=[0], when="end")
         b2.Network(stim, monitor).run(duration)
         return np.flatnonzero(monitor.pulse[0] > 0)

@@ -212,7 +212,7 @@ def _pfc_cells_with_compartments(c_5ht: list[float]):
     stimulator = stimulation.make_stimulator()  # silent: no intervention enables it
     stimulation.link_pulses(post, stimulator)
     pre = b2.SpikeGeneratorGroup(2, [0, 1], [1, 2] * ms)
-    return [compartments, stimulator], post, pre
+    return [compartments, *stimulator.values()], post, pre
 
 
 def _plastic(pre, post, model):
