@@ -17,8 +17,9 @@ from tests.conftest import small_scenario
 
 #: Runtime and cpp run the same graph (drawn on the host) from the same seed, and the same
 #: background input (a counter-based hash, ``depnet.circuits.counter_rng``; Brian2 2.10's
-#: ``rand()`` for the septal drive is the same stream on both too), so rates agree closely. The stated tolerance leaves room
-#: for float differences between numpy and compiled C++ that change individual spike times.
+#: ``rand()`` for the septal drive is the same stream on both too), so rates agree closely.
+#: The stated tolerance leaves room for float differences between numpy and compiled C++ that
+#: change individual spike times.
 RATE_TOLERANCE = 0.10  # relative, per population
 SEROTONIN_TOLERANCE = 0.05  # relative, per region
 
