@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from depnet.analysis.load import n_neurons, population_info, populations, spike_blocks, window
+from depnet.recording import spike_bins
 
 
 def _bins(t0: float, t1: float, bin_width: float) -> tuple[int, np.ndarray]:
@@ -25,7 +26,7 @@ def _bins(t0: float, t1: float, bin_width: float) -> tuple[int, np.ndarray]:
 
 def _bin_index(time: np.ndarray, t0: float, t1: float, bin_width: float, n_bins: int):
     keep = (time >= t0) & (time < t1)
-    index = np.floor((time[keep] - t0) / bin_width).astype(np.int64)
+    index = spike_bins(time[keep], t0, bin_width)
     return keep, np.minimum(index, n_bins - 1)
 
 

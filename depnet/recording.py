@@ -203,13 +203,30 @@ def _synapse_record(monitor: b2.StateMonitor, synapses: b2.Synapses) -> SynapseR
     )
 
 
+#: Spike times lie on the time grid, and so do bin edges when the bin is a whole number of
+#: steps: a spike on an edge belongs to the bin that starts there, whichever way ``t / bin_width``
+#: rounds. The tolerance (a fraction of a bin) is far below any time step.
+BIN_EDGE_TOLERANCE = 1e-6
+
+
+def spike_bins(time: np.ndarray, t0: float, bin_width: float) -> np.ndarray:
+    """Index of the bin ``[t0 + k * bin_width, t0 + (k + 1) * bin_width)`` of each spike time.
+
+    The one binning of spike times that the store's ``/rates`` and the analysis functions share,
+    so that they count the same spikes in the same bins.
+    """
+    return np.floor((time - t0) / bin_width + BIN_EDGE_TOLERANCE).astype(np.int64)
+
+
 def binned_rates(
     spikes: Spikes, duration: float, bin_width: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Population rate in Hz per bin, and the bin centres in seconds."""
     n_bins = max(1, int(np.ceil(duration / bin_width - 1e-9)))
     edges = np.arange(n_bins + 1) * bin_width
-    counts, _ = np.histogram(spikes.time, bins=edges)
+    # recorded spikes lie in [0, duration); no boolean mask, so that lazy (dask) times stay lazy
+    index = np.clip(spike_bins(spikes.time, 0.0, bin_width), 0, n_bins - 1)
+    counts = np.bincount(index, minlength=n_bins)
     widths = np.diff(np.minimum(edges, duration))
     rate = counts / (max(spikes.n_neurons, 1) * np.where(widths > 0, widths, bin_width))
     return rate, edges[:-1] + bin_width / 2

@@ -14,6 +14,7 @@ from depnet.analysis import (
     spike_counts,
 )
 from depnet.analysis.synthetic import modulated_poisson_trains, poisson_trains, synthetic_run
+from depnet.recording import Spikes
 
 
 def test_a_poisson_population_at_10_hz_fires_at_10_hz():
@@ -95,3 +96,17 @@ def test_a_store_read_lazily_or_through_dask_gives_the_same_rates(tmp_path):
     expected = rate_time_course(in_memory)
     for tree in (lazy, through_dask):
         np.testing.assert_array_equal(rate_time_course(tree).values, expected.values)
+
+
+def test_spikes_on_bin_edges_fall_in_the_bin_they_start_in_the_store_and_the_analysis():
+    """Spike times are whole steps (dt 0.1 ms) and 10 ms bins start on steps: a spike at step
+    100 k belongs to bin k, whichever way k * 0.01 rounds, in the store's /rates (written at
+    record time) and in ``rate_time_course`` (recomputed from the spikes) alike."""
+    steps = np.arange(100, 20_000, 100)  # one spike on every bin edge after the first
+    time = steps * 1e-4
+    tree = synthetic_run({"ctx_exc": Spikes(np.zeros(len(steps), dtype=np.int32), time, 1)}, 2.0)
+    recomputed = rate_time_course(tree).sel(population="ctx_exc").values
+    stored = tree["rates"]["rate"].sel(population="ctx_exc").values
+    expected = np.r_[0.0, np.full(199, 100.0)]  # 1 spike per 10 ms bin, from bin 1 on
+    np.testing.assert_allclose(recomputed, expected, rtol=1e-12)
+    np.testing.assert_allclose(stored, expected, rtol=1e-12)
