@@ -7,15 +7,18 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
 
+from depnet import store as depnet_store
 from depnet.analysis import open_run, population_rates
 from depnet.errors import StoreError
 from depnet.run import run_scenario
-from depnet.store import build_tree, partial_path, write_run
+from depnet.store import build_tree, partial_path, write_dataset, write_run
 from tests.conftest import small_scenario
 
 POPULATIONS = {"drn_5ht", "drn_gaba", "sgacc_exc", "sgacc_inh"}
@@ -98,6 +101,53 @@ def test_full_disk_leaves_nothing_behind(runtime_run, tmp_path, monkeypatch):
     with pytest.raises(StoreError, match="No space left on device"):
         write_run(target, runtime_run.data, {})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_while_the_files_are_written_leaves_nothing_behind(
+    runtime_run, tmp_path, monkeypatch
+):
+    """A small store is built in memory, then written file by file: the disk fills mid-way."""
+    write_bytes, written = Path.write_bytes, []
+
+    def fill_up(self, data):
+        if len(written) == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(self)
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", fill_up)
+    with pytest.raises(StoreError, match="No space left on device"):
+        write_run(tmp_path / "run.zarr", runtime_run.data, {})
+    assert len(written) == 5 and written[0].name == "zarr.json"  # the root metadata first
+    assert list(tmp_path.iterdir()) == []
+
+
+def _files(root: Path) -> dict[str, bytes | None]:
+    """Every folder (None) and file (its bytes) under ``root``, by relative path."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in root.rglob("*")
+    }
+
+
+def test_stores_built_in_memory_are_the_files_zarr_writes(runtime_run, tmp_path, monkeypatch):
+    """The same folders and bytes as a store streamed to disk by xarray's own writer."""
+    attrs = {"seed": 1, "scenario": {"name": "raphe_pfc"}}
+    buffered = write_run(tmp_path / "buffered.zarr", runtime_run.data, attrs)
+    monkeypatch.setattr(depnet_store, "BUFFER_BYTES", 0)  # too big to buffer: streamed
+    streamed = write_run(tmp_path / "streamed.zarr", runtime_run.data, attrs)
+    assert _files(buffered) == _files(streamed)
+    assert open_run(buffered).attrs["status"] == "complete"
+
+
+def test_lazy_and_large_data_are_streamed_not_buffered(tmp_path, monkeypatch):
+    """Dask arrays are written chunk by chunk (bounded memory), never gathered in memory."""
+    lazy = xr.Dataset({"x": ("a", da.arange(10, chunks=5))})
+    assert not depnet_store._fits_in_memory(lazy)
+    assert depnet_store._fits_in_memory(lazy.compute())
+    monkeypatch.setattr(depnet_store, "BUFFER_BYTES", 79)
+    assert not depnet_store._fits_in_memory(lazy.compute())  # 80 bytes
+    written = write_dataset(tmp_path / "lazy.zarr", lazy)
+    assert (xr.open_zarr(written, consolidated=False)["x"].values == np.arange(10)).all()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
