@@ -33,15 +33,10 @@ MIX_2 = 0x94D049BB133111EB
 #: Bits of a double's exponent for [1, 2).
 ONE_BITS = 0x3FF0000000000000
 
-_C_BODY = f"""
-{{
-    return depnet_u64_to_unit(depnet_mix64(
-        depnet_mix64((depnet_u64)step * {GOLDEN:#x}ULL + (depnet_u64)(unsigned int)key)
-        + (depnet_u64)(i + 1) * {GOLDEN:#x}ULL));
-}}
-"""
-
-_C_HELPERS = f"""
+#: The C++ and CUDA implementation; ``{qualifier}`` is empty for C++ and ``__host__ __device__``
+#: for CUDA (the same arithmetic, so both give the numpy values).
+_C_CODE = f"""
+#include <string.h>
 typedef unsigned long long depnet_u64;
 {{qualifier}} static inline depnet_u64 depnet_mix64(depnet_u64 z)
 {{{{
@@ -49,42 +44,23 @@ typedef unsigned long long depnet_u64;
     z = (z ^ (z >> 27)) * {MIX_2:#x}ULL;
     return z ^ (z >> 31);
 }}}}
-"""
-
-CPP_CODE = (
-    "#include <cstring>\n"
-    + _C_HELPERS.format(qualifier="")
-    + f"""
-static inline double depnet_u64_to_unit(const depnet_u64 z)
-{{
-    const depnet_u64 bits = (z >> 12) | {ONE_BITS:#x}ULL;
-    double one_to_two;
-    std::memcpy(&one_to_two, &bits, sizeof(double));
-    return one_to_two - 1.0;
-}}
-static inline double depnet_counter_uniform(const long long i, const long long step,
-                                            const long long key)
-"""
-    + _C_BODY
-)
-
-CUDA_CODE = (
-    "#include <cstring>\n"
-    + _C_HELPERS.format(qualifier="__host__ __device__")
-    + f"""
-__host__ __device__ static inline double depnet_u64_to_unit(const depnet_u64 z)
-{{
+{{qualifier}} static inline double depnet_u64_to_unit(const depnet_u64 z)
+{{{{
     const depnet_u64 bits = (z >> 12) | {ONE_BITS:#x}ULL;
     double one_to_two;
     memcpy(&one_to_two, &bits, sizeof(double));
     return one_to_two - 1.0;
-}}
-__host__ __device__ static inline double depnet_counter_uniform(const long long i,
-                                                                const long long step,
-                                                                const long long key)
+}}}}
+{{qualifier}} static inline double depnet_counter_uniform(const long long i, const long long step,
+                                                          const long long key)
+{{{{
+    return depnet_u64_to_unit(depnet_mix64(
+        depnet_mix64((depnet_u64)step * {GOLDEN:#x}ULL + (depnet_u64)(unsigned int)key)
+        + (depnet_u64)(i + 1) * {GOLDEN:#x}ULL));
+}}}}
 """
-    + _C_BODY
-)
+CPP_CODE = _C_CODE.format(qualifier="")
+CUDA_CODE = _C_CODE.format(qualifier="__host__ __device__")
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
