@@ -31,10 +31,10 @@ from depnet.quantities import Parameter, declaration
 #: The equations are those with ``/ C_m`` and ``/ tau_ahp`` (to rounding); ``C_m`` and
 #: ``tau_ahp`` remain the parameters.
 #:
-#: ``g_girk`` (5-HT1A) and ``g_h`` (5-HT7) are set from the region's receptor occupancies at the
-#: start of each step (:data:`RECEPTOR_CODE`), after the serotonin compartments' binding: the
-#: state update then reads per-cell arrays only, no occupancy gathered through an index array,
-#: which gcc cannot vectorize.
+#: ``g_girk`` (5-HT1A) and ``g_h`` (5-HT7) are set from the region's receptor occupancies every
+#: :data:`RECEPTOR_INTERVAL` (:data:`RECEPTOR_CODE`), after the serotonin compartments' binding:
+#: the state update then reads per-cell arrays only, no occupancy gathered through an index
+#: array, which gcc cannot vectorize.
 #:
 #: Refractoriness is written out rather than Brian2's ``(unless refractory)``: a spike sets
 #: ``t_free`` (the end of the period) and ``v`` stands still until then. The cells are refractory
@@ -63,12 +63,31 @@ pulse_a : 1 (linked)
 pulse_b : 1 (linked)
 """
 
-#: The receptor-gated conductances from the occupancies (``run_regularly`` at the start of each
-#: step, after ``serotonin_binding``).
+#: The receptor-gated conductances from the occupancies (``run_regularly`` at the start of a
+#: step, after ``serotonin_binding``, every :data:`RECEPTOR_INTERVAL`).
 RECEPTOR_CODE = """
 g_girk = g_girk_max * occupancy_5ht1a
 g_h = g_5ht7_max * occupancy_5ht7
 """
+
+#: How often the receptor-gated conductances follow the occupancies (held in between). The
+#: occupancies move with [5-HT], whose clearance acts over ~1.5 s (``vmax_sert``), and the
+#: conductances they gate open through G-protein cascades far slower than 1 ms; the update
+#: reads each cell's occupancy through its region index (a gather gcc does not vectorize) and
+#: cost ~11% of the whole circuit's run time when done every 0.1 ms step.
+RECEPTOR_INTERVAL = Parameter(
+    1 * ms,
+    "chosen: well below GIRK activation by 5-HT1A (tens of ms; Luscher et al. 1997 Neuron "
+    "19:687) and the seconds over which [5-HT] changes",
+    low=0 * ms,
+)
+
+
+def receptor_interval(dt: b2.Quantity) -> b2.Quantity:
+    """:data:`RECEPTOR_INTERVAL` as a whole number of time steps ``dt`` (at least one), so that
+    the receptor clock ticks with the network's."""
+    return max(1, round(float(RECEPTOR_INTERVAL.value / dt))) * dt
+
 
 #: Parameters common to all cell types: reversal potentials, synaptic kinetics, Mg2+.
 SYNAPTIC_PARAMETERS: dict[str, Parameter] = {
@@ -342,7 +361,10 @@ def make_neuron_group(
         setattr(group, key, column * units[key])
     for key, column in derived_columns(columns, float(group.clock.dt)).items():
         setattr(group, key, column * DERIVED[key][0])
-    group.run_regularly(RECEPTOR_CODE, when="start", order=-9, name=f"{name}_receptors")
+    group.run_regularly(
+        RECEPTOR_CODE, dt=receptor_interval(group.clock.dt), when="start", order=-9,
+        name=f"{name}_receptors",
+    )  # fmt: skip
     group.run_regularly(BACKGROUND_CODE, when="synapses", name=f"{name}_background")
     return group
 

@@ -7,10 +7,14 @@ measures over the last 4 s, when [5-HT] has settled (SERT clearance acts over ~1
 
 from __future__ import annotations
 
+import brian2 as b2
+import numpy as np
 import pytest
 
+from depnet import devices
 from depnet.analysis import mean_serotonin, open_run, population_rates
-from depnet.run import run_scenario
+from depnet.circuits import neuron
+from depnet.run import build_network, run_scenario
 from tests.conftest import small_scenario
 
 DURATION, WARMUP = "8 s", "4 s"
@@ -59,3 +63,32 @@ def test_acute_ssri_slows_the_raphe_through_its_autoreceptors(measure):
     assert float(no_auto_ssri.sel(population="drn_5ht")) == pytest.approx(
         float(no_auto.sel(population="drn_5ht")), rel=0.1
     )
+
+
+def test_receptor_conductances_follow_the_occupancy_each_millisecond():
+    """An sgACC pyramidal cell's GIRK (5-HT1A) and Ih-like (5-HT7) conductances are g_max times
+    the region's occupancy, read every RECEPTOR_INTERVAL (1 ms, ten 0.1 ms steps) and held in
+    between, while the occupancy moves every step (numpy target)."""
+    spec = small_scenario("5 ms", "0 ms")
+    with devices.activated("runtime"):
+        circuit, _, network, _, _ = build_network(spec)
+        pyramidal = circuit.placements["sgacc_exc"]
+        cell = pyramidal.start
+        cells = b2.StateMonitor(pyramidal.group, ["g_girk", "g_h"], record=[cell], when="end")
+        binding = b2.StateMonitor(
+            circuit.compartments, ["occupancy_5ht1a", "occupancy_5ht7"],
+            record=[circuit.regions.index("sgacc")], when="end",
+        )  # fmt: skip
+        network.add(cells, binding)
+        network.run(5 * b2.ms)
+    steps_per_update = int(round(neuron.RECEPTOR_INTERVAL.value / spec.scenario.dt))
+    assert steps_per_update == 10
+    sampled = np.arange(len(cells.t)) // steps_per_update * steps_per_update
+    for g, occupancy, g_max in (("g_girk", "occupancy_5ht1a", "g_girk_max"),
+                                ("g_h", "occupancy_5ht7", "g_5ht7_max")):  # fmt: skip
+        g_max_cell = getattr(pyramidal.group, g_max)[cell]
+        assert g_max_cell > 0 * b2.nS
+        expected = g_max_cell * getattr(binding, occupancy)[0][sampled]
+        np.testing.assert_allclose(getattr(cells, g)[0], expected, rtol=1e-12)
+        assert np.all(np.diff(getattr(binding, occupancy)[0][:steps_per_update]) != 0)
+        assert np.all(np.diff(getattr(cells, g)[0][:steps_per_update]) == 0)
