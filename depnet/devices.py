@@ -95,6 +95,17 @@ def resolve_target(name: str) -> str:
 #: test-compiles every flag and drops those the compiler refuses (clang, say).
 VECTORIZING_FLAGS = ("--param=vect-max-version-for-alias-checks=256",)
 
+#: C headers shipped with depnet (``depnet/native``).
+NATIVE = Path(__file__).resolve().parent / "native"
+
+
+def _allocate_arrays_from_heap(device: b2.devices.Device) -> None:
+    """Have the C++ binary take its state arrays from the heap: page-aligned arrays thrash one
+    cache set in the neuron update (``depnet/native/depnet_heap_arrays.h`` says why)."""
+    device.include_dirs.append(str(NATIVE))
+    device.headers.append('"depnet_heap_arrays.h"')
+    device.insert_code("before_start", "depnet_arrays_from_heap();")
+
 
 def reset() -> None:
     """Forget any standalone project and make the runtime device current again."""
@@ -415,6 +426,7 @@ def activated(
                 *b2.prefs.codegen.cpp.extra_compile_args_gcc, *VECTORIZING_FLAGS,
             ]  # fmt: skip
             b2.set_device("cpp_standalone", build_on_run=False, directory=str(build_dir))
+            _allocate_arrays_from_heap(b2.get_device())
         elif target == "cuda":
             assert build_dir is not None
             _configure_cuda(build_dir, compute_capability, jobs)
