@@ -79,7 +79,6 @@ RECEPTOR_INTERVAL = Parameter(
     1 * ms,
     "chosen: well below GIRK activation by 5-HT1A (tens of ms; Luscher et al. 1997 Neuron "
     "19:687) and the seconds over which [5-HT] changes",
-    low=0 * ms,
 )
 
 

@@ -81,7 +81,7 @@ def test_receptor_conductances_follow_the_occupancy_each_millisecond():
         )  # fmt: skip
         network.add(cells, binding)
         network.run(5 * b2.ms)
-    steps_per_update = int(round(neuron.RECEPTOR_INTERVAL.value / spec.scenario.dt))
+    steps_per_update = int(round(neuron.receptor_interval(spec.scenario.dt) / spec.scenario.dt))
     assert steps_per_update == 10
     sampled = np.arange(len(cells.t)) // steps_per_update * steps_per_update
     for g, occupancy, g_max in (("g_girk", "occupancy_5ht1a", "g_girk_max"),
