@@ -40,6 +40,11 @@ from depnet.quantities import Parameter, declaration
 #: ``t_free`` (the end of the period) and ``v`` stands still until then. The cells are refractory
 #: in the same steps (see :func:`derived_columns`), and the update has no branch per cell, which
 #: together with :func:`~depnet.circuits.simd_exp.simd_exp` lets gcc vectorize the loop.
+#:
+#: NMDA gating saturates per presynaptic cell when its ``nmda_saturation`` is above 0 (see
+#: :data:`NMDA_RELEASE_CODE`): ``nmda_gate`` is the cell's gating variable ``s`` (0..1) just
+#: after its last spike and ``nmda_release`` the share ``1 - s`` of its NMDA weight that its
+#: latest spike delivers, read by every glutamatergic synapse it makes (:data:`NMDA_RELEASE`).
 NEURON_EQUATIONS = """
 dv/dt = (I_leak + I_syn + I_k + I_h + I_bias + I_stim) * inv_C_m * int(t >= t_free) : volt
 I_leak = g_L * (E_L - v) : amp
@@ -56,6 +61,8 @@ ds_nmda/dt = -s_nmda / tau_nmda_decay : siemens
 dg_nmda/dt = (s_nmda - g_nmda) / tau_nmda_rise : siemens
 dg_ahp/dt = -g_ahp * inv_tau_ahp : siemens
 t_free : second
+nmda_gate : 1
+nmda_release : 1
 I_bias : amp (constant)
 occupancy_5ht1a : 1 (linked)
 occupancy_5ht7 : 1 (linked)
@@ -87,6 +94,26 @@ def receptor_interval(dt: b2.Quantity) -> b2.Quantity:
     the receptor clock ticks with the network's."""
     return max(1, round(float(RECEPTOR_INTERVAL.value / dt))) * dt
 
+
+#: Saturating NMDA gating per presynaptic cell, applied at its spike (in the reset, so that
+#: synapses, whose delays are all at least one step, read the new value). As in Wang (1999) J
+#: Neurosci 19:9587 and Ramirez-Mahaluf et al. (2017), each cell has a gating variable ``s`` that
+#: decays with ``tau_nmda_decay`` and that a spike raises by ``nmda_saturation * (1 - s)``
+#: (the fast rise, ``alpha * tau_x`` = 0.5 kHz x 2 ms, integrated: ``1 - exp(-1)`` = 0.63).
+#: A spike gives each of the cell's synapses ``w_nmda * (1 - s)`` of ``s_nmda``, so a synapse's
+#: NMDA conductance is ``w_nmda / nmda_saturation * s``: ``w_nmda`` for an isolated spike, at
+#: most ``w_nmda / nmda_saturation`` at high rates. The decay is computed from the time of the
+#: previous spike (``t_free - refractory_window``), so nothing is integrated between spikes.
+#: With ``nmda_saturation`` 0 the gate stays 0 and every spike delivers its whole weight
+#: (``nmda_release`` 1): the linear NMDA of the other cells, the same numbers bit for bit.
+NMDA_RELEASE_CODE = (
+    "nmda_gate *= exp(-(t - t_free + refractory_window) / tau_nmda_decay); "
+    "nmda_release = 1 - nmda_gate; "
+    "nmda_gate += nmda_saturation * nmda_release"
+)
+
+#: The factor of a presynaptic spike's NMDA increment (``s_nmda_post += w_nmda * ...``).
+NMDA_RELEASE = "nmda_release_pre"
 
 #: Parameters common to all cell types: reversal potentials, synaptic kinetics, Mg2+.
 SYNAPTIC_PARAMETERS: dict[str, Parameter] = {
@@ -132,6 +159,13 @@ def cell_parameters(
         "g_5ht7_max": Parameter(0 * nS, "chosen: no 5-HT7 receptors unless stated", low=0 * nS),
         "delta_g_ahp": Parameter(0 * nS, "chosen: no sAHP unless stated", low=0 * nS),
         "tau_ahp": Parameter(100 * ms, "chosen: unused while delta_g_ahp is 0", low=0.1 * ms),
+        "nmda_saturation": Parameter(
+            0.0,
+            "chosen: linear NMDA (no saturation) unless stated; 0.63 is the saturating gate of "
+            "Wang 1999 J Neurosci 19:9587 and Ramirez-Mahaluf et al. 2017 (1 - exp(-1))",
+            low=0,
+            high=1,
+        ),
         "I_bias_mean": Parameter(0 * pA, "chosen: no tonic drive unless stated"),
         "I_bias_sd": Parameter(0 * pA, "chosen: homogeneous drive unless stated", low=0 * pA),
         "background_rate": Parameter(
@@ -170,7 +204,7 @@ TRACEABLE = ("v", "g_ampa", "g_nmda", "g_gaba", "g_girk", "g_ahp", "I_syn")
 #: Cell-type parameters that become per-neuron constants, so that cells of several types share
 #: one NeuronGroup (one set of code objects: what keeps CUDA builds and kernel launches few).
 PER_CELL = (
-    "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp "
+    "C_m g_L E_L V_th V_reset t_ref g_girk_max g_5ht7_max tau_ahp delta_g_ahp nmda_saturation "
     "background_rate background_n background_weight"
 ).split()
 
@@ -332,7 +366,9 @@ def make_neuron_group(
     declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
     declarations.append("background_key : integer (constant, shared)")
     equations = NEURON_EQUATIONS + "\n".join(declarations)
-    reset = "v = V_reset; g_ahp += delta_g_ahp; t_free = t + refractory_window"
+    # The NMDA gate reads the previous spike's time from t_free, so it comes first.
+    reset = f"{NMDA_RELEASE_CODE}; v = V_reset; g_ahp += delta_g_ahp; "
+    reset += "t_free = t + refractory_window"
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     n_total = sum(n for n, _ in cells)

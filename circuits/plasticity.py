@@ -21,6 +21,7 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
+from depnet.circuits.neuron import NMDA_RELEASE
 from depnet.circuits.projections import PROJECTIONS, Placement, fixed_in_degree
 from depnet.plasticity_rules import stdp, structural
 from depnet.quantities import Parameter, subtable
@@ -100,6 +101,12 @@ region_row : integer (constant)
 """
 
 
+def _release(receptor: str) -> str:
+    """The factor of a spike's increment for ``receptor``: NMDA's saturating presynaptic
+    release (:data:`depnet.circuits.neuron.NMDA_RELEASE`), nothing for the others."""
+    return f" * {NMDA_RELEASE}" if receptor == "nmda" else ""
+
+
 def make_plastic_projection(
     name: str,
     spec: Mapping[str, Any],
@@ -137,15 +144,17 @@ def make_plastic_projection(
         links = set(_OCCUPANCY_LINKS.strip().splitlines())
         model.append("\n".join(ln for ln in m.model.splitlines() if ln.strip() not in links))
         transmit, *updates = m.on_pre.splitlines()
-        on_pre += [transmit + gate, *updates]
+        on_pre += [transmit + _release(plastic) + gate, *updates]
         on_post = m.on_post
     else:
         model.append("w : siemens")
-        on_pre.append(f"{_RECEPTOR_VARIABLE[plastic]}_post += w{gate}")
+        on_pre.append(f"{_RECEPTOR_VARIABLE[plastic]}_post += w{_release(plastic)}{gate}")
     for receptor in proj.receptors:  # the other receptors keep fixed shared weights
         if receptor != plastic:
             model.append(f"w_{receptor} : siemens (shared, constant)")
-            on_pre.append(f"{_RECEPTOR_VARIABLE[receptor]}_post += w_{receptor}{gate}")
+            on_pre.append(
+                f"{_RECEPTOR_VARIABLE[receptor]}_post += w_{receptor}{_release(receptor)}{gate}"
+            )
     if pooled:
         s = structural.structural_synapse_model(_RECEPTOR_VARIABLE[plastic], own["update_interval"])
         model.append(s.model.replace("w : siemens\n", ""))

@@ -14,6 +14,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import ms, nS, second
 
+from depnet.circuits.neuron import NMDA_RELEASE
 from depnet.quantities import Parameter, subtable
 
 
@@ -217,10 +218,12 @@ class Placement:
         return self.stop - self.start
 
 
-#: Synapse models of the merged static projections, by transmitter.
+#: Synapse models of the merged static projections, by transmitter. NMDA increments are scaled
+#: by the presynaptic cell's release (1 unless its NMDA gating saturates: ``neuron.NMDA_RELEASE``).
 _MERGED = {
     "glutamate": ("w_ampa : siemens (constant)\nw_nmda : siemens (constant)",
-                  "g_ampa_post += w_ampa; s_nmda_post += w_nmda", ("ampa", "nmda")),
+                  f"g_ampa_post += w_ampa; s_nmda_post += w_nmda * {NMDA_RELEASE}",
+                  ("ampa", "nmda")),
     "gaba": ("w_gaba : siemens (constant)", "g_gaba_post += w_gaba", ("gaba",)),
 }  # fmt: skip
 
