@@ -96,9 +96,10 @@ def receptor_interval(dt: b2.Quantity) -> b2.Quantity:
 
 
 #: Saturating NMDA gating per presynaptic cell, applied at its spike (in the reset, so that
-#: synapses, whose delays are all at least one step, read the new value). As in Wang (1999) J
-#: Neurosci 19:9587 and Ramirez-Mahaluf et al. (2017), each cell has a gating variable ``s`` that
-#: decays with ``tau_nmda_decay`` and that a spike raises by ``nmda_saturation * (1 - s)``
+#: synapses, whose delays are all at least one step by default, read the new value). As in
+#: Wang (1999) J Neurosci 19:9587 and Ramirez-Mahaluf et al. (2017), each cell has a gating
+#: variable ``s`` that decays with ``tau_nmda_decay`` and that a spike raises by
+#: ``nmda_saturation * (1 - s)``
 #: (the fast rise, ``alpha * tau_x`` = 0.5 kHz x 2 ms, integrated: ``1 - exp(-1)`` = 0.63).
 #: A spike gives each of the cell's synapses ``w_nmda * (1 - s)`` of ``s_nmda``, so a synapse's
 #: NMDA conductance is ``w_nmda / nmda_saturation * s``: ``w_nmda`` for an isolated spike, at
@@ -379,6 +380,9 @@ def make_neuron_group(
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:
         setattr(group, key, synaptic[key])
+    # A synapse with no delay reads the release before its cell's reset: let the first spike
+    # deliver its whole weight then too (later ones read the previous spike's value).
+    group.nmda_release = 1
     columns = {key: np.empty(n_total) for key in [*PER_CELL, "v", "I_bias"]}
     start = 0
     for n, cell in cells:
