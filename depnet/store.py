@@ -399,8 +399,9 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
     Raises
     ------
     StoreError
-        If there is no store at ``path``, it is incomplete (a run that was killed or failed), or
-        it was written by a newer depnet (a ``store_version`` above :data:`STORE_VERSION`).
+        If there is no store at ``path``, it is incomplete (a run that was killed or failed), it
+        was written by a newer depnet (a ``store_version`` above :data:`STORE_VERSION`), or
+        arrays its layout needs are missing.
     """
     attrs = read_attrs(path)
     if attrs.get("status") != COMPLETE:
@@ -416,7 +417,12 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
             + ("; it was written by a newer depnet: upgrade depnet to open it" if newer else "")
         )
     tree = xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3, chunks=chunks)
-    return tree if version == 1 else unpack(tree)
+    if version == 1:
+        return tree
+    try:
+        return unpack(tree)
+    except (KeyError, ValueError, IndexError) as err:
+        raise StoreError(f"{path}: damaged store, {err.__class__.__name__}: {err}") from None
 
 
 def is_store(path: str | Path) -> bool:

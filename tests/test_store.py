@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 import signal
 import subprocess
 import sys
@@ -363,3 +364,12 @@ def test_a_store_of_a_newer_version_is_refused_in_one_line(tmp_path):
         open_run(tmp_path / "run.zarr")
     assert "\n" not in str(err.value)
     assert store.attrs["store_version"] == STORE_VERSION
+
+
+def test_a_store_missing_an_array_of_its_layout_is_one_line(tmp_path):
+    """A packed store whose per-population index was lost (a hand-edited or damaged copy)."""
+    synthetic_run(_recorded()["spikes"], DURATION, path=tmp_path / "run.zarr")
+    shutil.rmtree(tmp_path / "run.zarr" / "spikes" / "first")
+    with pytest.raises(StoreError, match="damaged store") as err:
+        open_run(tmp_path / "run.zarr")
+    assert "\n" not in str(err.value)
