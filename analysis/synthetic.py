@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from depnet.recording import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord
+from depnet.recording import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.store import build_tree, write_run
 
 
@@ -87,6 +87,7 @@ def synthetic_run(
     serotonin_time: np.ndarray | None = None,
     regions: list[str] | None = None,
     synapses: Mapping[str, SynapseRecord] | None = None,
+    traces: Mapping[str, Traces] | None = None,
     rate_bin: float = 0.01,
     warmup: float = 0.0,
     attrs: Mapping[str, object] | None = None,
@@ -103,6 +104,8 @@ def synthetic_run(
         arrays; missing ones are zero.
     regions
         Region names (default: the prefixes of the population names, in order of appearance).
+    synapses, traces
+        Plastic projections' records and populations' state traces, by name (default: none).
     attrs
         Root attributes to add or replace (e.g. ``parameters``, resolved parameter values).
     path
@@ -118,7 +121,7 @@ def synthetic_run(
     data = RunData(
         duration=duration,
         spikes=dict(spikes),
-        traces={},
+        traces=dict(traces or {}),
         serotonin_time=np.asarray(serotonin_time, float),
         regions=list(regions),
         serotonin=values,

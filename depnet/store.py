@@ -1,6 +1,7 @@
 """The zarr store of one run: the only module that knows paths inside a store.
 
-Layout (zarr v3, one group per node, read back as an :class:`xarray.DataTree`)::
+A run is read as an :class:`xarray.DataTree` with one node per population (what
+:func:`build_tree` arranges and :func:`open_run` returns)::
 
     /                     attrs: status, scenario, parameters, seed, device, versions, git
                           commit, wall times, store_version
@@ -9,7 +10,26 @@ Layout (zarr v3, one group per node, read back as an :class:`xarray.DataTree`)::
     /traces/<population>  <variable>(time, neuron), chunked along time
     /serotonin            c_5ht(region, time) in nM, occupancy_5ht1a / occupancy_5ht7(region, time)
     /synapses/<projection>  plastic projections only: n_present, density, w_mean, w_std (time);
-                          pre, post, w_final, present_final (synapse): the final weights
+                          pre, post, w_final, present_final (synapse): the final weights; attrs
+                          pool_size
+
+On disk (``store_version`` 2) every kind of record is one group whatever the number of
+populations or projections, so that a store has ~20 arrays, not ~100: zarr and xarray spend a
+fixed ~2 ms on each array they write or open (metadata, codecs, event loop), which was most of
+a run's write time. :func:`pack` and :func:`unpack` turn one layout into the other::
+
+    /spikes      neuron(spike), time(spike): every population's spikes, population by population
+                 (each in time order); population(population), first(population) and
+                 count(population): where each population's spikes lie; n_neurons(population)
+    /rates       as read
+    /traces      <variable>(time, cell): every traced cell, population by population, chunked
+                 along time and cells; population(cell) and neuron(cell) name each cell
+    /serotonin   as read
+    /synapses    n_present, density, w_mean, w_std (projection, time); pre, post, w_final,
+                 present_final (synapse): every projection's final synapses, projection by
+                 projection; projection, first, count and pool_size (projection)
+
+Stores of ``store_version`` 1 (the read layout itself, on disk) open as they are.
 
 A store is written under a temporary name (``<name>.partial-<pid>``) with status ``writing``,
 marked ``complete`` only after every array is on disk, and then renamed into place: a run that
@@ -17,10 +37,10 @@ is killed or fails never leaves a store at the requested path, and a leftover pa
 never opens as complete.
 
 A store of up to :data:`BUFFER_BYTES` of array data is built in memory first, then written as
-plain files, one write per file: through zarr's ``LocalStore`` each of the ~130 arrays and groups
-of a run costs several file operations (its metadata written, then rewritten with its
-attributes, each through a temporary file and a rename, and existence checks, each handed to
-a worker thread), ~1 s per run whatever its length. The files are the same, byte for byte.
+plain files, one write per file: through zarr's ``LocalStore`` each array and group costs several
+file operations (its metadata written, then rewritten with its attributes, each through a
+temporary file and a rename, and existence checks, each handed to a worker thread). The files
+are the same, byte for byte.
 """
 
 from __future__ import annotations
@@ -39,10 +59,12 @@ from zarr.storage import MemoryStore
 from depnet.errors import StoreError
 from depnet.recording import SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
 
-STORE_VERSION = 1
+STORE_VERSION = 2
 COMPLETE = "complete"
-#: Trace chunks along time: ~1 MB per chunk at 32 recorded neurons of float32.
+#: Trace chunks along time (with TRACE_CELLS cells: 1 MB of float32 per chunk).
 TRACE_CHUNK = 8192
+#: Trace chunks along cells (traced cells of every population side by side).
+TRACE_CELLS = 32
 #: Stores with at most this much array data (before compression) are built in memory, then
 #: written file by file; larger ones, and lazy (dask) data, stream to disk chunk by chunk.
 BUFFER_BYTES = 64 * 2**20
@@ -75,14 +97,8 @@ def _rates_node(data: RunData) -> xr.Dataset:
 
 
 def _traces_node(traces) -> xr.Dataset:
-    chunk = (min(TRACE_CHUNK, max(len(traces.time), 1)), max(len(traces.neuron), 1))
-    variables = {}
-    for name, values in traces.values.items():
-        var = xr.Variable(("time", "neuron"), values, {"units": UNITS[name]})
-        var.encoding["chunks"] = chunk
-        variables[name] = var
     return xr.Dataset(
-        variables,
+        {v: (("time", "neuron"), x, {"units": UNITS[v]}) for v, x in traces.values.items()},
         coords={"time": ("time", traces.time, {"units": "s"}), "neuron": traces.neuron},
     )
 
@@ -122,7 +138,10 @@ def _synapses_node(record) -> xr.Dataset:
 
 
 def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
-    """Arrange a run's data in the store layout (not yet written)."""
+    """Arrange a run's data as :func:`open_run` returns it: one node per population.
+
+    Not yet written; :func:`pack` gives the layout on disk.
+    """
     nodes: dict[str, xr.Dataset] = {"/": xr.Dataset(attrs=dict(attrs))}
     for name, spikes in data.spikes.items():
         nodes[f"/spikes/{name}"] = _spikes_node(spikes)
@@ -133,6 +152,131 @@ def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
     for name, record in data.synapses.items():
         nodes[f"/synapses/{name}"] = _synapses_node(record)
     return xr.DataTree.from_dict(nodes)
+
+
+#: Names the packed layout gives each member's stretch of a concatenated dimension.
+FIRST, COUNT = "first", "count"
+#: Packed groups: node -> (dimension whose members are concatenated, label of a member).
+RAGGED = {"spikes": ("spike", "population"), "synapses": ("synapse", "projection")}
+
+
+def pack(tree: xr.DataTree) -> xr.DataTree:
+    """The on-disk layout (``store_version`` 2) of a run tree as :func:`build_tree` arranges it.
+
+    Spikes and final synapses are concatenated member by member, with each member's first index
+    and count; traces of one variable become one ``(time, cell)`` array; time series of plastic
+    projections are stacked along ``projection``; its attributes (``n_neurons``, ``pool_size``)
+    become arrays along the member dimension. :func:`unpack` gives ``tree`` back.
+    """
+    nodes = {"/": tree.to_dataset(inherit=False)}
+    for name, child in tree.children.items():
+        members = {key: node.to_dataset(inherit=False) for key, node in child.children.items()}
+        if name in RAGGED and members:
+            nodes[f"/{name}"] = _pack_ragged(members, *RAGGED[name])
+        elif name == "traces" and members:
+            nodes["/traces"] = _pack_traces(members)
+        else:
+            nodes[f"/{name}"] = child.to_dataset(inherit=False)
+    return xr.DataTree.from_dict(nodes)
+
+
+def unpack(tree: xr.DataTree) -> xr.DataTree:
+    """The run tree (one node per population) of a store in the on-disk layout of :func:`pack`.
+
+    Members are slices of the packed arrays: a lazily opened store stays lazy (only what is
+    indexed is read) and dask arrays stay dask arrays.
+    """
+    nodes = {"/": tree.to_dataset(inherit=False)}
+    for name, child in tree.children.items():
+        packed = child.to_dataset(inherit=False)
+        if name in RAGGED:
+            members = _unpack_ragged(packed, *RAGGED[name])
+        elif name == "traces":
+            members = _unpack_traces(packed)
+        else:
+            nodes[f"/{name}"] = packed
+            continue
+        nodes.update({f"/{name}/{key}": member for key, member in members.items()})
+    return xr.DataTree.from_dict(nodes)
+
+
+def _pack_ragged(members: Mapping[str, xr.Dataset], dim: str, label: str) -> xr.Dataset:
+    """Members' variables along ``dim`` concatenated; the others stacked along ``label``."""
+    names = list(members)
+    parts = list(members.values())
+    counts = np.array([part.sizes.get(dim, 0) for part in parts], dtype=np.int64)
+    bare = [part.drop_attrs(deep=False) for part in parts]  # attrs become arrays below
+    along = [part[[v for v in part.data_vars if dim in part[v].dims]] for part in bare]
+    rest = [part.drop_dims(dim, errors="ignore") for part in bare]
+    options: dict[str, Any] = {"join": "exact", "coords": "minimal", "compat": "identical"}
+    packed = xr.concat(along, dim, data_vars="all", **options)
+    packed = packed.merge(xr.concat(rest, label, data_vars="all", **options))
+    per_member = {key: [part.attrs[key] for part in parts] for key in parts[0].attrs}
+    return _uniform_chunks(
+        packed.assign(
+            {FIRST: (label, np.cumsum(counts) - counts), COUNT: (label, counts)}
+            | {key: (label, np.asarray(values)) for key, values in per_member.items()}
+        ).assign_coords({label: names})
+    )
+
+
+def _unpack_ragged(packed: xr.Dataset, dim: str, label: str) -> dict[str, xr.Dataset]:
+    """Each member of a :func:`_pack_ragged` dataset, its stretch of ``dim`` sliced lazily."""
+    first, count = packed[FIRST].values, packed[COUNT].values
+    per_member = {
+        key: packed[key].values
+        for key, var in packed.data_vars.items()
+        if var.dims == (label,) and key not in (FIRST, COUNT)
+    }
+    body = packed.drop_vars([FIRST, COUNT, *per_member])
+    members = {}
+    for k, name in enumerate(packed[label].values):
+        part = body.isel({label: k, dim: slice(int(first[k]), int(first[k] + count[k]))})
+        part = part.drop_vars(label)
+        part.attrs = {key: values[k].item() for key, values in per_member.items()}
+        members[str(name)] = part
+    return members
+
+
+def _pack_traces(members: Mapping[str, xr.Dataset]) -> xr.Dataset:
+    """Every population's traced cells side by side along ``cell``, on their shared time axis."""
+    parts = [
+        part.drop_indexes("neuron")
+        .rename_dims(neuron="cell")
+        .assign_coords(population=("cell", [name] * part.sizes["neuron"]))
+        for name, part in members.items()
+    ]
+    packed = xr.concat(parts, "cell", join="exact", coords="minimal", compat="identical")
+    sizes = packed.sizes
+    chunks = (min(TRACE_CHUNK, max(sizes["time"], 1)), min(TRACE_CELLS, max(sizes["cell"], 1)))
+    for var in packed.data_vars.values():
+        var.encoding = {"chunks": chunks} if var.chunks is None else {}
+    return _uniform_chunks(packed)
+
+
+def _unpack_traces(packed: xr.Dataset) -> dict[str, xr.Dataset]:
+    """Each population's traces, ``(time, neuron)``, sliced lazily out of a packed trace."""
+    population = packed["population"].values.astype(str)
+    members = {}
+    for name in dict.fromkeys(population):  # populations are contiguous, in packed order
+        cells = np.flatnonzero(population == name)
+        part = packed.isel(cell=slice(int(cells[0]), int(cells[-1]) + 1))
+        members[str(name)] = part.drop_vars("population").swap_dims(cell="neuron")
+    return members
+
+
+def _uniform_chunks(packed: xr.Dataset) -> xr.Dataset:
+    """Dask arrays rechunked where concatenation left uneven chunks (zarr needs even ones)."""
+    rechunked = {}
+    for name, var in packed.data_vars.items():
+        uneven = {
+            dim: max(sizes)
+            for dim, sizes in (var.chunksizes or {}).items()
+            if len(set(sizes[:-1])) > 1 or sizes[-1] > sizes[0]
+        }
+        if uneven:
+            rechunked[name] = var.chunk(uneven)
+    return packed.assign(rechunked)
 
 
 def partial_path(path: Path) -> Path:
@@ -160,7 +304,7 @@ def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwri
     """
     path = Path(path)
     check_writable(path, overwrite)
-    tree = build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION})
+    tree = pack(build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION}))
 
     def write(tmp: Path) -> None:
         _to_zarr(tree, tmp)
@@ -249,10 +393,15 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
     Arrays are read lazily (when indexed); ``chunks={}`` makes them dask arrays with the store's
     chunks instead.
 
+    Stores of every ``store_version`` up to :data:`STORE_VERSION` open in the same layout (one
+    node per population, see the module's docstring).
+
     Raises
     ------
     StoreError
-        If there is no store at ``path``, or it is incomplete (a run that was killed or failed).
+        If there is no store at ``path``, it is incomplete (a run that was killed or failed), it
+        was written by a newer depnet (a ``store_version`` above :data:`STORE_VERSION`), or
+        arrays its layout needs are missing.
     """
     attrs = read_attrs(path)
     if attrs.get("status") != COMPLETE:
@@ -260,7 +409,20 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
             f"{path}: store is incomplete (status {attrs.get('status', 'missing')!r}); "
             "the run that wrote it did not finish"
         )
-    return xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3, chunks=chunks)
+    version = attrs.get("store_version", 1)
+    if version not in (1, STORE_VERSION):
+        newer = isinstance(version, int) and version > STORE_VERSION
+        raise StoreError(
+            f"{path}: store version {version!r}, this depnet reads versions 1 to {STORE_VERSION}"
+            + ("; it was written by a newer depnet: upgrade depnet to open it" if newer else "")
+        )
+    tree = xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3, chunks=chunks)
+    if version == 1:
+        return tree
+    try:
+        return unpack(tree)
+    except (KeyError, ValueError, IndexError) as err:
+        raise StoreError(f"{path}: damaged store, {err.__class__.__name__}: {err}") from None
 
 
 def is_store(path: str | Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,12 +14,15 @@ import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
+import zarr
 
 from depnet import store as depnet_store
-from depnet.analysis import open_run, population_rates
+from depnet.analysis import open_run, population_rates, rate_time_course
+from depnet.analysis.synthetic import poisson_trains, synthetic_run
 from depnet.errors import StoreError
+from depnet.recording import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.run import run_scenario
-from depnet.store import build_tree, partial_path, write_dataset, write_run
+from depnet.store import STORE_VERSION, build_tree, pack, partial_path, write_dataset, write_run
 from tests.conftest import small_scenario
 
 POPULATIONS = {"drn_5ht", "drn_gaba", "sgacc_exc", "sgacc_inh"}
@@ -49,7 +53,8 @@ def test_store_opens_as_a_datatree_with_named_dimensions_and_units(runtime_run):
 
 def test_store_is_zarr_v3(runtime_run):
     assert (runtime_run.store / "zarr.json").is_file()
-    assert (runtime_run.store / "spikes" / "drn_5ht" / "zarr.json").is_file()
+    assert (runtime_run.store / "spikes" / "time" / "zarr.json").is_file()
+    assert open_run(runtime_run.store).attrs["store_version"] == STORE_VERSION
 
 
 def test_store_attributes_hold_what_reproduces_the_run(runtime_run):
@@ -84,7 +89,7 @@ def test_existing_store_is_not_overwritten(runtime_run):
 def test_partial_store_of_a_killed_writer_does_not_open(runtime_run, tmp_path):
     """What a writer killed mid-way leaves: the partial folder, status 'writing'."""
     partial = partial_path(tmp_path / "run.zarr")
-    tree = build_tree(runtime_run.data, {"status": "writing"})
+    tree = pack(build_tree(runtime_run.data, {"status": "writing", "store_version": 2}))
     tree.to_zarr(partial, mode="w", consolidated=False, zarr_format=3)
     with pytest.raises(StoreError, match="incomplete"):
         open_run(partial)
@@ -176,3 +181,195 @@ def test_killed_run_leaves_no_store_that_opens(tmp_path, signum):
     for leftover in tmp_path.iterdir():
         with pytest.raises(StoreError):
             open_run(leftover)
+
+
+# -- the layout on disk: one group per kind of record, read back per population ----------------
+DURATION = 2.0
+
+
+def _traces(n_cells: int, rng: np.random.Generator, first: int = 0) -> Traces:
+    """Traces of ``v`` and ``g_girk`` of ``n_cells`` cells (indices from ``first``), every 1 ms."""
+    time = np.arange(0, DURATION, 1e-3)
+    return Traces(
+        time=time,
+        neuron=np.arange(first, first + n_cells, dtype=np.int32),
+        values={v: rng.normal(size=(time.size, n_cells)).astype(np.float32)
+                for v in ("v", "g_girk")},
+    )  # fmt: skip
+
+
+def _projection(n_synapses: int, rng: np.random.Generator) -> SynapseRecord:
+    """A plastic projection's record: counts and weight statistics every 100 ms, final weights."""
+    time = np.arange(0, DURATION, 0.1)
+    return SynapseRecord(
+        time=time, n_present=rng.integers(0, n_synapses, time.size).astype(float),
+        pool_size=2 * n_synapses, w_mean=rng.random(time.size), w_std=rng.random(time.size),
+        pre=rng.integers(0, 50, n_synapses, dtype=np.int32),
+        post=rng.integers(0, 50, n_synapses, dtype=np.int32),
+        w_final=rng.random(n_synapses), present_final=np.ones(n_synapses),
+    )  # fmt: skip
+
+
+def _recorded(n_populations: int = 3, seed: int = 0) -> dict:
+    """What a run of ``n_populations`` populations records: spikes (the second population never
+    fires), traces of a different number of cells per population, two plastic projections."""
+    rng = np.random.default_rng(seed)
+    spikes = {f"r{k}_exc": poisson_trains(5.0 + k, DURATION, 10 + 7 * k, rng)
+              for k in range(n_populations)}  # fmt: skip
+    spikes["r1_exc"] = Spikes(np.zeros(0, np.int32), np.zeros(0), spikes["r1_exc"].n_neurons)
+    traces = {name: _traces(2 + k, rng, first=k) for k, name in enumerate(spikes)}
+    synapses = {"r0_exc_to_r0_exc": _projection(30, rng), "r2_exc_to_r0_exc": _projection(5, rng)}
+    return {"spikes": spikes, "traces": traces, "synapses": synapses}
+
+
+def test_a_runs_spikes_come_back_per_population_as_they_were_recorded(tmp_path):
+    """Every spike of every population, in its order, with its neuron index; a population that
+    never fired comes back with no spikes, and each keeps its number of neurons."""
+    recorded = _recorded()
+    tree = synthetic_run(recorded["spikes"], DURATION, path=tmp_path / "run.zarr")
+    assert set(tree["spikes"].children) == set(recorded["spikes"])
+    for name, spikes in recorded["spikes"].items():
+        node = tree["spikes"][name]
+        np.testing.assert_array_equal(node["neuron"].values, spikes.neuron)
+        np.testing.assert_array_equal(node["time"].values, spikes.time)
+        assert node["neuron"].dtype == np.int32 and node["time"].attrs["units"] == "s"
+        assert node.attrs["n_neurons"] == spikes.n_neurons
+    assert tree["spikes"]["r1_exc"]["time"].sizes == {"spike": 0}
+
+
+def test_traces_of_populations_of_different_sizes_come_back_per_population(tmp_path):
+    """Each population's traces as ``(time, neuron)`` with its own recorded cells, whatever the
+    number of cells traced in the others."""
+    recorded = _recorded()
+    tree = synthetic_run(
+        recorded["spikes"], DURATION, traces=recorded["traces"], path=tmp_path / "run.zarr"
+    )
+    for name, traces in recorded["traces"].items():
+        node = tree[f"traces/{name}"]
+        np.testing.assert_array_equal(node["neuron"].values, traces.neuron)
+        np.testing.assert_array_equal(node["time"].values, traces.time)
+        for variable, values in traces.values.items():
+            assert node[variable].dims == ("time", "neuron")
+            np.testing.assert_array_equal(node[variable].values, values)
+        assert node["v"].attrs["units"] == "V" and node["g_girk"].attrs["units"] == "S"
+
+
+def test_plastic_projections_come_back_per_projection(tmp_path):
+    """Synapse counts and weights over time, and each projection's own final synapses."""
+    recorded = _recorded()
+    tree = synthetic_run(
+        recorded["spikes"], DURATION, synapses=recorded["synapses"], path=tmp_path / "run.zarr"
+    )
+    for name, record in recorded["synapses"].items():
+        node = tree[f"synapses/{name}"]
+        assert node.attrs["pool_size"] == record.pool_size
+        for field in ("n_present", "w_mean", "w_std", "time"):
+            np.testing.assert_array_equal(node[field].values, getattr(record, field))
+        np.testing.assert_allclose(node["density"], record.n_present / record.pool_size)
+        for field in ("pre", "post", "w_final", "present_final"):
+            np.testing.assert_array_equal(node[field].values, getattr(record, field))
+
+
+def test_a_store_opens_as_the_tree_that_was_written(tmp_path):
+    """Read back, lazily and through dask, a store is the tree :func:`build_tree` arranged."""
+    recorded = _recorded()
+    in_memory = synthetic_run(recorded["spikes"], DURATION, traces=recorded["traces"],
+                              synapses=recorded["synapses"])  # fmt: skip
+    synthetic_run(recorded["spikes"], DURATION, traces=recorded["traces"],
+                  synapses=recorded["synapses"], path=tmp_path / "run.zarr")  # fmt: skip
+    for chunks in (None, {}):
+        tree = open_run(tmp_path / "run.zarr", chunks=chunks)
+        assert sorted(node.path for node in tree.subtree) == sorted(
+            node.path for node in in_memory.subtree
+        )
+        for node in in_memory.subtree:
+            expected = node.to_dataset(inherit=False)
+            if node.is_root:
+                expected.attrs["store_version"] = STORE_VERSION
+            read = tree[node.path].to_dataset(inherit=False)
+            xr.testing.assert_identical(read.compute(), expected)
+
+
+def test_opening_a_store_reads_no_spikes_or_traces(tmp_path):
+    """Spikes and traces stay on disk until indexed (they can be far larger than memory)."""
+    recorded = _recorded()
+    synthetic_run(recorded["spikes"], DURATION, traces=recorded["traces"],
+                  path=tmp_path / "run.zarr")  # fmt: skip
+    tree = open_run(tmp_path / "run.zarr")
+    for name in recorded["spikes"]:
+        assert not tree["spikes"][name]["time"].variable._in_memory
+    for name in recorded["traces"]:
+        assert not tree["traces"][name]["v"].variable._in_memory
+
+
+def _arrays(store: Path) -> int:
+    """Number of zarr arrays in a store (every node that is not a group)."""
+    return sum('"node_type": "array"' in p.read_text() for p in store.rglob("zarr.json"))
+
+
+def test_a_store_has_as_many_arrays_for_three_populations_as_for_thirty(tmp_path):
+    """Each array costs zarr and xarray ~2 ms to write and to open: their number must not grow
+    with the circuit (populations traced or not, plastic projections)."""
+    counts = []
+    for n in (3, 30):
+        recorded = _recorded(n)
+        store = tmp_path / f"{n}.zarr"
+        synthetic_run(recorded["spikes"], DURATION, traces=recorded["traces"],
+                      synapses=recorded["synapses"], path=store)  # fmt: skip
+        counts.append(_arrays(store))
+    assert counts[0] == counts[1] <= 40
+
+
+def _run_data(recorded: dict) -> RunData:
+    """The :class:`RunData` that :func:`synthetic_run` writes for ``recorded``."""
+    time = np.arange(0, DURATION, 1e-3)
+    regions = list(dict.fromkeys(name.split("_", 1)[0] for name in recorded["spikes"]))
+    return RunData(
+        duration=DURATION, spikes=recorded["spikes"], traces=recorded["traces"],
+        serotonin_time=time, regions=regions,
+        serotonin={v: np.zeros((len(regions), time.size)) for v in SEROTONIN_VARIABLES},
+        rate_bin=0.01, synapses=recorded["synapses"],
+    )  # fmt: skip
+
+
+def test_a_version_1_store_opens_as_it_did(tmp_path):
+    """Stores written before the packed layout (one group per population on disk, as read)
+    open as the same tree as a store of today."""
+    recorded = _recorded()
+    current = synthetic_run(recorded["spikes"], DURATION, traces=recorded["traces"],
+                            synapses=recorded["synapses"], path=tmp_path / "v2.zarr")  # fmt: skip
+    v1_attrs = {**current.attrs, "store_version": 1}
+    build_tree(_run_data(recorded), v1_attrs).to_zarr(
+        tmp_path / "v1.zarr", mode="w", consolidated=False, zarr_format=3
+    )  # what the version-1 writer wrote
+    assert (tmp_path / "v1.zarr" / "spikes" / "r0_exc" / "zarr.json").is_file()
+    old = open_run(tmp_path / "v1.zarr")
+    assert old.attrs == v1_attrs
+    assert sorted(n.path for n in old.subtree) == sorted(n.path for n in current.subtree)
+    for node in current.subtree:
+        if not node.is_root:
+            xr.testing.assert_identical(
+                old[node.path].to_dataset(inherit=False).compute(),
+                node.to_dataset(inherit=False).compute(),
+            )
+    np.testing.assert_array_equal(
+        rate_time_course(old, start=0.0).values, rate_time_course(current, start=0.0).values
+    )
+
+
+def test_a_store_of_a_newer_version_is_refused_in_one_line(tmp_path):
+    store = synthetic_run(_recorded()["spikes"], DURATION, path=tmp_path / "run.zarr")
+    zarr.open_group(tmp_path / "run.zarr", mode="r+").attrs["store_version"] = STORE_VERSION + 1
+    with pytest.raises(StoreError, match="newer depnet") as err:
+        open_run(tmp_path / "run.zarr")
+    assert "\n" not in str(err.value)
+    assert store.attrs["store_version"] == STORE_VERSION
+
+
+def test_a_store_missing_an_array_of_its_layout_is_one_line(tmp_path):
+    """A packed store whose per-population index was lost (a hand-edited or damaged copy)."""
+    synthetic_run(_recorded()["spikes"], DURATION, path=tmp_path / "run.zarr")
+    shutil.rmtree(tmp_path / "run.zarr" / "spikes" / "first")
+    with pytest.raises(StoreError, match="damaged store") as err:
+        open_run(tmp_path / "run.zarr")
+    assert "\n" not in str(err.value)
