@@ -38,6 +38,7 @@ from typing import Protocol
 
 import brian2 as b2
 
+from depnet import incremental
 from depnet.errors import DeviceError
 
 TARGETS = ("runtime", "cpp", "cuda")
@@ -494,7 +495,8 @@ def simulate(
     device = b2.get_device()
     start = time.perf_counter()
     try:
-        device.build(directory=str(build_dir), compile=True, run=False)
+        with _incremental(device, build_dir, target):
+            device.build(directory=str(build_dir), compile=True, run=False)
     except Exception as err:  # compiler errors surface as RuntimeError/CalledProcessError
         raise DeviceError(f"{target}: build failed in {build_dir}: {err}") from err
     built = time.perf_counter()
@@ -502,6 +504,27 @@ def simulate(
         return Timings(built - start, 0.0)
     _run_with_progress(device, build_dir, progress)
     return Timings(built - start, time.perf_counter() - built)
+
+
+@contextlib.contextmanager
+def _incremental(device, build_dir: Path, target: str) -> Iterator[None]:
+    """Around ``device.build``: between writing the project and make, keep the objects that the
+    scenario's changes leave valid (:mod:`depnet.incremental`; C++ standalone only)."""
+    if target != "cpp":
+        yield
+        return
+    before = incremental.snapshot(Path(build_dir))
+    compile_source = device.compile_source
+
+    def compile_kept(*args, **kwargs):
+        incremental.keep_unchanged_objects(Path(build_dir), before)
+        return compile_source(*args, **kwargs)
+
+    device.compile_source = compile_kept  # on this device object only, for this build
+    try:
+        yield
+    finally:
+        del device.compile_source
 
 
 def _parts(duration: b2.Quantity, stretches: Sequence[Stretch] | None) -> list[tuple]:

@@ -15,10 +15,36 @@ from depnet.spec import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        help="also run the checks marked slow (minutes each: the whole circuit against "
+        "VALIDATION.md, CUDA compiles); .ci/run runs them after the default suite",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Checks marked ``slow`` are skipped, with the way to run them, unless ``--slow`` is given
+    (the default suite stays under ~25 minutes on 2 cores)."""
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow check: run with --slow (.ci/run does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def build_root(tmp_path_factory) -> Path:
-    """Standalone builds of this test session go to one temporary cache (shared by tests)."""
-    root = tmp_path_factory.mktemp("depnet-build")
+    """Standalone builds of this test session go to one temporary cache, shared by its tests and
+    by its pytest-xdist workers (runs take turns on a build folder: a lock each), so that the
+    whole circuit is compiled once per session, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        base = base.parent  # the workers' own folders sit side by side in the session's
+    root = base / "depnet-build"
+    root.mkdir(exist_ok=True)
     os.environ["DEPNET_BUILD_ROOT"] = str(root)
     return root
 
