@@ -78,3 +78,33 @@ def test_a_first_build_has_nothing_to_keep(tmp_path):
     before = snapshot(tmp_path)
     _project(tmp_path)
     assert before == {} and keep_unchanged_objects(tmp_path, before) == []
+
+
+def _raphe_pfc(interventions: list[dict]):
+    import tomllib
+
+    from depnet.scenarios import scenario_path
+    from depnet.spec import parse_scenario
+
+    doc = tomllib.loads(scenario_path("raphe_pfc").read_text())
+    doc["scenario"].update(duration="0.4 s", warmup="0 s")
+    doc["interventions"] = interventions
+    return parse_scenario(doc, "raphe_pfc")
+
+
+def test_an_intervention_on_a_range_of_cells_recompiles_no_code_object(tmp_path):
+    """The raphe-sgACC loop built and run plain, then with slower sgACC AMPA decay from 0.2 s (a
+    second epoch: new ``_1`` code objects; a range of cells: static arrays in objects.h) in the
+    same folder: the first build's code objects keep their object files."""
+    from depnet.run import run_scenario
+
+    folder = tmp_path / "build"
+    decay = {"kind": "sgacc_glutamate_decay", "severity": "severe", "start": "0.2 s"}
+    for k, interventions in enumerate(([], [decay])):
+        run_scenario(_raphe_pfc(interventions), device="cpp", build_dir=folder, out=tmp_path /
+                     f"run{k}.zarr", progress=False)  # fmt: skip
+        if k == 0:
+            first = {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}
+    objects = {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}
+    assert any(name.endswith("_1.o") for name in objects.keys() - first.keys())
+    assert {name: objects[name] for name in first} == first
