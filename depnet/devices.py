@@ -513,11 +513,12 @@ def _incremental(device, build_dir: Path, target: str) -> Iterator[None]:
     if target != "cpp":
         yield
         return
-    before = incremental.snapshot(Path(build_dir))
+    folder = Path(build_dir)  # callers may pass a str
+    before = incremental.snapshot(folder)
     compile_source = device.compile_source
 
     def compile_kept(*args, **kwargs):
-        incremental.keep_unchanged_objects(Path(build_dir), before)
+        incremental.keep_unchanged_objects(folder, before)
         return compile_source(*args, **kwargs)
 
     device.compile_source = compile_kept  # on this device object only, for this build

@@ -99,12 +99,16 @@ def test_an_intervention_on_a_range_of_cells_recompiles_no_code_object(tmp_path)
     from depnet.run import run_scenario
 
     folder = tmp_path / "build"
-    decay = {"kind": "sgacc_glutamate_decay", "severity": "severe", "start": "0.2 s"}
-    for k, interventions in enumerate(([], [decay])):
-        run_scenario(_raphe_pfc(interventions), device="cpp", build_dir=folder, out=tmp_path /
-                     f"run{k}.zarr", progress=False)  # fmt: skip
-        if k == 0:
-            first = {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}
-    objects = {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}
+
+    def build_and_run(*interventions: dict) -> dict[str, int]:
+        spec = _raphe_pfc(list(interventions))
+        out = tmp_path / f"run{len(interventions)}.zarr"
+        run_scenario(spec, device="cpp", build_dir=folder, out=out, progress=False)
+        return {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}
+
+    first = build_and_run()
+    objects = build_and_run(
+        {"kind": "sgacc_glutamate_decay", "severity": "severe", "start": "0.2 s"}
+    )
     assert any(name.endswith("_1.o") for name in objects.keys() - first.keys())
     assert {name: objects[name] for name in first} == first
