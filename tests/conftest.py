@@ -62,6 +62,22 @@ def small_scenario(duration: str = "2 s", warmup: str = "1 s", **parameters):
     return load_scenario(scenario_path("raphe_pfc"), settings)
 
 
+def with_interventions(
+    scenario: str, interventions: tuple | list = (), parameters: dict | None = None, **settings
+):
+    """A shipped scenario with ``[[interventions]]`` tables (dicts), ``[scenario]`` settings
+    (``duration="0.4 s"``) and ``[parameters]`` overrides (dotted names)."""
+    import tomllib
+
+    from depnet.spec import parse_scenario
+
+    doc = tomllib.loads(scenario_path(scenario).read_text())
+    doc["scenario"].update(settings)
+    doc["interventions"] = [dict(i) for i in interventions]
+    doc.setdefault("parameters", {}).update(parameters or {})
+    return parse_scenario(doc, scenario)
+
+
 def depnet_cli(*args: str, cwd: Path | None = None, timeout: float = 600):
     """Run the ``depnet`` command line in a fresh interpreter, as a user would."""
     return subprocess.run(

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from depnet.incremental import keep_unchanged_objects, snapshot
+from tests.conftest import with_interventions
 
 MAKEFILE = """PROGRAM = main
 
@@ -80,18 +81,6 @@ def test_a_first_build_has_nothing_to_keep(tmp_path):
     assert before == {} and keep_unchanged_objects(tmp_path, before) == []
 
 
-def _raphe_pfc(interventions: list[dict]):
-    import tomllib
-
-    from depnet.scenarios import scenario_path
-    from depnet.spec import parse_scenario
-
-    doc = tomllib.loads(scenario_path("raphe_pfc").read_text())
-    doc["scenario"].update(duration="0.4 s", warmup="0 s")
-    doc["interventions"] = interventions
-    return parse_scenario(doc, "raphe_pfc")
-
-
 def test_an_intervention_on_a_range_of_cells_recompiles_no_code_object(tmp_path):
     """The raphe-sgACC loop built and run plain, then with slower sgACC AMPA decay from 0.2 s (a
     second epoch: new ``_1`` code objects; a range of cells: static arrays in objects.h) in the
@@ -101,7 +90,7 @@ def test_an_intervention_on_a_range_of_cells_recompiles_no_code_object(tmp_path)
     folder = tmp_path / "build"
 
     def build_and_run(*interventions: dict) -> dict[str, int]:
-        spec = _raphe_pfc(list(interventions))
+        spec = with_interventions("raphe_pfc", interventions, duration="0.4 s", warmup="0 s")
         out = tmp_path / f"run{len(interventions)}.zarr"
         run_scenario(spec, device="cpp", build_dir=folder, out=out, progress=False)
         return {p.name: p.stat().st_mtime_ns for p in folder.glob("code_objects/*.o")}

@@ -14,6 +14,7 @@ from depnet.analysis import open_run
 from depnet.run import run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
+from tests.conftest import with_interventions
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +45,21 @@ def _intervention_runner(folder, scenario: str):
     ``[[interventions]]`` tables (dicts) and parameter overrides (``__`` for dots), cached; every
     run shares one build (interventions and parameters change only ``main``)."""
     import json
-    import tomllib
 
-    from depnet.spec import parse_scenario
-
-    base = tomllib.loads(scenario_path(scenario).read_text())
     cache: dict[str, xr.DataTree] = {}
 
     def run(duration: str, interventions: tuple = (), **parameters) -> xr.DataTree:
         key = json.dumps([duration, interventions, sorted(parameters.items())], default=str)
         if key not in cache:
-            doc = json.loads(json.dumps(base))
-            doc["scenario"].update(name=f"{scenario}{len(cache)}", duration=duration)
-            doc["interventions"] = [dict(i) for i in interventions]
-            for name, value in parameters.items():
-                doc.setdefault("parameters", {})[name.replace("__", ".")] = value
+            overrides = {name.replace("__", "."): value for name, value in parameters.items()}
+            spec = with_interventions(
+                scenario,
+                interventions,
+                overrides,
+                name=f"{scenario}{len(cache)}",
+                duration=duration,
+            )
             out = folder / f"run{len(cache)}.zarr"
-            spec = parse_scenario(doc, scenario)
             cache[key] = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
         return cache[key]
 
