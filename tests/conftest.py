@@ -65,15 +65,15 @@ def small_scenario(duration: str = "2 s", warmup: str = "1 s", **parameters):
 def with_interventions(
     scenario: str, interventions: tuple | list = (), parameters: dict | None = None, **settings
 ):
-    """A shipped scenario with ``[[interventions]]`` tables (dicts), ``[scenario]`` settings
-    (``duration="0.4 s"``) and ``[parameters]`` overrides (dotted names)."""
+    """A shipped scenario with further ``[[interventions]]`` tables (dicts, after its own),
+    ``[scenario]`` settings (``duration="0.4 s"``) and ``[parameters]`` overrides (dotted names)."""
     import tomllib
 
     from depnet.spec import parse_scenario
 
     doc = tomllib.loads(scenario_path(scenario).read_text())
     doc["scenario"].update(settings)
-    doc["interventions"] = [dict(i) for i in interventions]
+    doc["interventions"] = [*doc.get("interventions", ()), *map(dict, interventions)]
     doc.setdefault("parameters", {}).update(parameters or {})
     return parse_scenario(doc, scenario)
 

@@ -162,18 +162,21 @@ def test_acute_ssri_block_raises_raphe_serotonin_only_while_it_lasts(ssri_loop):
     assert interventions[0]["kind"] == "ssri" and interventions[0]["stop"] == "2 s"
 
 
-def test_treatment_scenarios_share_one_build_with_healthy_plastic():
-    """The library's scenarios differ only in interventions: one compiled network for all, the
-    one that the slow CUDA compile test builds (tests/test_devices.py)."""
+def test_scenarios_with_interventions_share_a_build_with_a_plain_scenario():
+    """Interventions change variables, not the network: the treatment library shares the build
+    of healthy_plastic, the C2 protocol (sgacc_switching*) that of healthy, the builds the slow
+    CUDA compile test compiles (tests/test_devices.py)."""
     from depnet.run import structure_key
-    from depnet.scenarios import SCENARIO_DIR, scenario_path
+    from depnet.scenarios import SCENARIO_DIR
     from depnet.spec import load_scenario
 
-    reference = structure_key(load_scenario(scenario_path("healthy_plastic")), "cuda")
-    library = [p for p in SCENARIO_DIR.glob("*.toml") if load_scenario(p).interventions]
-    assert len(library) >= 10
-    for path in library:
-        assert structure_key(load_scenario(path), "cuda") == reference, path.name
+    specs = {path.stem: load_scenario(path) for path in SCENARIO_DIR.glob("*.toml")}
+    key = {name: structure_key(spec, "cuda") for name, spec in specs.items()}
+    library = [name for name, spec in specs.items() if spec.interventions]
+    assert len(library) >= 12
+    for name in library:
+        plain = "healthy" if name.startswith("sgacc_switching") else "healthy_plastic"
+        assert key[name] == key[plain], name
 
 
 def test_interventions_command_lists_kinds_settings_and_sources():

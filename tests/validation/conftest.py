@@ -40,10 +40,10 @@ def whole_circuit(tmp_path_factory):
     return run
 
 
-def _intervention_runner(folder, scenario: str):
+def intervention_runner(folder, scenario: str):
     """``run(duration, interventions, **parameters) -> DataTree`` of a shipped scenario with
-    ``[[interventions]]`` tables (dicts) and parameter overrides (``__`` for dots), cached; every
-    run shares one build (interventions and parameters change only ``main``)."""
+    further ``[[interventions]]`` tables (dicts) and parameter overrides (``__`` for dots),
+    cached; every run shares one build (interventions and parameters change only ``main``)."""
     import json
 
     cache: dict[str, xr.DataTree] = {}
@@ -69,12 +69,12 @@ def _intervention_runner(folder, scenario: str):
 @pytest.fixture(scope="session")
 def treatment(tmp_path_factory):
     """The treatment library's network (``scenarios/healthy_plastic.toml``: the whole circuit
-    with learning) with interventions: see :func:`_intervention_runner`."""
-    return _intervention_runner(tmp_path_factory.mktemp("treatments"), "healthy_plastic")
+    with learning) with interventions: see :func:`intervention_runner`."""
+    return intervention_runner(tmp_path_factory.mktemp("treatments"), "healthy_plastic")
 
 
 @pytest.fixture(scope="session")
 def static_treatment(tmp_path_factory):
     """The static whole circuit (``scenarios/healthy.toml``) with interventions: see
-    :func:`_intervention_runner`."""
-    return _intervention_runner(tmp_path_factory.mktemp("static_treatments"), "healthy")
+    :func:`intervention_runner`."""
+    return intervention_runner(tmp_path_factory.mktemp("static_treatments"), "healthy")

@@ -7,15 +7,16 @@ decay slowed by 2.5/5/7.5% (mild/moderate/severe MDD) vACC stays on and the task
 switch it off; hyperpolarizing vACC pyramids (SSRI-like) and ~130 Hz DBS onto vACC interneurons
 restore switching.
 
-The same protocol on the static whole circuit (``scenarios/healthy.toml``, C++), one run per
-condition, same seed and network, 5 s:
+The same protocol (``scenarios/sgacc_switching.toml``) on the static whole circuit (the network
+of ``scenarios/healthy.toml``, C++), one run per condition, same seed and network, 5 s:
 
 - 1.5-1.7 s emotional input: 40 Hz volleys into the sgACC pyramids (the stimulator of the
   ``dbs`` kind with its gain on pyramids only, 30 nS per pulse, none on interneurons);
 - 3-4 s cognitive task input: a sustained 200 pA depolarizing current into the DLPFC pyramids
   (the ``tdcs`` kind, anodal, interneurons 0 pA);
 - MDD: ``sgacc_glutamate_decay`` severe (tau_AMPA x1.075 in sgACC pyramids and interneurons,
-  background included, as in RM2017) for the whole run;
+  background included, as in RM2017) for the whole run (``scenarios/sgacc_switching_mdd.toml``),
+  mild and moderate as well;
 - rescue (a): sgACC pyramids hyperpolarized by -15 pA for the whole run (``sgacc_exc.I_bias_mean``;
   -0.6 mV at their 25 nS leak, the order of RM2017's SSRI-like hyperpolarization);
 - rescue (b): ``dbs`` at 130 Hz onto sgACC interneurons from 2 s on (after the emotional input:
@@ -28,15 +29,15 @@ What the model shows (seed 1 / seed 2, sgacc_exc Hz):
   35% / 43% through dlpfc_exc -> sgacc_inh, but the column is not bistable: the emotional input
   leaves no sustained state. Slower sgACC AMPA decay recruits its interneurons (+30%) more than
   its pyramids, and sgACC is not hyperactive. The first three tests below record this.
-- With sgACC as the RM2017 column (:data:`RM2017_COLUMN`: their vACC weights per connection,
-  weak recurrent coupling, cells driven by the background, saturating recurrent NMDA at 8x
-  theirs), C2 is reproduced whole: the emotional input turns sgACC on (0.47 -> 7.1 / 0.45 -> 10.0
-  Hz) and the task input switches it off (0.61 / 0.64 Hz after it); with slower AMPA decay
-  (severe) sgACC is hyperactive (2.6 / 2.7 Hz before the emotional input) and the task input no
-  longer switches it off (32.7 / 32.5 Hz after it), graded with severity; hyperpolarizing sgACC
-  pyramids (-15 pA) and 130 Hz DBS onto sgACC interneurons at RM2017's weight each restore the
-  switch. In weak coupling the slowed background AMPA acts on the pyramids directly, as in
-  RM2017; in strong coupling the interneurons' feedback takes it back.
+- With sgACC as the RM2017 column (the ``[parameters]`` of ``sgacc_switching.toml``: their vACC
+  weights per connection, weak recurrent coupling, cells driven by the background, saturating
+  recurrent NMDA at 8x theirs), C2 is reproduced whole: the emotional input turns sgACC on
+  (0.47 -> 7.1 / 0.45 -> 10.0 Hz) and the task input switches it off (0.61 / 0.64 Hz after it);
+  with slower AMPA decay (severe) sgACC is hyperactive (2.6 / 2.7 Hz before the emotional input)
+  and the task input no longer switches it off (32.7 / 32.5 Hz after it), graded with severity;
+  hyperpolarizing sgACC pyramids (-15 pA) and 130 Hz DBS onto sgACC interneurons at RM2017's
+  weight each restore the switch. In weak coupling the slowed background AMPA acts on the
+  pyramids directly, as in RM2017; in strong coupling the interneurons' feedback takes it back.
 - The regime is narrow (seed 1): at 1-4x RM2017's recurrent NMDA the column has no on state here,
   at 8.5x even mild MDD locks it and RM2017's DBS no longer rescues, at 9x the healthy column
   cannot be switched off; with RM2017's own I->E weight (0.156 nS) the on state (30-60 Hz)
@@ -52,58 +53,24 @@ removed the on state.
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 import xarray as xr
 
+from depnet.scenarios import scenario_path
+from tests.validation.conftest import intervention_runner
+
 pytestmark = pytest.mark.slow
 
-EMOTION = {
-    "kind": "dbs",
-    "start": "1.5 s",
-    "stop": "1.7 s",
-    "frequency": "40 Hz",
-    "gain_pyramidal": "30 nS",
-    "gain_interneurons": "0 nS",
-}
-TASK = {
-    "kind": "tdcs",
-    "start": "3 s",
-    "stop": "4 s",
-    "current_pyramidal": "200 pA",
-    "current_interneurons": "0 pA",
-}
+#: The emotional and task inputs, as ``scenarios/sgacc_switching.toml`` declares them.
+PROTOCOL = tuple(tomllib.loads(scenario_path("sgacc_switching").read_text())["interventions"])
 SEVERE = {"kind": "sgacc_glutamate_decay", "severity": "severe"}
 DBS = {"kind": "dbs", "start": "2 s"}  # 130 Hz onto sgACC interneurons (Mayberg et al. 2005)
 HYPERPOLARIZED = {"sgacc_exc.I_bias_mean": "-15 pA"}
 #: RM2017's DBS: the same 130 Hz train at their per-pulse weight onto vACC interneurons (0.03 of
 #: the 20 nS leak), a subthreshold drive, not the default kick that fires every interneuron.
 RM2017_DBS = {**DBS, "gain_interneurons": "0.6 nS"}
-#: sgACC as the RM2017 column (ModelDB 240954, weights of the vACC column relative to the leak,
-#: x 100/80 as in their 80-cell runs; per connection, since the in-degrees are theirs: 80
-#: pyramidal and 20 interneuron inputs): weak recurrent coupling, cells driven by the
-#: background, and an attractor from saturating recurrent NMDA.
-RM2017_COLUMN = {
-    # RM2017: the NMDA gate jumps by alpha * tau_x = 0.5/ms * 2 ms -> 1 - e^-1 of the rest
-    "sgacc_exc.nmda_saturation": 0.63,
-    # RM2017: wgEEA 0.0009454 x 1.25 x 25 nS
-    "projections.sgacc_exc_to_sgacc_exc.w_ampa": "0.0295 nS",
-    # chosen: 8 x RM2017's wgEEN (0.001761 x 1.25 x 25 nS x 0.63 = 0.0347 nS per isolated
-    # spike); at 1-4x the column has no on state here; at 8.5x even mild MDD locks it on and
-    # RM2017's DBS no longer rescues; at 9x the task input cannot switch it off in health
-    "projections.sgacc_exc_to_sgacc_exc.w_nmda": "0.2776 nS",
-    # RM2017: wgEIA 0.0004 x 1.25 x 20 nS; wgEIN 0.0012 x 1.25 x 20 nS x 0.63
-    "projections.sgacc_exc_to_sgacc_inh.w_ampa": "0.01 nS",
-    "projections.sgacc_exc_to_sgacc_inh.w_nmda": "0.019 nS",
-    # chosen: 5x RM2017's 0.156 nS (wgIEG 0.005 x 1.25 x 25 nS); at 0.156-0.4 nS the on state
-    # (30-60 Hz) silences DLPFC through its interneurons and the task input cannot reach sgACC
-    "projections.sgacc_inh_to_sgacc_exc.w_gaba": "0.8 nS",
-    # RM2017: their vACC I->I uses wgIEG, 0.005 x 1.25 x 20 nS
-    "projections.sgacc_inh_to_sgacc_inh.w_gaba": "0.125 nS",
-    # chosen: RM2017's 0.0827 x 25 nS = 2.07 nS leaves the column below its on state here
-    "sgacc_exc.background_weight": "2.2 nS",
-    # RM2017: 0.081 x 20 nS
-    "sgacc_inh.background_weight": "1.62 nS",
-}
 #: Left on less than this fraction of its rate, sgACC has been switched off (chosen: health
 #: leaves 0.06-0.09, severe MDD ~1).
 SWITCHED_OFF = 0.25
@@ -114,16 +81,21 @@ DURING_TASK = (3.2, 4.0)  # the task input, its first 0.2 s left out
 AFTER_TASK = (4.3, 5.0)
 
 
-@pytest.fixture(scope="module")
-def protocol(static_treatment):
-    """``run(*interventions, parameters=...) -> DataTree``: the healthy whole circuit (static)
-    for 5 s with the emotional and task inputs and any further ``[[interventions]]`` tables."""
+def _protocol(runner, *base: dict):
+    """``run(*interventions, parameters=...) -> DataTree``: 5 s of ``runner``'s scenario with the
+    ``base`` interventions and any further ones."""
 
     def run(*interventions: dict, parameters: dict | None = None) -> xr.DataTree:
         overrides = {k.replace(".", "__"): v for k, v in (parameters or {}).items()}
-        return static_treatment("5 s", (EMOTION, TASK, *interventions), **overrides)
+        return runner("5 s", (*base, *interventions), **overrides)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def protocol(static_treatment):
+    """The protocol on the healthy whole circuit (static), its default columns."""
+    return _protocol(static_treatment, *PROTOCOL)
 
 
 def _rate(tree: xr.DataTree, population: str, window: tuple[float, float]) -> float:
@@ -187,11 +159,16 @@ def test_slower_sgacc_ampa_decay_recruits_interneurons_of_the_default_columns(he
 
 
 @pytest.fixture(scope="module")
-def column(protocol):
-    """``run(*interventions, parameters=...)`` with sgACC as the RM2017 column."""
-    return lambda *interventions, parameters=None: protocol(
-        *interventions, parameters={**RM2017_COLUMN, **(parameters or {})}
-    )
+def column(tmp_path_factory):
+    """``scenarios/sgacc_switching.toml`` (sgACC as the RM2017 column) with interventions."""
+    return _protocol(intervention_runner(tmp_path_factory.mktemp("switching"), "sgacc_switching"))
+
+
+@pytest.fixture(scope="module")
+def column_mdd(tmp_path_factory):
+    """``scenarios/sgacc_switching_mdd.toml`` (the same, severe MDD) with interventions."""
+    folder = tmp_path_factory.mktemp("switching_mdd")
+    return _protocol(intervention_runner(folder, "sgacc_switching_mdd"))
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +177,8 @@ def column_healthy(column):
 
 
 @pytest.fixture(scope="module")
-def column_severe(column):
-    return column(SEVERE)
+def column_severe(column_mdd):
+    return column_mdd()
 
 
 def test_emotional_input_turns_sgacc_on(column_healthy):
@@ -251,24 +228,24 @@ def test_switching_failure_grows_with_mdd_severity(column, column_healthy, colum
     assert during == sorted(during), during
 
 
-def test_ssri_like_hyperpolarization_restores_switching(column, column_severe):
+def test_ssri_like_hyperpolarization_restores_switching(column_mdd, column_severe):
     """C2 rescue (a), RM2017's SSRI: hyperpolarizing vACC pyramids (-15 pA, -0.6 mV at their
     25 nS leak) in severe MDD lets the task input switch vACC off again, and the emotional input
     still turns it on. Measured (seed 1 / seed 2): sgacc_exc 0.82 / 0.78 Hz before, 6.6 / 12.7 Hz
     after the emotional input, 1.11 / 1.13 Hz after the task (x0.17 / x0.09; untreated x1.02 /
     x1.01)."""
-    treated = column(SEVERE, parameters=HYPERPOLARIZED)
+    treated = column_mdd(parameters=HYPERPOLARIZED)
     assert _on(treated) > 5 * _rate(treated, "sgacc_exc", BASELINE)
     assert _left_on(treated) < SWITCHED_OFF < _left_on(column_severe), _left_on(treated)
 
 
-def test_dbs_onto_sgacc_interneurons_restores_switching(column, column_severe):
+def test_dbs_onto_sgacc_interneurons_restores_switching(column_mdd, column_severe):
     """C2 rescue (b), RM2017's DBS: 130 Hz pulses onto vACC interneurons at RM2017's weight
     (0.6 nS per pulse: 0.03 of their 20 nS leak), from 2 s on, in severe MDD: vACC stays on
     until the task input and is switched off by it. Measured (seed 1 / seed 2): sgacc_exc 25.7 /
     26.4 Hz before the task input, 2.07 / 2.01 Hz after it (x0.08 / x0.08; untreated x1.02 /
     x1.01). The default DBS kick (40 nS per pulse, which fires the interneurons at ~250 Hz)
     silences sgACC instead (0.0 Hz; 3 nS: 0.55 Hz), emotional input and all."""
-    treated = column(SEVERE, RM2017_DBS)
+    treated = column_mdd(RM2017_DBS)
     assert _on(treated) > 5.0, _on(treated)
     assert _left_on(treated) < SWITCHED_OFF < _left_on(column_severe), _left_on(treated)
