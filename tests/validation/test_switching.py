@@ -67,7 +67,7 @@ pytestmark = pytest.mark.slow
 PROTOCOL = tuple(tomllib.loads(scenario_path("sgacc_switching").read_text())["interventions"])
 SEVERE = {"kind": "sgacc_glutamate_decay", "severity": "severe"}
 DBS = {"kind": "dbs", "start": "2 s"}  # 130 Hz onto sgACC interneurons (Mayberg et al. 2005)
-HYPERPOLARIZED = {"sgacc_exc.I_bias_mean": "-15 pA"}
+HYPERPOLARIZED = {"sgacc_exc__I_bias_mean": "-15 pA"}  # parameter overrides, "__" for dots
 #: RM2017's DBS: the same 130 Hz train at their per-pulse weight onto vACC interneurons (0.03 of
 #: the 20 nS leak), a subthreshold drive, not the default kick that fires every interneuron.
 RM2017_DBS = {**DBS, "gain_interneurons": "0.6 nS"}
@@ -82,12 +82,11 @@ AFTER_TASK = (4.3, 5.0)
 
 
 def _protocol(runner, *base: dict):
-    """``run(*interventions, parameters=...) -> DataTree``: 5 s of ``runner``'s scenario with the
+    """``run(*interventions, **parameters) -> DataTree``: 5 s of ``runner``'s scenario with the
     ``base`` interventions and any further ones."""
 
-    def run(*interventions: dict, parameters: dict | None = None) -> xr.DataTree:
-        overrides = {k.replace(".", "__"): v for k, v in (parameters or {}).items()}
-        return runner("5 s", (*base, *interventions), **overrides)
+    def run(*interventions: dict, **parameters) -> xr.DataTree:
+        return runner("5 s", (*base, *interventions), **parameters)
 
     return run
 
@@ -234,7 +233,7 @@ def test_ssri_like_hyperpolarization_restores_switching(column_mdd, column_sever
     still turns it on. Measured (seed 1 / seed 2): sgacc_exc 0.82 / 0.78 Hz before, 6.6 / 12.7 Hz
     after the emotional input, 1.11 / 1.13 Hz after the task (x0.17 / x0.09; untreated x1.02 /
     x1.01)."""
-    treated = column_mdd(parameters=HYPERPOLARIZED)
+    treated = column_mdd(**HYPERPOLARIZED)
     assert _on(treated) > 5 * _rate(treated, "sgacc_exc", BASELINE)
     assert _left_on(treated) < SWITCHED_OFF < _left_on(column_severe), _left_on(treated)
 
