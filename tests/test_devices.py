@@ -68,24 +68,10 @@ def _distinct_structures() -> dict[str, list[str]]:
 
 
 STRUCTURES = _distinct_structures()
-#: The structures whose CUDA builds CI compiles: the static whole circuit (the main job; every
-#: region's neurons and projections, the stimulators; 38 sources, ~8 min on 2 cores) and the
-#: raphe-sgACC loop with every learning rule (STDP additive, triplet, multiplicative; structural;
-#: 69 sources, ~16 min). Each source costs ~20 s of nvcc, most of it brian2cuda's thrust headers,
-#: whatever the code object. The others are ``exhaustive``: raphe_pfc is a part of the whole
-#: circuit, and healthy_plastic (111 sources, ~26 min) joins the two, more than CI's 90 minutes
-#: hold next to the validation runs.
-CI_STRUCTURES = ("healthy", "raphe_pfc_plastic")
-
-
-def _compile_case(name: str):
-    if name in CI_STRUCTURES:
-        return name
-    return pytest.param(name, marks=pytest.mark.exhaustive)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("representative", [_compile_case(n) for n in sorted(STRUCTURES)])
+@pytest.mark.parametrize("representative", sorted(STRUCTURES))
 def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
     representative, tmp_path
 ):
@@ -93,7 +79,10 @@ def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
     rule, STDP x3 and structural; the raphe-PFC loop static and plastic) builds for brian2cuda;
     scenarios that differ only in parameters, interventions or traits share one of these builds
     (tests/test_interventions.py checks that the treatment library shares healthy_plastic's).
-    CI compiles :data:`CI_STRUCTURES`; ``--slow -m exhaustive`` compiles the rest."""
+
+    The four builds hold 38, 31, 69 and 111 sources; each costs ~20 s of nvcc on one core
+    whatever the code object (most of it brian2cuda's thrust headers), ~40 min of CI's 2 cores
+    in all."""
     # Needs the CUDA toolkit (nvcc), not a GPU.
     result = run_scenario(
         load_scenario(
