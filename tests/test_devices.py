@@ -80,9 +80,9 @@ def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
     scenarios that differ only in parameters, interventions or traits share one of these builds
     (tests/test_interventions.py checks that the treatment library shares healthy_plastic's).
 
-    The four builds hold 38, 31, 69 and 111 sources; each costs ~20 s of nvcc on one core
-    whatever the code object (most of it brian2cuda's thrust headers), ~40 min of CI's 2 cores
-    in all."""
+    The builds hold 38 (healthy), 111 (healthy_plastic), 31 (raphe_pfc) and 69
+    (raphe_pfc_plastic) sources; each costs ~20 s of nvcc on one core whatever the code object
+    (most of it brian2cuda's thrust headers): 42 min of CI's slow stage on 2 cores in all."""
     # Needs the CUDA toolkit (nvcc), not a GPU.
     result = run_scenario(
         load_scenario(
