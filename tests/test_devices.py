@@ -53,25 +53,21 @@ def test_compile_only_needs_a_standalone_device():
         run_scenario(small_scenario("0.1 s", "0 s"), device="runtime", compile_only=True)
 
 
-def _distinct_structures() -> dict[str, list[str]]:
-    """The shipped scenarios grouped by their CUDA build (structure key): a representative
-    (the first without interventions) -> every scenario that shares its build."""
+def _structure_representatives() -> list[str]:
+    """One shipped scenario per CUDA build (structure key): the first without interventions, so
+    that each build is named after its plain network."""
     from depnet.run import structure_key
     from depnet.scenarios import SCENARIO_DIR
 
-    groups: dict[str, list[str]] = {}
     specs = {path.stem: load_scenario(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))}
-    # scenarios without interventions first, so each group is named after its plain network
+    representatives: dict[str, str] = {}
     for name in sorted(specs, key=lambda n: (bool(specs[n].interventions), n)):
-        groups.setdefault(structure_key(specs[name], "cuda"), []).append(name)
-    return {names[0]: names for names in groups.values()}
-
-
-STRUCTURES = _distinct_structures()
+        representatives.setdefault(structure_key(specs[name], "cuda"), name)
+    return sorted(representatives.values())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("representative", sorted(STRUCTURES))
+@pytest.mark.parametrize("representative", _structure_representatives())
 def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
     representative, tmp_path
 ):
