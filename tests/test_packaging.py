@@ -53,3 +53,4 @@ def test_regular_install_maps_folders_into_depnet(tmp_path):
         assert not where["bare"]
     assert not any((target / name).exists() for name in SUBPACKAGES)
     assert (target / "depnet" / "scenarios" / "raphe_pfc.toml").is_file()
+    assert (target / "depnet" / "native" / "depnet_heap_arrays.h").is_file()
