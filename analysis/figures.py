@@ -328,7 +328,7 @@ def outcome_figure(outcomes: xr.Dataset) -> Figure:
     of a change): contested measures (the DMN index) are titled so and drawn like the others.
     Groups that no run measured are left out; a missing value is marked ``-`` at the panel's foot.
     """
-    from depnet.analysis.outcomes import GROUP_TITLES, GROUPS
+    from depnet.analysis.outcomes import GROUPS, group_title
 
     names = [str(c) for c in outcomes["condition"].values]
     groups = [
@@ -355,7 +355,7 @@ def outcome_figure(outcomes: xr.Dataset) -> Figure:
         ax.axhline(0, color="0.5", lw=0.5)
         ax.set_xlim(-0.5, len(ticks) - 0.5)  # NaN bars do not count in autoscaling
         ax.set_xticks(range(len(ticks)), ticks, rotation=20 if len(ticks) > 4 else 0)
-        ax.set_title(GROUP_TITLES.get(group, group), fontsize="small")
+        ax.set_title(group_title(group, outcomes), fontsize="small")
     first = axes["rate"] if "rate" in axes else next(iter(axes.values()))
     first.legend(title="condition", fontsize="small", loc="upper left",
                  bbox_to_anchor=(1.005, 1))  # fmt: skip

@@ -112,11 +112,23 @@ def n_neurons(tree: xr.DataTree, population: str) -> int:
 def window(
     tree: xr.DataTree, start: float | None = None, stop: float | None = None
 ) -> tuple[float, float]:
-    """Analysis window in seconds: from ``start`` (default: end of warmup) to ``stop`` (end)."""
+    """Analysis window in seconds: from ``start`` (default: end of warmup) to ``stop`` (end).
+
+    Raises
+    ------
+    ValueError
+        When the window is empty or reaches outside the run (0 to ``duration_s``): a time mean
+        over seconds the run never simulated would understate every rate.
+    """
+    duration = float(tree.attrs["duration_s"])
     t0 = float(tree.attrs.get("warmup_s", 0.0)) if start is None else float(start)
-    t1 = float(tree.attrs["duration_s"]) if stop is None else float(stop)
+    t1 = duration if stop is None else float(stop)
     if not t1 > t0:
         raise ValueError(f"empty analysis window [{t0:g}, {t1:g}] s")
+    if t0 < 0 or t1 > duration * (1 + 1e-9):  # the tolerance: a stop parsed from "x ms"
+        raise ValueError(
+            f"analysis window [{t0:g}, {t1:g}] s reaches outside the run (0 to {duration:g} s)"
+        )
     return t0, t1
 
 

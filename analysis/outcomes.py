@@ -4,7 +4,8 @@
 ``depnet compare`` prints and writes: firing rates per region (principal cells and interneurons,
 and the raphe's 5-HT cells), mean extracellular [5-HT] per region, active-synapse density (the
 grey-matter proxy) and its change relative to the first condition, the DMN connectivity index and
-the PAS response. Rates and [5-HT] are time means after each run's warmup (:func:`run_summary`).
+the PAS response. Rates and [5-HT] are time means over a window, by default from each run's
+warmup to its end (:func:`run_summary`), and the density is read at the window's end.
 
 Two measures are **contested** in depression and are reported without a direction (VALIDATION.md):
 the DMN index (C6: hyper- vs slightly reduced connectivity) and any 5-HT7 measure (P7). Rows carry
@@ -38,11 +39,12 @@ SEROTONERGIC_KIND = "5ht"
 
 #: Blocks of the table, in order; also the panels of the figure.
 GROUPS = ("rate", "serotonin", "density", "density change", "dmn", "pas")
-#: What a group's values are, with units (figure panel titles).
+#: What a group's values are, with units (figure panel titles, see :func:`group_title`):
+#: ``{over}`` is the window of the time means, ``{at}`` the time of the density sample.
 GROUP_TITLES = {
-    "rate": "firing rate after warmup (Hz)",
-    "serotonin": "mean extracellular [5-HT] after warmup (nM)",
-    "density": "active-synapse density, end of run (present / potential)",
+    "rate": "firing rate {over} (Hz)",
+    "serotonin": "mean extracellular [5-HT] {over} (nM)",
+    "density": "active-synapse density, {at} (present / potential)",
     "density change": "synapse density change vs the first condition (%)",
     "dmn": "DMN index, within-DMN FC (Pearson r): contested (C6), reported only",
     "pas": "PAS response: mean weight change over the block (%)",
@@ -73,6 +75,33 @@ class Measure:
     contested: bool = False
 
 
+def window_words(start: float | None, stop: float | None) -> dict[str, str]:
+    """How the table names its window: ``over`` (the time means) and ``at`` (the density).
+
+    Examples
+    --------
+    >>> window_words(None, None)["over"]
+    "after each run's warmup"
+    >>> window_words(9.0, 12.0)
+    {'over': 'over 9-12 s', 'at': 'at 12 s'}
+    """
+    if start is None:
+        over = (
+            "after each run's warmup" if stop is None else f"from each run's warmup to {stop:g} s"
+        )
+    else:
+        over = (
+            f"from {start:g} s to each run's end" if stop is None else f"over {start:g}-{stop:g} s"
+        )
+    return {"over": over, "at": "end of run" if stop is None else f"at {stop:g} s"}
+
+
+def group_title(group: str, outcomes: xr.Dataset) -> str:
+    """The title of a group of measures (a figure panel) for the window of ``outcomes``."""
+    words = {k: outcomes.attrs.get(k, v) for k, v in window_words(None, None).items()}
+    return GROUP_TITLES.get(group, group).format(**words)
+
+
 def pas_block(tree: xr.DataTree) -> dict | None:
     """The run's paired-associative-stimulation block, or None.
 
@@ -92,15 +121,12 @@ def _seconds(value: object, what: str) -> float:
     """A time from a scenario (``"2 s"``, ``"500 ms"``) in seconds."""
     import brian2
 
-    from depnet.quantities import parse_quantity, same_dimensions
+    from depnet.quantities import QuantityError, parse_time
 
-    if not isinstance(value, str | int | float):
-        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')")
-    quantity = parse_quantity(value)  # raises QuantityError (a ValueError) on bad text
-    # A bare number has no unit: guessing seconds could silently misplace the block.
-    if not same_dimensions(quantity, brian2.second):
-        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')")
-    return float(quantity / brian2.second)
+    try:
+        return float(parse_time(value) / brian2.second)
+    except QuantityError:
+        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')") from None
 
 
 def pas_outcome(tree: xr.DataTree) -> tuple[float, str]:
@@ -248,7 +274,11 @@ def _structural_density(tree: xr.DataTree, summary: xr.Dataset) -> dict[str, flo
     }
 
 
-def outcome_table(runs: Mapping[str, xr.DataTree | str | Path]) -> xr.Dataset:
+def outcome_table(
+    runs: Mapping[str, xr.DataTree | str | Path],
+    start: float | None = None,
+    stop: float | None = None,
+) -> xr.Dataset:
     """Outcome measures of named runs, one column (``condition``) per run, in the given order.
 
     Parameters
@@ -256,6 +286,10 @@ def outcome_table(runs: Mapping[str, xr.DataTree | str | Path]) -> xr.Dataset:
     runs
         Condition name -> run (an opened tree or a store path). The first is the reference of
         the synapse density change.
+    start, stop
+        The window in seconds, the same for every run (default: from each run's warmup to its
+        end): rates, [5-HT] and the DMN index are computed over it, the synapse density is the
+        last sample at or before ``stop``. The PAS response is measured over its own block.
 
     Returns
     -------
@@ -265,7 +299,13 @@ def outcome_table(runs: Mapping[str, xr.DataTree | str | Path]) -> xr.Dataset:
         :data:`NO_PAS`; empty otherwise). ``measure`` is the row label (with units); its
         coordinates ``group`` (one of :data:`GROUPS`), ``units``, ``short`` (figure tick label),
         ``digits``, ``signed`` and ``contested`` describe each row. ``attrs``: ``reference``
-        (the first condition) and ``footnotes`` (reasons for missing values).
+        (the first condition), ``footnotes`` (reasons for missing values), and ``over`` and
+        ``at``, the window in words (:func:`window_words`).
+
+    Raises
+    ------
+    ValueError
+        Naming the condition, when the window is empty or outside a run.
     """
     names = list(runs)
     if not names:
@@ -278,7 +318,10 @@ def outcome_table(runs: Mapping[str, xr.DataTree | str | Path]) -> xr.Dataset:
     for name in names:
         run = runs[name]
         tree = run if isinstance(run, xr.DataTree) else open_run(run)
-        summary = run_summary(tree)
+        try:
+            summary = run_summary(tree, start, stop)
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}") from None
         if "message" in summary["dmn_index"].attrs:
             missing.setdefault(("DMN index", summary["dmn_index"].attrs["message"]), []).append(
                 name
@@ -332,6 +375,7 @@ def outcome_table(runs: Mapping[str, xr.DataTree | str | Path]) -> xr.Dataset:
         },
         attrs={
             "reference": reference,
+            **window_words(start, stop),
             "footnotes": [f"{what} in {', '.join(who)}: {why}" for (what, why), who in
                           missing.items()],
         },
@@ -368,8 +412,9 @@ def format_outcomes(outcomes: xr.Dataset) -> str:
 
     lines = [line("measure", names)]
     lines += [line(label, row) for label, row in zip(labels, body, strict=True)]
+    over = outcomes.attrs.get("over", window_words(None, None)["over"])
     lines += [
-        "rates and [5-HT]: time means after each run's warmup; '-': not measured in that run",
+        f"rates and [5-HT]: time means {over}; '-': not measured in that run",
         "principal cells: populations of kind exc or granule; interneurons: inh or gaba",
     ]
     if outcomes["contested"].values.any():

@@ -116,7 +116,7 @@ def _page(title: str, body: list[str]) -> str:
 def run_report(tree: xr.DataTree, title: str) -> str:
     """The HTML of one run's report."""
     summary = run_summary(tree)
-    window = f"{summary.attrs['warmup_s']:g}-{summary.attrs['duration_s']:g} s"
+    window = "{:g}-{:g} s".format(*summary.attrs["window_s"])
     body = ["<h2>Run</h2>", _metadata_html(dict(tree.attrs))]
     body += [
         f"<h2>Summary (after warmup, {window})</h2>",

@@ -131,6 +131,28 @@ def same_dimensions(a: Quantity | float, b: Quantity | float) -> bool:
     return have_same_dimensions(a, b)
 
 
+def parse_time(text: object) -> Quantity:
+    """Parse a time with its unit (``"2 s"``, ``"500 ms"``); a quantity passes through.
+
+    A bare number is refused, not read as seconds: a guessed unit could silently misplace a
+    window by a factor of 1000.
+
+    Raises
+    ------
+    QuantityError
+        When ``text`` is not a number with a unit of time.
+    """
+    if isinstance(text, Quantity):
+        value = text
+    elif isinstance(text, str):
+        value = parse_quantity(text)
+    else:
+        raise QuantityError(f"expected a time with a unit such as '2 s', got {text!r}")
+    if not same_dimensions(value, brian2.second):
+        raise QuantityError(f"wrong units: expected a time such as '2 s', got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A model parameter: its value with units, where the value comes from, and allowed range.

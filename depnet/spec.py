@@ -45,23 +45,17 @@ from depnet.circuits.parameters import (
 from depnet.circuits.plasticity import PLASTICITY_RULES
 from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
-from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
+from depnet.quantities import (
+    QuantityError,
+    format_quantity,
+    parse_quantity,
+    parse_time,
+)
 from depnet.scenarios import interventions as catalog
 
-
-def _time(text: Any) -> b2.Quantity:
-    if isinstance(text, b2.Quantity):
-        value = text
-    elif isinstance(text, str):
-        value = parse_quantity(text)
-    else:
-        raise ValueError(f"expected a time with a unit such as '2 s', got {text!r}")
-    if not same_dimensions(value, second):
-        raise ValueError(f"wrong units: expected a time such as '2 s', got {text!r}")
-    return value
-
-
-Time = Annotated[Any, BeforeValidator(_time), PlainSerializer(format_quantity, return_type=str)]
+Time = Annotated[
+    Any, BeforeValidator(parse_time), PlainSerializer(format_quantity, return_type=str)
+]
 
 
 class _Strict(BaseModel):
