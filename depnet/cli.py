@@ -31,14 +31,31 @@ def _setting(text: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
+def _seconds(text: str) -> float:
+    """A time option (``"9 s"``, ``"500 ms"``) in seconds, at least 0."""
+    from brian2 import second
+
+    from depnet.quantities import QuantityError, parse_time
+
+    try:
+        seconds = float(parse_time(text) / second)
+    except QuantityError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"a time before the run's start: {text!r}")
+    return seconds
+
+
 COMPARE_MEASURES = """\
-outcome measures (rows; rates and [5-HT] are time means after each run's warmup):
+outcome measures (rows; rates and [5-HT] are time means over the window: by default
+after each run's warmup, else --start to --stop):
   raphe 5-HT rate, <pop> (Hz)   the raphe's serotonergic cells (populations of kind 5ht)
   <region> principal-cell rate  mean over the region's excitatory cells (kinds exc, granule)
   <region> interneuron rate     mean over its interneurons (kinds inh, gaba)
   <region> [5-HT] (nM)          extracellular serotonin (FSCAV frame)
-  <region> synapse density      present / potential synapses at the end of the run (the
-                                grey-matter proxy); '-' without structural plasticity there
+  <region> synapse density      present / potential synapses at the window's end (the last
+                                sample at or before it; the grey-matter proxy); '-' without
+                                structural plasticity there
   ... density change vs FIRST   relative to the first condition (%)
   DMN index                     mean functional connectivity (Pearson r) among the DMN's
                                 excitatory populations (pcc, mpfc). CONTESTED in depression
@@ -47,7 +64,8 @@ outcome measures (rows; rates and [5-HT] are time means after each run's warmup)
   PAS response (%)              change of the probed projection's mean weight over a paired-
                                 associative-stimulation block (scenario intervention of kind
                                 pas): sample nearest its start -> sample nearest its stop;
-                                'no PAS block' when the run has none
+                                'no PAS block' when the run has none; the window does
+                                not apply
 Scenario files are validated before anything runs; runs go to --runs, one new store each
 unless --reuse finds one of the same scenario and device."""
 
@@ -129,6 +147,14 @@ def _parser() -> argparse.ArgumentParser:
         help="figure of the table, PNG (default compare.png)",
     )  # fmt: skip
     compare.add_argument("--table", type=Path, metavar="PATH", help="also write the table as CSV")
+    compare.add_argument(
+        "--start", type=_seconds, metavar="TIME",
+        help="start of the window of every measure, e.g. '9 s' (default: each run's warmup)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--stop", type=_seconds, metavar="TIME",
+        help="end of the window, e.g. '12 s' (default: each run's end)",
+    )  # fmt: skip
 
     params = sub.add_parser("params", help="list model parameters with units and sources")
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
@@ -215,31 +241,56 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare_inputs(paths: Sequence[Path]) -> list[tuple[Path, Scenario | None]]:
+def _compare_inputs(args: argparse.Namespace) -> list[tuple[Path, Scenario | None]]:
     """Each argument as (path, spec) for a scenario file or (path, None) for a run store.
 
-    Everything is checked before anything runs: a bad third argument should not surface after
-    two long runs.
+    Everything is checked before anything runs, the window against every run too: a bad third
+    argument should not surface after two long runs.
     """
+    from brian2 import second
+
     from depnet.analysis import open_run
     from depnet.spec import load_scenario
     from depnet.store import is_store
 
+    if args.start is not None and args.stop is not None and not args.stop > args.start:
+        raise ScenarioError(f"--stop {args.stop:g} s is not after --start {args.start:g} s")
     inputs = []
-    for path in paths:
+    for path in args.inputs:
         if not path.exists():
             raise StoreError(f"{path}: no such run store or scenario file")
         if path.is_dir() and is_store(path):
-            open_run(path)  # refuses an incomplete store
+            attrs = open_run(path).attrs  # refuses an incomplete store
             inputs.append((path, None))
+            _check_window(path, float(attrs["duration_s"]), float(attrs.get("warmup_s", 0.0)), args)
         elif path.is_file() and path.suffix == ".toml":
-            inputs.append((path, load_scenario(path)))
+            spec = load_scenario(path)
+            inputs.append((path, spec))
+            times = spec.scenario.duration / second, spec.scenario.warmup / second
+            _check_window(path, *map(float, times), args)
         else:
             raise StoreError(
                 f"{path}: neither a run store (a .zarr folder written by `depnet run`) nor a "
                 "scenario file (.toml)"
             )
     return inputs
+
+
+def _check_window(path: Path, duration: float, warmup: float, args: argparse.Namespace) -> None:
+    """Refuse a window (--start, --stop; s) that is empty or outside a run of ``duration`` s."""
+    if args.stop is not None and args.stop > duration * (1 + 1e-9):
+        raise ScenarioError(
+            f"{path}: --stop {args.stop:g} s is after the run's end ({duration:g} s)"
+        )
+    if args.start is not None and args.stop is None and not duration > args.start:
+        raise ScenarioError(
+            f"{path}: --start {args.start:g} s is not before the run's end ({duration:g} s)"
+        )
+    if args.start is None and args.stop is not None and not args.stop > warmup:
+        raise ScenarioError(
+            f"{path}: --stop {args.stop:g} s is not after the run's warmup ({warmup:g} s); "
+            "give --start too"
+        )
 
 
 def _same_scenario(store: Path, spec: Scenario, target: str) -> bool:
@@ -300,7 +351,7 @@ def _compare(args: argparse.Namespace) -> int:
     from depnet.analysis.figures import outcome_figure
     from depnet.analysis.outcomes import format_outcomes, outcome_table, unique_names, write_csv
 
-    inputs = _compare_inputs(args.inputs)
+    inputs = _compare_inputs(args)
     stores: list[Path] = []
     ran: dict[str, Path] = {}  # a scenario given twice runs once
     for k, (path, spec) in enumerate(inputs, start=1):
@@ -316,7 +367,7 @@ def _compare(args: argparse.Namespace) -> int:
          for t, s in zip(trees, stores, strict=True)]
     )  # fmt: skip
     print(f"summarising {len(trees)} run(s) ...", file=sys.stderr, flush=True)
-    outcomes = outcome_table(dict(zip(names, trees, strict=True)))
+    outcomes = outcome_table(dict(zip(names, trees, strict=True)), args.start, args.stop)
     print(format_outcomes(outcomes))
     for name, store in zip(names, stores, strict=True):
         print(f"{name}: {store}")

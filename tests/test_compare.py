@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from PIL import Image
 
-from depnet.analysis import mean_serotonin, open_run, population_rates
+from depnet.analysis import mean_rates, mean_serotonin, open_run, population_rates
 from depnet.analysis.figures import outcome_figure
 from depnet.analysis.outcomes import (
     DMN_LABEL,
@@ -31,7 +32,7 @@ from depnet.analysis.outcomes import (
 )
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
 from depnet.cli import main
-from depnet.recording import SynapseRecord
+from depnet.recording import Spikes, SynapseRecord
 from depnet.run import run_scenario
 from tests.conftest import small_scenario
 from tests.test_report import assert_not_blank
@@ -78,17 +79,21 @@ def synthetic(
     interventions: list[dict] | None = None,
     dmn: bool = False,
     seed: int = 0,
+    sgacc_exc: Spikes | None = None,
+    serotonin: dict[str, np.ndarray] | None = None,
 ):
     """A 1 s run of the raphe-sgACC populations (Poisson trains), 0.2 s warmup, in memory.
 
-    ``n_present_final``: ``sgacc_exc_to_sgacc_exc`` carries structural plasticity and ends with
-    this many of its 200 potential synapses (density ``n / 200``), with weights :data:`W_MEAN`.
+    ``n_present_final``: ``sgacc_exc_to_sgacc_exc`` carries structural plasticity and falls
+    linearly from 100 to this many of its 200 potential synapses at :data:`SAMPLE_TIMES` (final
+    density ``n / 200``), with weights :data:`W_MEAN`. ``sgacc_exc`` replaces that population's
+    trains; ``serotonin``, the serotonin variables (``(region, time)`` on a 1 ms grid).
     """
     rng = np.random.default_rng(seed)
     spikes = {
         "drn_5ht": poisson_trains(2.0, 1.0, 20, rng),
         "drn_gaba": poisson_trains(10.0, 1.0, 5, rng),
-        "sgacc_exc": poisson_trains(3.0, 1.0, 40, rng),
+        "sgacc_exc": poisson_trains(3.0, 1.0, 40, rng) if sgacc_exc is None else sgacc_exc,
         "sgacc_inh": poisson_trains(15.0, 1.0, 10, rng),
     }
     if dmn:
@@ -112,7 +117,7 @@ def synthetic(
         "interventions": interventions or [],
     }
     return synthetic_run(spikes, 1.0, synapses=synapses, regions=regions, warmup=0.2,
-                         attrs={"scenario": scenario})  # fmt: skip
+                         serotonin=serotonin, attrs={"scenario": scenario})  # fmt: skip
 
 
 def pas(start: str, stop: str | None) -> list[dict]:
@@ -207,6 +212,57 @@ def test_pas_response_is_nan_with_a_reason_when_it_cannot_be_measured():
     assert "PAS response in short: the PAS block" in format_outcomes(table)
 
 
+def stepped() -> xr.DataTree:
+    """sgACC pyramids fire regularly at 4 Hz until 0.5 s, then at 16 Hz (a treatment's onset);
+    sgACC [5-HT] is 50 nM until 0.5 s, then 150 nM; the synapses fall from 100 to 80 of 200."""
+    early = np.array([0.125, 0.375])  # 2 spikes in 0.5 s
+    late = 0.5 + (np.arange(8) + 0.5) / 16  # 8 spikes in 0.5 s
+    times = np.tile(np.concatenate([early, late]), 40)
+    neurons = np.repeat(np.arange(40), 10)
+    order = np.argsort(times, kind="stable")
+    trains = Spikes(neuron=neurons[order].astype(np.int32), time=times[order], n_neurons=40)
+    time = np.arange(1000) * 1e-3
+    c_5ht = np.vstack([np.full(1000, 100.0), np.where(time < 0.5, 50.0, 150.0)])
+    return synthetic(80, sgacc_exc=trains, serotonin={"c_5ht": c_5ht})
+
+
+def test_a_window_measures_rates_serotonin_and_density_within_it():
+    """After the onset (0.5-1 s): 16 Hz, 150 nM, and the density sampled at 1 s, 80/200; before
+    it (0.2-0.5 s: one spike per cell in 0.3 s): 3.33 Hz, 50 nM, at 0.5 s 90/200; the default
+    window (after the 0.2 s warmup: 9 spikes in 0.8 s) 11.25 Hz and 112.5 nM; across the onset
+    (0.2-0.55 s: 2 spikes in 0.35 s) 5.71 Hz, (0.3 x 50 + 0.05 x 150) / 0.35 = 64.3 nM, and the
+    density of the last sample before 0.55 s (0.5 s)."""
+    tree = stepped()
+    rows = {"rate": "sgacc principal-cell rate (Hz)", "c_5ht": "sgacc [5-HT] (nM)",
+            "density": "sgacc synapse density (present/potential)"}  # fmt: skip
+    for (start, stop), (rate, c_5ht, density) in {
+        (None, None): (11.25, 112.5, 0.4),
+        (0.5, None): (16.0, 150.0, 0.4),
+        (None, 0.5): (1 / 0.3, 50.0, 0.45),
+        (0.2, 0.55): (2 / 0.35, (0.3 * 50 + 0.05 * 150) / 0.35, 0.45),
+    }.items():
+        column = outcome_table({"x": tree}, start, stop)["value"].sel(condition="x")
+        assert float(column.sel(measure=rows["rate"])) == pytest.approx(rate, rel=1e-3)
+        assert float(column.sel(measure=rows["c_5ht"])) == pytest.approx(c_5ht, rel=1e-2)
+        assert float(column.sel(measure=rows["density"])) == pytest.approx(density)
+
+
+def test_the_table_and_figure_name_the_window():
+    outcomes = outcome_table({"x": stepped()}, 0.5, 1.0)
+    assert "rates and [5-HT]: time means over 0.5-1 s" in format_outcomes(outcomes)
+    titles = [ax.get_title() for ax in outcome_figure(outcomes).axes]
+    assert "firing rate over 0.5-1 s (Hz)" in titles
+    assert "active-synapse density, at 1 s (present / potential)" in titles
+    default = outcome_table({"x": stepped()})
+    assert "time means after each run's warmup" in format_outcomes(default)
+
+
+def test_a_window_outside_a_run_is_refused_naming_the_condition(store):
+    message = r"^short: analysis window \[0.5, 1.5\] s reaches outside the run \(0 to 1 s\)$"
+    with pytest.raises(ValueError, match=message):
+        outcome_table({"long": store, "short": stepped()}, 0.5, 1.5)
+
+
 def test_the_dmn_index_is_labelled_contested_and_has_no_direction():
     outcomes = outcome_table({"a": synthetic(dmn=True), "b": synthetic(dmn=True, seed=1)})
     contested = outcomes["measure"].values[outcomes["contested"].values]
@@ -271,6 +327,50 @@ def test_a_bad_argument_is_one_line_with_exit_status_2(kind, message, tmp_path, 
     assert captured.out == "" and not (tmp_path / "f.png").exists()
 
 
+def test_compare_over_a_window_gives_its_rates(store, tmp_path, capsys, cli):
+    """The store is 2 s with a 1 s warmup: --start 1.5 s averages over its last half second."""
+    figure = tmp_path / "f.png"
+    assert cli(["compare", str(store), "--start", "1.5 s", "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "rates and [5-HT]: time means from 1.5 s to each run's end" in out
+    line = next(line for line in out.splitlines() if line.startswith("sgacc principal-cell"))
+    expected = float(mean_rates(open_run(store), 1.5, 2.0).sel(population="sgacc_exc"))
+    assert float(line.split()[-1]) == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--stop", "3 s"], "{store}: --stop 3 s is after the run's end (2 s)"),
+        (["--start", "2 s"], "{store}: --start 2 s is not before the run's end (2 s)"),
+        (["--stop", "500 ms"], "{store}: --stop 0.5 s is not after the run's warmup (1 s); "
+                               "give --start too"),
+        (["--start", "1.5 s", "--stop", "1.2 s"], "--stop 1.2 s is not after --start 1.5 s"),
+    ],
+)  # fmt: skip
+def test_a_window_outside_a_run_is_one_line_with_exit_status_2(
+    window, message, store, tmp_path, capsys, cli
+):
+    assert cli(["compare", str(store), *window, "--figure", str(tmp_path / "f.png")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"depnet: error: {message.format(store=store)}\n"
+    assert captured.out == "" and not (tmp_path / "f.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("9", "wrong units: expected a time such as '2 s', got '9'"),
+     ("9 mV", "wrong units: expected a time such as '2 s', got '9 mV'"),
+     ("-1 s", "a time before the run's start: '-1 s'")],
+)  # fmt: skip
+def test_a_window_that_is_not_a_time_is_refused(text, message, store, capsys, cli):
+    """A bare number is not read as seconds: a guessed unit could shift the window 1000-fold."""
+    with pytest.raises(SystemExit) as exit_:
+        cli(["compare", str(store), f"--start={text}"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"argument --start: {message}")
+
+
 def test_a_failed_run_is_one_line_naming_the_scenario(tmp_path, capsys, cli, monkeypatch):
     """A run that fails is reported as the README says: one line, exit status 1 (2 is for bad
     input), and the root cause rather than Brian2's wrapper exception."""
@@ -329,6 +429,13 @@ def test_scenario_files_are_run_into_the_runs_folder_and_reused_on_request(tmp_p
     assert list(runs.glob("*.zarr")) == [first]
     assert captured.out.splitlines()[0].split() == ["measure", "short", "short-2"]
 
+    # A window outside the scenario's run is refused before it runs.
+    assert cli(["compare", str(scenario), *common, "--stop", "2 s"]) == 2
+    assert capsys.readouterr().err == (
+        f"depnet: error: {scenario}: --stop 2 s is after the run's end (1 s)\n"
+    )
+    assert list(runs.glob("*.zarr")) == [first]
+
     scenario.write_text(SHORT.replace('warmup = "0.5 s"', 'warmup = "0.4 s"'))  # edited
     assert cli(["compare", str(scenario), *common, "--reuse"]) == 0
     assert "running short on runtime" in capsys.readouterr().err
@@ -341,5 +448,6 @@ def test_compare_help_explains_the_measures(capsys, cli):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     for words in ("principal-cell rate", "interneuron rate", "[5-HT] (nM)", "synapse density",
-                  "CONTESTED", "PAS response", "--reuse", "--table"):  # fmt: skip
+                  "CONTESTED", "PAS response", "--reuse", "--table", "--start", "--stop",
+                  "window"):  # fmt: skip
         assert words in text
