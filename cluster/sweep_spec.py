@@ -31,7 +31,7 @@ from depnet.cluster.errors import SweepError
 from depnet.errors import ScenarioError
 from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
 from depnet.scenarios import scenario_path
-from depnet.spec import Scenario, Time, apply_settings, parse_scenario
+from depnet.spec import Scenario, Time, apply_settings, parse_scenario, read_scenario_document
 
 #: First components of keys that address a scenario table directly.
 SCENARIO_TABLES = ("scenario", "regions", "record", "plasticity", "parameters")
@@ -268,9 +268,9 @@ def load_sweep(path: str | Path) -> Sweep:
         raise _pydantic_error(path, err) from None
     scenario_file = _resolve_scenario(path, content.sweep.scenario)
     try:
-        base = tomllib.loads(scenario_file.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise _error(path, "sweep.scenario", f"cannot read {scenario_file}: {err}") from None
+        base = read_scenario_document(scenario_file)
+    except ScenarioError as err:
+        raise _error(path, "sweep.scenario", str(err)) from None
     try:
         sweep = Sweep(path, content, base, scenario_file)
     except ValueError as err:  # a range that cannot be made

@@ -455,19 +455,64 @@ def parse_scenario(document: Mapping[str, Any], source: str = "<scenario>") -> S
         raise ScenarioError(_error_line(source, err)) from None
 
 
-def load_scenario(path: str | Path, settings: Mapping[str, Any] | None = None) -> Scenario:
-    """Read and validate a scenario file; ``settings`` are dotted overrides (``--set``)."""
-    path = Path(path)
+#: The top-level key of a scenario file that names the file it builds on.
+EXTENDS = "extends"
+
+
+def read_scenario_document(path: str | Path) -> dict[str, Any]:
+    """A scenario file's TOML document, with the file it ``extends`` laid underneath.
+
+    ``extends = "healthy_plastic.toml"`` (a top-level key; the path is relative to the file's
+    folder) takes that file's document, itself read the same way, and lays this one over it:
+    tables merge key by key; every other value (a number, a string, an array, an array of tables
+    such as ``[[interventions]]``) replaces the base's. The document returned has no ``extends``:
+    what is validated, run and stored is the whole scenario. Scenarios that must share a network
+    (one build) can so take it from one file instead of repeating its tables.
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file: missing or unreadable, not TOML, an ``extends`` that is not a
+        file name, names a missing file or leads back to the file itself.
+    """
+    return _read_document(Path(path), ())
+
+
+def _read_document(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    where = ": extends ".join(str(p) for p in (*chain, path))  # the user's file first
+    if path.resolve() in {p.resolve() for p in chain}:
+        raise ScenarioError(f"{where}: leads back to a file already read")
     try:
-        text = path.read_text()
+        document = tomllib.loads(path.read_text())
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        raise ScenarioError(f"{where}: no such scenario file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read: {err.__class__.__name__}") from None
-    try:
-        document = tomllib.loads(text)
+        raise ScenarioError(f"{where}: cannot read: {err.__class__.__name__}") from None
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+        raise ScenarioError(f"{where}: not valid TOML: {err}") from None
+    base = document.pop(EXTENDS, None)
+    if base is None:
+        return document
+    if not isinstance(base, str) or not base.strip():
+        raise ScenarioError(f"{where}: {EXTENDS}: expected a scenario file name, got {base!r}")
+    return _laid_over(_read_document(path.parent / base, (*chain, path)), document)
+
+
+def _laid_over(base: dict[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` over ``base``: tables merged key by key, any other value replaced."""
+    out = dict(base)
+    for key, value in document.items():
+        below = out.get(key)
+        both_tables = isinstance(value, Mapping) and isinstance(below, Mapping)
+        out[key] = _laid_over(dict(below), value) if both_tables else value
+    return out
+
+
+def load_scenario(path: str | Path, settings: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file (see :func:`read_scenario_document` for ``extends``);
+    ``settings`` are dotted overrides (``--set``)."""
+    path = Path(path)
+    document = read_scenario_document(path)
     if settings:
         document = apply_settings(document, settings)
     return parse_scenario(document, str(path))

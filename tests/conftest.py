@@ -67,11 +67,9 @@ def with_interventions(
 ):
     """A shipped scenario with further ``[[interventions]]`` tables (dicts, after its own),
     ``[scenario]`` settings (``duration="0.4 s"``) and ``[parameters]`` overrides (dotted names)."""
-    import tomllib
+    from depnet.spec import parse_scenario, read_scenario_document
 
-    from depnet.spec import parse_scenario
-
-    doc = tomllib.loads(scenario_path(scenario).read_text())
+    doc = read_scenario_document(scenario_path(scenario))
     doc["scenario"].update(settings)
     doc["interventions"] = [*doc.get("interventions", ()), *map(dict, interventions)]
     doc.setdefault("parameters", {}).update(parameters or {})

@@ -145,6 +145,23 @@ def test_example_sweep_files_are_valid():
         assert sweep.combinations()
 
 
+def test_a_sweep_reads_its_scenario_with_the_file_it_extends(tmp_path):
+    """A scenario built on raphe_pfc.toml (``extends``) sweeps like raphe_pfc itself."""
+    from depnet.scenarios import scenario_path
+    from depnet.spec import load_scenario
+
+    child = tmp_path / "smaller_raphe.toml"
+    child.write_text(
+        f'extends = "{scenario_path("raphe_pfc")}"\n[scenario]\nname = "smaller_raphe"\n'
+        "[regions.drn]\nn_5ht = 60\n"
+    )
+    path = sweep_file(tmp_path, '"serotonin.ssri_occupancy" = [0.0, 0.5]',
+                      BASE.replace('"raphe_pfc"', '"smaller_raphe.toml"'))  # fmt: skip
+    spec = load_sweep(path).scenario({}, 1)
+    assert spec.name == "smaller_raphe" and spec.regions["drn"]["5ht"] == 60
+    assert spec.regions["sgacc"] == load_scenario(scenario_path("raphe_pfc")).regions["sgacc"]
+
+
 def _toy(tau_ms: float = 10.0, rate_hz: float = 5.0, n: int = 10):
     """A tiny network: what a parameter change does to it does not depend on the circuits."""
     import brian2 as b2

@@ -54,3 +54,13 @@ def test_regular_install_maps_folders_into_depnet(tmp_path):
     assert not any((target / name).exists() for name in SUBPACKAGES)
     assert (target / "depnet" / "scenarios" / "raphe_pfc.toml").is_file()
     assert (target / "depnet" / "native" / "depnet_heap_arrays.h").is_file()
+    # A shipped scenario that extends another finds it beside itself in the installed package.
+    check = (
+        "from depnet.scenarios import scenario_path; from depnet.spec import load_scenario; "
+        "spec = load_scenario(scenario_path('ketamine')); print(sorted(spec.plasticity))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", check], cwd=tmp_path, env={"PYTHONPATH": str(target)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "ca3_exc_to_ca1_exc" in out.stdout

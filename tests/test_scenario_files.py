@@ -38,6 +38,63 @@ def test_resolved_scenario_round_trips_through_its_dict(default_scenario_file):
     assert again.to_dict() == spec.to_dict()
 
 
+BASE = """
+[scenario]
+name = "base"
+duration = "2 s"
+warmup = "0.5 s"
+regions = ["drn", "sgacc"]
+
+[regions.drn]
+n_5ht = 40
+n_gaba = 10
+
+[record]
+traces = ["v"]
+trace_neurons = 3
+
+[[interventions]]
+kind = "ssri"
+"""
+
+
+def test_a_scenario_that_extends_another_lays_its_own_tables_over_it(tmp_path):
+    """Tables merge key by key ([scenario], [regions.drn], [record]); an array of tables
+    ([[interventions]]) is replaced whole, so a child lists every intervention it has."""
+    (tmp_path / "base.toml").write_text(BASE)
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = "base.toml"\n[scenario]\nname = "child"\n[regions.drn]\nn_5ht = 60\n'
+        '[record]\ntrace_neurons = 5\n[[interventions]]\nkind = "ketamine"\nstart = "1 s"\n'
+    )
+    spec = load_scenario(child)
+    assert spec.name == "child" and spec.scenario.duration == 2 * second
+    assert tuple(spec.scenario.regions) == ("drn", "sgacc")
+    assert spec.regions["drn"] == {"5ht": 60, "gaba": 10}
+    assert (spec.record.traces, spec.record.trace_neurons) == (("v",), 5)
+    assert [item.kind.name for item in spec.interventions] == ["ketamine"]
+    assert "extends" not in spec.to_json()  # the store holds the whole scenario
+
+
+def test_extends_is_relative_to_each_file_and_chains(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "base.toml").write_text(BASE)
+    (tmp_path / "lib" / "middle.toml").write_text('extends = "base.toml"\n[scenario]\nseed = 7\n')
+    top = tmp_path / "top.toml"
+    top.write_text('extends = "lib/middle.toml"\n[scenario]\nname = "top"\n')
+    spec = load_scenario(top)
+    assert (spec.name, spec.scenario.seed, spec.scenario.duration) == ("top", 7, 2 * second)
+    assert spec.to_json() == load_scenario(top, {"scenario.seed": 7}).to_json()
+
+
+def test_an_error_in_a_base_names_the_chain_from_the_users_file(tmp_path):
+    (tmp_path / "base.toml").write_text("[scenario\n")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n')
+    with pytest.raises(ScenarioError, match=rf"^{child}: extends {tmp_path / 'base.toml'}: not"):
+        load_scenario(child)
+
+
 def test_there_are_at_least_ten_malformed_examples():
     assert len(MALFORMED) >= 10
 

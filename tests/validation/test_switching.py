@@ -53,18 +53,17 @@ removed the on state.
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
 import xarray as xr
 
 from depnet.scenarios import scenario_path
+from depnet.spec import read_scenario_document
 from tests.validation.conftest import intervention_runner
 
 pytestmark = pytest.mark.slow
 
 #: The emotional and task inputs, as ``scenarios/sgacc_switching.toml`` declares them.
-PROTOCOL = tuple(tomllib.loads(scenario_path("sgacc_switching").read_text())["interventions"])
+PROTOCOL = tuple(read_scenario_document(scenario_path("sgacc_switching"))["interventions"])
 SEVERE = {"kind": "sgacc_glutamate_decay", "severity": "severe"}
 DBS = {"kind": "dbs", "start": "2 s"}  # 130 Hz onto sgACC interneurons (Mayberg et al. 2005)
 HYPERPOLARIZED = {"sgacc_exc__I_bias_mean": "-15 pA"}  # parameter overrides, "__" for dots
