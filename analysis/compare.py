@@ -58,12 +58,11 @@ def run_summary(
         compat="override", join="outer", combine_attrs="drop_conflicts",
     )  # fmt: skip
     density = synapse_density(tree)
-    sampled = density["time"].values <= t1 * (1 + 1e-9) if density.sizes["region"] else []
-    if np.any(sampled):
-        out["final_synapse_density"] = density.isel(time=np.flatnonzero(sampled)[-1], drop=True)
-        out["final_synapse_density"].attrs = {
-            "units": "1", "long_name": "active-synapse density at the end of the window"
-        }  # fmt: skip
+    sampled = np.flatnonzero(density["time"].values <= t1 * (1 + 1e-9))  # up to the window's end
+    if density.sizes["region"] and sampled.size:
+        out["final_synapse_density"] = density.isel(time=sampled[-1], drop=True).assign_attrs(
+            units="1", long_name="active-synapse density at the end of the window"
+        )
     out["dmn_index"] = dmn_index(tree, start=t0, stop=t1)
     fc = functional_connectivity(tree, by="region", start=t0, stop=t1).values
     pairs = fc[np.triu_indices_from(fc, k=1)]
