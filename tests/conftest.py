@@ -22,17 +22,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also run the checks marked slow (minutes each: the whole circuit against "
         "VALIDATION.md, CUDA compiles); .ci/run runs them after the default suite",
     )
+    parser.addoption(
+        "--exhaustive",
+        action="store_true",
+        help="also run the checks marked exhaustive (the CUDA compiles of the network structures "
+        "beyond CI's one: ~35 min more on 2 cores); CI leaves them out for its time",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Checks marked ``slow`` are skipped, with the way to run them, unless ``--slow`` is given
     (the default suite stays under ~25 minutes on 2 cores)."""
-    if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow check: run with --slow (.ci/run does)")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    skips = {
+        "slow": pytest.mark.skip(reason="slow check: run with --slow (.ci/run does)"),
+        "exhaustive": pytest.mark.skip(reason="exhaustive check: run with --exhaustive"),
+    }
+    for marker, skip in skips.items():
+        if config.getoption(f"--{marker}"):
+            continue
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
