@@ -26,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--exhaustive",
         action="store_true",
         help="also run the checks marked exhaustive (the CUDA compiles of the network structures "
-        "beyond CI's one: ~35 min more on 2 cores); CI leaves them out for its time",
+        "beyond CI's one: ~45 min more on 2 cores); CI leaves them out for its time",
     )
 
 
