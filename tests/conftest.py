@@ -31,7 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Checks marked ``slow`` are skipped, with the way to run them, unless ``--slow`` is given
+    """Checks marked ``slow`` (``exhaustive``) are skipped, with the way to run them, unless
+    ``--slow`` (``--exhaustive``) is given
     (the default suite stays under ~25 minutes on 2 cores)."""
     skips = {
         "slow": pytest.mark.skip(reason="slow check: run with --slow (.ci/run does)"),

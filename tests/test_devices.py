@@ -83,7 +83,7 @@ def _small(representative: str):
 @pytest.mark.slow
 @pytest.mark.parametrize("representative", _structure_representatives())
 def test_every_distinct_scenario_structure_generates_its_cuda_project(representative, tmp_path):
-    """brian2cuda writes every structure's project (~10 s each, no nvcc): each network structure
+    """brian2cuda writes every structure's project (seconds each, no nvcc): each network structure
     in scenarios/ (the whole circuit static and with every learning rule; the raphe-PFC loop
     static and plastic) uses only what brian2cuda can generate."""
     from depnet.run import build_network
