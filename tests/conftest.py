@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,17 @@ def with_interventions(
     doc["interventions"] = [*doc.get("interventions", ()), *map(dict, interventions)]
     doc.setdefault("parameters", {}).update(parameters or {})
     return parse_scenario(doc, scenario)
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``depnet`` in this process (fast), with the handlers it installs put back afterwards."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    previous = signal.getsignal(signal.SIGTERM)
+    from depnet.cli import main
+
+    yield main
+    signal.signal(signal.SIGTERM, previous)
 
 
 def depnet_cli(*args: str, cwd: Path | None = None, timeout: float = 600):

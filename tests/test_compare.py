@@ -9,8 +9,6 @@ change, the PAS response, the DMN index) come from synthetic stores.
 from __future__ import annotations
 
 import csv
-import signal
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,6 @@ from depnet.analysis.outcomes import (
     unique_names,
 )
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.cli import main
 from depnet.recording import Spikes, SynapseRecord
 from depnet.run import run_scenario
 from tests.conftest import small_scenario
@@ -63,15 +60,6 @@ def store(tmp_path_factory) -> Path:
     if not path.exists():
         run_scenario(small_scenario("2 s", "1 s"), device="cpp", out=path, progress=False)
     return path
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    """``depnet`` in this process (fast), with the handlers it installs put back afterwards."""
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    previous = signal.getsignal(signal.SIGTERM)
-    yield main
-    signal.signal(signal.SIGTERM, previous)
 
 
 def synthetic(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import signal
-import sys
 
 import numpy as np
 import pytest
@@ -16,7 +14,6 @@ from PIL import Image
 from depnet.analysis import open_run
 from depnet.analysis.report import write_report
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.cli import main
 from depnet.recording import SynapseRecord
 from tests.conftest import depnet_cli
 from tests.test_analysis_real import real_stores
@@ -89,15 +86,6 @@ def test_report_of_a_plastic_run_adds_synapse_density_and_weights(tmp_path):
     for pixels in decoded:
         assert_not_blank(pixels)
     assert "active-synapse density" in html.lower()
-
-
-@pytest.fixture
-def cli(monkeypatch):
-    """``depnet`` in this process (fast), with the handlers it installs put back afterwards."""
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
-    previous = signal.getsignal(signal.SIGTERM)
-    yield main
-    signal.signal(signal.SIGTERM, previous)
 
 
 def test_report_of_a_missing_store_is_one_line_with_exit_status_2(tmp_path, capsys, cli):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -110,25 +108,18 @@ def test_malformed_scenario_is_rejected_in_one_line(path):
     assert message.startswith(str(path))
 
 
-def test_malformed_scenarios_exit_2_with_one_line_and_no_store(tmp_path, capsys):
+def test_malformed_scenarios_exit_2_with_one_line_and_no_store(tmp_path, capsys, cli):
     """Through the command line, as a user meets it: `depnet run` on each malformed file (in this
-    process, through ``depnet.cli.main``: a fresh interpreter each, 48 times, took ~7 min of
-    CI; the next test runs one in a fresh interpreter)."""
-    from depnet.cli import main
-
-    previous = signal.getsignal(signal.SIGTERM), sys.excepthook  # main() installs both
-    try:
-        for path in MALFORMED:
-            out = tmp_path / f"{path.stem}.zarr"
-            status = main(["run", str(path), "--device", "runtime", "--out", str(out)])
-            stderr = capsys.readouterr().err
-            assert status == 2, (path.name, stderr)
-            lines = stderr.strip().splitlines()
-            assert len(lines) == 1 and lines[0].startswith("depnet: error: "), (path.name, lines)
-            assert path.name in lines[0]
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        sys.excepthook = previous[1]
+    process: a fresh interpreter each, 48 times, took ~7 min of CI; the next test runs one in a
+    fresh interpreter)."""
+    for path in MALFORMED:
+        out = tmp_path / f"{path.stem}.zarr"
+        status = cli(["run", str(path), "--device", "runtime", "--out", str(out)])
+        stderr = capsys.readouterr().err
+        assert status == 2, (path.name, stderr)
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("depnet: error: "), (path.name, lines)
+        assert path.name in lines[0]
     assert list(tmp_path.iterdir()) == []
 
 
