@@ -108,17 +108,33 @@ def _allocate_arrays_from_heap(device: b2.devices.Device) -> None:
     device.insert_code("before_start", "depnet_arrays_from_heap();")
 
 
+#: Brian2's own ``defaultclock.dt`` (what a fresh process starts with).
+BRIAN_DEFAULT_DT = 0.1 * b2.ms
+
+
 def reset() -> None:
-    """Forget any standalone project and make the runtime device current again."""
+    """Give Brian2 its state of a fresh process back: no standalone project, the runtime device,
+    default preferences, ``defaultclock.dt`` of 0.1 ms and an unseeded random stream.
+
+    Every global that a build sets (:func:`activated`, :func:`depnet.run.build_network`) is in
+    this list, so that what one build or test sets never reaches the next.
+    """
     # Brian2 names objects after the live ones ("poissoninput_1", ...): collect the previous
     # network first, so that an unchanged network gets the same names, the same generated files
     # and therefore no recompilation.
     gc.collect()
+    restore_defaults()
+
+
+def restore_defaults() -> None:
+    """:func:`reset` without collecting garbage first (cheap: what tests call after each test)."""
     device = b2.get_device()
     if hasattr(device, "reinit"):
         device.reinit()
     b2.set_device("runtime")
     b2.prefs.reset_to_defaults()
+    b2.defaultclock.dt = BRIAN_DEFAULT_DT
+    b2.seed(None)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,17 @@ def build_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def fresh_brian2():
+    """Every test starts from Brian2's defaults, whatever the test before it on this worker set
+    (``defaultclock.dt``, the device, preferences, the seed): no test depends on file order."""
+    from depnet import devices
+
+    devices.restore_defaults()
+    yield
+    devices.restore_defaults()
+
+
 @pytest.fixture(scope="session")
 def default_scenario_file() -> Path:
     return scenario_path("raphe_pfc")

@@ -44,6 +44,23 @@ def test_runtime_and_cpp_give_the_same_population_rates_in_one_process(tmp_path)
                                rtol=SEROTONIN_TOLERANCE)  # fmt: skip
 
 
+def test_leaving_a_target_gives_brian2_its_defaults_back(tmp_path):
+    """What a build or a test sets (a 5 ms ``defaultclock.dt``, a seed, a standalone device,
+    preferences) does not reach the next one on the same worker: a 5 ms dt once leaked from the
+    structural-plasticity tests into the NMDA tests' background thresholds."""
+    b2.seed(7)
+    seeded = np.random.random(4)
+    for target in ("runtime", "cpp"):
+        with devices.activated(target, tmp_path / target):
+            b2.defaultclock.dt = 5 * b2.ms
+            b2.seed(7)
+            b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-O0"]
+        assert b2.defaultclock.dt == 0.1 * b2.ms
+        assert type(b2.get_device()).__name__ == "RuntimeDevice"
+        assert b2.prefs.codegen.cpp.extra_compile_args_gcc != ["-O0"]
+        assert not np.array_equal(np.random.random(4), seeded)  # unseeded, not still at 7
+
+
 def test_auto_picks_cuda_only_where_a_gpu_answers():
     assert devices.resolve_target("auto") == ("cuda" if devices.gpu_available() else "cpp")
 
