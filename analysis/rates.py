@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from depnet.analysis.load import n_neurons, population_info, populations, spike_blocks, window
-from depnet.recording import spike_bins
+from depnet.rundata import spike_bins
 
 
 def _bins(t0: float, t1: float, bin_width: float) -> tuple[int, np.ndarray]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from depnet.recording import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
+from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.store import build_tree, write_run
 
 

@@ -41,7 +41,7 @@ from brian2 import ms
 
 from depnet import devices
 from depnet.circuits.build import build_circuit
-from depnet.recording import collect
+from depnet.rundata import collect
 from depnet.run import build_network, run_attributes
 from depnet.scenarios import scenario_path
 from depnet.spec import Scenario, load_scenario

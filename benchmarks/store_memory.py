@@ -35,7 +35,7 @@ import dask.array as da
 import numpy as np
 
 from depnet.analysis.synthetic import synthetic_run
-from depnet.recording import Spikes
+from depnet.rundata import Spikes
 
 N_NEURONS = 10_000
 RATE_HZ = 10.0

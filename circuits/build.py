@@ -24,6 +24,7 @@ from depnet.circuits import (
     neuron,
     plasticity,
     projections,
+    protocol,
     serotonin,
     stimulation,
 )
@@ -33,6 +34,54 @@ from depnet.quantities import subtable
 
 #: The NeuronGroup that holds every cell without extra equations.
 SHARED_GROUP = "neurons"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are in a built circuit, as plain data (what runs and stores need of it).
+
+    The same for every scenario of one network structure: a run's schedule
+    (:mod:`depnet.scenarios.schedule`) and its recording are computed from it without Brian2.
+    """
+
+    #: Population or drive -> (NeuronGroup name, first row, last row + 1).
+    placements: dict[str, tuple[str, int, int]]
+    #: NeuronGroup name -> number of cells.
+    groups: dict[str, int]
+    regions: list[str]
+    #: Plastic projection -> (source group, target group, whether it has a pool of synapses).
+    plastic: dict[str, tuple[str, str, bool]]
+    #: Fixed projection -> (merged Synapses object's name, first synapse, last + 1).
+    spans: dict[str, tuple[str, int, int]]
+    #: Protocol variables (:mod:`depnet.circuits.protocol`).
+    slots: list[protocol.Slot]
+
+    @property
+    def populations(self) -> list[str]:
+        """Populations of the shared neuron model (drives excluded), in circuit order."""
+        return [name for name in self.placements if name not in DRIVES]
+
+    def to_dict(self) -> dict:
+        """JSON-ready (see :meth:`from_dict`)."""
+        return {
+            "placements": {k: list(v) for k, v in self.placements.items()},
+            "groups": dict(self.groups),
+            "regions": list(self.regions),
+            "plastic": {k: list(v) for k, v in self.plastic.items()},
+            "spans": {k: list(v) for k, v in self.spans.items()},
+            "slots": [[s.owner, s.variable, s.unit, s.rows] for s in self.slots],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Layout:
+        return cls(
+            placements={k: tuple(v) for k, v in data["placements"].items()},
+            groups=dict(data["groups"]),
+            regions=list(data["regions"]),
+            plastic={k: tuple(v) for k, v in data["plastic"].items()},
+            spans={k: tuple(v) for k, v in data["spans"].items()},
+            slots=[protocol.Slot(*s) for s in data["slots"]],
+        )
 
 
 @dataclass
@@ -47,6 +96,23 @@ class Circuit:
     plastic: dict[str, b2.Synapses] = field(default_factory=dict)
     #: Fixed projections: name -> (merged Synapses object's name, first synapse, last + 1).
     spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    #: The protocol tables (what interventions change during a run).
+    tables: protocol.Tables = field(default_factory=protocol.Tables)
+
+    @property
+    def layout(self) -> Layout:
+        """The circuit as plain data (see :class:`Layout`)."""
+        return Layout(
+            placements={n: (p.group.name, p.start, p.stop) for n, p in self.placements.items()},
+            groups={name: len(group) for name, group in self.groups.items()},
+            regions=list(self.regions),
+            plastic={
+                name: (s.source.name, s.target.name, "present" in s.variables)
+                for name, s in self.plastic.items()
+            },
+            spans=dict(self.spans),
+            slots=list(self.tables.slots),
+        )
 
     @property
     def groups(self) -> dict[str, b2.NeuronGroup]:
@@ -115,6 +181,7 @@ def build_circuit(
     """
     learning = learning or {}
     rng = np.random.default_rng(seed)
+    tables = protocol.Tables()
     cells = {name: n for name, n in sizes.items() if name not in DRIVES}
     regions = [r for r in REGIONS if any(region_of(name) == r for name in cells)]
     compartments = serotonin.make_compartments(
@@ -124,10 +191,11 @@ def build_circuit(
         subtable(values, "serotonin.sert_density"),
         n_5ht_at_scale_1=REGIONS["drn"]["5ht"],
         n_5ht=sizes["drn_5ht"],
+        tables=tables,
     )
-    placements = _make_groups(cells, values, rng, learning)
+    placements = _make_groups(cells, values, rng, learning, tables)
     groups = list({p.group.name: p.group for p in placements.values()}.values())
-    stimulator = stimulation.make_stimulator()
+    stimulator = stimulation.make_stimulator(tables)
     for group in groups:
         group.background_key = counter_rng.stream_key(seed, group.name)
         stimulation.link_pulses(group, stimulator)
@@ -145,7 +213,7 @@ def build_circuit(
     present = [name for name, proj in projections.PROJECTIONS.items()
                if proj.source in placements and proj.target in placements]  # fmt: skip
     static, spans = projections.make_static_projections(
-        [n for n in present if n not in learning], placements, values, rng
+        [n for n in present if n not in learning], placements, values, rng, seed
     )
     objects += static
     plastic = {}
@@ -155,12 +223,14 @@ def build_circuit(
         own = subtable(values, f"projections.{name}")
         row = regions.index(region_of(proj.target))
         plastic[name] = plasticity.make_plastic_projection(
-            name, learning[name], source, target, values, own, compartments, row, rng
-        )
+            name, learning[name], source, target, values, own, compartments, row, rng, tables,
+            seed,
+        )  # fmt: skip
         objects.append(plastic[name])
     release = serotonin.make_release(placements["drn_5ht"], compartments)
     objects.append(release)
-    return Circuit(placements, compartments, regions, stimulator, objects, plastic, spans)
+    tables.fill_base(values)
+    return Circuit(placements, compartments, regions, stimulator, objects, plastic, spans, tables)
 
 
 def _make_groups(
@@ -168,6 +238,7 @@ def _make_groups(
     values: dict[str, b2.Quantity | float],
     rng: np.random.Generator,
     learning: dict[str, dict],
+    tables: protocol.Tables,
 ) -> dict[str, Placement]:
     """NeuronGroups for the populations: one shared, one per structural-plasticity target."""
     synaptic = subtable(values, "synaptic")
@@ -181,8 +252,9 @@ def _make_groups(
             plasticity.neuron_block(members[0], learning) if group_name != SHARED_GROUP else None
         )
         group = neuron.make_neuron_group(
-            group_name, [(cells[m], subtable(values, m)) for m in members], synaptic, rng, block
-        )
+            group_name, [(cells[m], subtable(values, m)) for m in members], synaptic, rng, block,
+            tables,
+        )  # fmt: skip
         start = 0
         for m in members:
             placements[m] = Placement(group, start, start + cells[m])

@@ -18,6 +18,7 @@ import numpy as np
 from brian2 import Hz, mM, ms, mV, nS, pA, pF
 from brian2.units.fundamentalunits import DIMENSIONLESS
 
+from depnet.circuits import protocol
 from depnet.circuits.counter_rng import counter_uniform
 from depnet.circuits.simd_exp import simd_exp
 from depnet.quantities import Parameter, declaration
@@ -322,26 +323,13 @@ def derived_columns(columns: dict[str, np.ndarray], dt: float) -> dict[str, np.n
     return derived
 
 
-#: Per-neuron variables that interventions set during a run (see depnet.scenarios): a polarizing
-#: current (tDCS; the loss of raphe excitability under stress), the fraction of NMDA channels
-#: blocked (ketamine), the conductance kick per pulse of stimulator channel a or b (rTMS, DBS,
-#: PAS), and the AMPA decay time (slower glutamate clearance in sgACC, Ramirez-Mahaluf et al.
-#: 2017). Outside interventions they are 0, and tau_ampa is the synaptic table's value.
-INTERVENABLE: dict[str, str] = {
-    "I_stim": "amp",
-    "nmda_block": "1",
-    "stim_gain_a": "siemens",
-    "stim_gain_b": "siemens",
-    "tau_ampa": "second",
-}
-
-
 def make_neuron_group(
     name: str,
     cells: list[tuple[int, dict[str, b2.Quantity | float]]],
     synaptic: dict[str, b2.Quantity | float],
     rng: np.random.Generator,
     block=None,
+    tables: protocol.Tables | None = None,
 ) -> b2.NeuronGroup:
     """Create one NeuronGroup holding consecutive blocks of cells of several types.
 
@@ -359,9 +347,16 @@ def make_neuron_group(
     block
         Extra equations and reset of the postsynaptic side of structural plasticity
         (a :class:`depnet.plasticity_rules.structural.NeuronBlock`), or None.
+    tables
+        The circuit's protocol tables: the group's per-cell protocol variables
+        (:data:`depnet.circuits.protocol.PER_CELL`: a polarizing current, the share of NMDA
+        channels blocked, the conductance kick per stimulator pulse, the AMPA decay time) and,
+        with ``block``, its structural ones follow them, set in the receptor update. None: a
+        group for tests, whose protocol variables keep the values they are given.
     """
     declarations = [declaration(k, synaptic[k]) for k in SYNAPTIC_PARAMETERS if k != "tau_ampa"]
-    declarations += [f"{k} : {unit} (constant)" for k, unit in INTERVENABLE.items()]
+    declarations += [f"{k} : {unit}" for k, unit in protocol.PER_CELL.items()]
+    declarations += [f"{protocol.ROW} : integer (constant)", protocol.epoch_declaration()]
     first = cells[0][1]
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
     declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
@@ -373,10 +368,17 @@ def make_neuron_group(
     if block is not None:
         equations, reset = equations + "\n" + block.equations, f"{reset}; {block.reset}"
     n_total = sum(n for n, _ in cells)
+    receptor_code = RECEPTOR_CODE
+    namespace = {"simd_exp": simd_exp, "counter_uniform": counter_uniform}
+    if tables is not None:
+        slots = tables.add(name, protocol.PER_CELL, per_cell=True)
+        if block is not None:
+            slots += tables.add(name, protocol.STRUCTURAL, per_cell=False)
+        receptor_code = protocol.update_code(slots) + "\n" + RECEPTOR_CODE
+        namespace |= tables.namespace(slots)
     group = b2.NeuronGroup(
         n_total, equations, threshold="v > V_th and t >= t_free", reset=reset,
-        method="euler", name=name,
-        namespace={"simd_exp": simd_exp, "counter_uniform": counter_uniform},
+        method="euler", name=name, namespace=namespace,
     )  # fmt: skip
     for key in SYNAPTIC_PARAMETERS:
         setattr(group, key, synaptic[key])
@@ -400,10 +402,10 @@ def make_neuron_group(
         setattr(group, key, column * units[key])
     for key, column in derived_columns(columns, float(group.clock.dt)).items():
         setattr(group, key, column * DERIVED[key][0])
+    receptor_clock = b2.Clock(receptor_interval(group.clock.dt), name=f"{name}_receptors_clock")
     group.run_regularly(
-        RECEPTOR_CODE, dt=receptor_interval(group.clock.dt), when="start", order=-9,
-        name=f"{name}_receptors",
-    )  # fmt: skip
+        receptor_code, clock=receptor_clock, when="start", order=-9, name=f"{name}_receptors"
+    )
     group.run_regularly(BACKGROUND_CODE, when="synapses", name=f"{name}_background")
     return group
 

@@ -21,8 +21,9 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits.neuron import NMDA_RELEASE
-from depnet.circuits.projections import PROJECTIONS, Placement, fixed_in_degree
+from depnet.circuits import protocol
+from depnet.circuits.neuron import NMDA_RELEASE, receptor_interval
+from depnet.circuits.projections import PROJECTIONS, Placement, fixed_in_degree, silenced
 from depnet.plasticity_rules import stdp, structural
 from depnet.quantities import Parameter, subtable
 
@@ -117,6 +118,8 @@ def make_plastic_projection(
     compartments: b2.NeuronGroup,
     region_row: int,
     rng: np.random.Generator,
+    tables: protocol.Tables | None = None,
+    seed: int = 0,
 ) -> b2.Synapses:
     """Build a projection that carries STDP and/or structural plasticity.
 
@@ -132,6 +135,11 @@ def make_plastic_projection(
         The projection's own parameters (in-degree, delay, weights).
     compartments, region_row
         Serotonin compartments and the target region's row, read by the 5-HT gates.
+    tables
+        The circuit's protocol tables: the learning rate ``eta`` (STDP) and the BDNF gain
+        ``g_bdnf`` (structural) follow the run's protocol, every receptor interval.
+    seed
+        Draws which synapses a ``density`` below 1 silences (absent from a pool; weight 0).
     """
     proj = PROJECTIONS[name]
     plastic = spec["receptor"]
@@ -159,9 +167,16 @@ def make_plastic_projection(
         s = structural.structural_synapse_model(_RECEPTOR_VARIABLE[plastic], own["update_interval"])
         model.append(s.model.replace("w : siemens\n", ""))
         update = s.update_code.replace("occupancy_5ht7_post", "occ_5ht7")
+    slots, namespace = [], {}
+    if tables is not None:
+        run_time = {"eta": rule is not None, "g_bdnf": pooled}
+        variables = {v: unit for v, unit in protocol.PLASTIC.items() if run_time[v]}
+        slots = tables.add(name, variables, per_cell=False)
+        namespace = tables.namespace(slots)
+        model.append(protocol.epoch_declaration(protocol.SYNAPTIC_EPOCH))
     synapses = b2.Synapses(
         source.group, target.group, model="\n".join(model), on_pre="\n".join(on_pre),
-        on_post=on_post, delay=projection_values["delay"], name=name,
+        on_post=on_post, delay=projection_values["delay"], name=name, namespace=namespace,
     )  # fmt: skip
     in_degree = int(round(float(projection_values["in_degree"])))
     w0 = projection_values[f"w_{plastic}"]
@@ -171,18 +186,26 @@ def make_plastic_projection(
             w_mean=w0, w_cv=float(own["w_cv"]), no_self=source == target,
         )  # fmt: skip
         synapses.connect(i=pool.i + source.start, j=pool.j + target.start)
-        synapses.present = pool.present
+        present = np.array(pool.present, dtype=float)
+        now = np.flatnonzero(present > 0.5)
+        present[now[silenced(len(now), projection_values["density"], seed, name)]] = 0.0
+        synapses.present = present
         synapses.w = pool.w * b2.siemens
         for key in structural.SYNAPSE_PARAMETERS:
             setattr(synapses, key, own[key])
         synapses.structural_dt = own["update_interval"]
         synapses.run_regularly(
-            update, dt=own["update_interval"], when="start", order=0, name=f"{name}_structural"
+            update,
+            clock=b2.Clock(own["update_interval"], name=f"{name}_structural_clock"),
+            when="start",
+            order=0,
+            name=f"{name}_structural",
         )
     else:
         i, j = fixed_in_degree(source.n, target.n, in_degree, rng, no_self=source == target)
         synapses.connect(i=i + source.start, j=j + target.start)
-        synapses.w = w0
+        transmits = ~silenced(len(i), projection_values["density"], seed, name)
+        synapses.w = np.where(transmits, float(w0), 0.0) * b2.siemens
     if rule:
         for key in stdp.stdp_parameters(rule, spec["gated"]):
             setattr(synapses, key, own[key])
@@ -192,4 +215,10 @@ def make_plastic_projection(
     synapses.region_row = region_row
     synapses.occ_5ht7 = b2.linked_var(compartments, "occupancy_5ht7", index="region_row")
     synapses.occ_5ht1a = b2.linked_var(compartments, "occupancy_5ht1a", index="region_row")
+    if slots:
+        synapses.run_regularly(
+            protocol.update_code(slots, protocol.SYNAPTIC_EPOCH),
+            clock=b2.Clock(receptor_interval(synapses.clock.dt), name=f"{name}_protocol_clock"),
+            when="start", order=-20, name=f"{name}_protocol",
+        )  # fmt: skip
     return synapses

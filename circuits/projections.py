@@ -7,6 +7,7 @@ CUDA targets simulate the same graph, and each postsynaptic cell receives a fixe
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -173,9 +174,31 @@ def _wiring() -> tuple[dict[str, Projection], dict[str, dict[str, Parameter]]]:
         parameters[name] = {
             "in_degree": Parameter(float(k), k_source, low=0),
             "delay": _delay(source, target, mm=mm, m_per_s=speed),
+            "density": Parameter(
+                1.0,
+                "chosen: every drawn synapse transmits; below 1 that share of them does (the "
+                "others are silenced: weight 0, or absent from a pool), a lower synapse "
+                "density at the same connectivity (early-life stress, a trait)",
+                low=0.0,
+                high=1.0,
+            ),
             **_weights(w_source, **weights),
         }
     return projections, parameters
+
+
+def silenced(n: int, density: float, seed: int, projection: str) -> np.ndarray:
+    """Which of a projection's ``n`` synapses a ``density`` below 1 silences (a boolean mask).
+
+    Exactly ``round((1 - density) * n)`` of them, drawn from a generator of their own (the seed
+    and the projection's name), so that the rest of the circuit is drawn as at density 1.
+    """
+    mask = np.zeros(n, dtype=bool)
+    count = int(round((1.0 - float(density)) * n))
+    if count > 0:
+        rng = np.random.default_rng([int(seed), zlib.crc32(projection.encode())])
+        mask[rng.choice(n, size=count, replace=False)] = True
+    return mask
 
 
 #: Every projection of the circuit (built when both its populations are in a scenario), and
@@ -243,12 +266,16 @@ def make_static_projections(
     placements: dict[str, Placement],
     values: Mapping[str, b2.Quantity | float],
     rng: np.random.Generator,
+    seed: int = 0,
 ) -> tuple[list[b2.Synapses], dict[str, tuple[str, int, int]]]:
     """Build every fixed (non-plastic) projection, merged into few Synapses objects.
 
     Projections between the same pair of NeuronGroups that release the same transmitter share
     one Synapses object with per-synapse weights and delays: a handful of code objects instead
     of several per projection, which is what keeps CUDA builds short and kernel launches few.
+
+    ``seed`` draws which synapses a projection's ``density`` below 1 silences
+    (:func:`silenced`).
 
     Returns
     -------
@@ -278,9 +305,10 @@ def make_static_projections(
         batch.i.append(i + pre.start)
         batch.j.append(j + post.start)
         batch.delay.append(np.full(len(i), float(own["delay"])))
+        transmits = ~silenced(len(i), own["density"], seed, name)
         for receptor in _MERGED[transmitter][2]:
             w = float(own.get(f"w_{receptor}", 0.0))
-            batch.weights.setdefault(receptor, []).append(np.full(len(i), w))
+            batch.weights.setdefault(receptor, []).append(np.where(transmits, w, 0.0))
         batch.spans[name] = (batch.count, batch.count + len(i))
         batch.count += len(i)
     synapses, spans = [], {}

@@ -31,6 +31,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import nM, second
 
+from depnet.circuits import protocol
 from depnet.quantities import Parameter
 
 COMPARTMENT_EQUATIONS = """
@@ -49,14 +50,14 @@ autoreceptors : 1 (constant)
 release_per_spike : mmolar (shared, constant)
 vmax_sert : mmolar / second (shared, constant)
 km_sert : mmolar (shared, constant)
-ssri_occupancy : 1 (shared, constant)
+ssri_occupancy : 1 (shared)
 ec50_5ht1a : mmolar (shared, constant)
 ec50_5ht7 : mmolar (shared, constant)
 hill_5ht1a : 1 (shared, constant)
 hill_5ht7 : 1 (shared, constant)
-agonist_5ht1a : mmolar (shared, constant)
+agonist_5ht1a : mmolar (shared)
 ki_agonist_5ht1a : mmolar (shared, constant)
-antagonist_5ht1a : mmolar (shared, constant)
+antagonist_5ht1a : mmolar (shared)
 ki_antagonist_5ht1a : mmolar (shared, constant)
 tau_other : second (shared, constant)
 tau_desensitization : second (shared, constant)
@@ -220,9 +221,21 @@ def make_compartments(
     sert_density: dict[str, float],
     n_5ht_at_scale_1: int,
     n_5ht: int,
+    tables: protocol.Tables | None = None,
 ) -> b2.NeuronGroup:
-    """One [5-HT] compartment per region, in the order of ``regions``."""
-    group = b2.NeuronGroup(len(regions), COMPARTMENT_EQUATIONS, method="euler", name="serotonin")
+    """One [5-HT] compartment per region, in the order of ``regions``.
+
+    With ``tables``, the drug levels (:data:`depnet.circuits.protocol.SEROTONIN`) follow the
+    run's protocol, set before the binding in every step.
+    """
+    code, namespace = OCCUPANCY_CODE, {}
+    if tables is not None:
+        slots = tables.add("serotonin", protocol.SEROTONIN, per_cell=False)
+        code, namespace = protocol.update_code(slots) + "\n" + code, tables.namespace(slots)
+    equations = COMPARTMENT_EQUATIONS + protocol.epoch_declaration()
+    group = b2.NeuronGroup(
+        len(regions), equations, method="euler", name="serotonin", namespace=namespace
+    )
     for key in _SHARED:
         setattr(group, key, values[key])
     # Release per spike is defined for the scale-1 raphe: keep total release per second
@@ -235,7 +248,7 @@ def make_compartments(
     group.desensitized_5ht1a = autoreceptors * float(values["desensitized_5ht1a_initial"])
     group.c_5ht = values["c_5ht_initial"]
     # First in every step, before neurons and synapses read the occupancies.
-    group.run_regularly(OCCUPANCY_CODE, when="start", order=-10, name="serotonin_binding")
+    group.run_regularly(code, when="start", order=-10, name="serotonin_binding")
     return group
 
 

@@ -14,25 +14,28 @@ pulses every ``period_steps`` within a burst of ``burst_pulses`` pulses, bursts 
 ``train_period_steps``), from step ``start_step + phase_steps`` on. A 10 Hz rTMS train is one
 pulse per burst every 100 ms; intermittent theta burst (Huang et al. 2005 Neuron 45:201) is 3
 pulses at 50 Hz repeated at 5 Hz, 2 s on, 8 s off; DBS is a continuous 130 Hz train. Nothing
-here changes between scenarios but these shared values, so every scenario shares one build.
+here changes between scenarios but these values, which follow the run's protocol
+(:mod:`depnet.circuits.protocol`), so every scenario shares one build.
 """
 
 from __future__ import annotations
 
 import brian2 as b2
 
+from depnet.circuits import protocol
+
 CHANNELS = ("a", "b")
 
 STIMULATOR_EQUATIONS = """
 pulse : 1
-enabled : 1 (constant)
-start_step : integer (constant)
-phase_steps : integer (constant)
-period_steps : integer (constant)
-burst_pulses : integer (constant)
-burst_period_steps : integer (constant)
-train_steps : integer (constant)
-train_period_steps : integer (constant)
+enabled : 1
+start_step : integer
+phase_steps : integer
+period_steps : integer
+burst_pulses : integer
+burst_period_steps : integer
+train_steps : integer
+train_period_steps : integer
 """
 
 #: Pulse onset test, once per step and channel (``k``: steps since the train's first pulse).
@@ -44,17 +47,26 @@ pulse = enabled * in_train * in_burst * int(k % period_steps == 0)
 """
 
 
-def make_stimulator() -> dict[str, b2.NeuronGroup]:
-    """The stimulator's channels by name, silent (``enabled = 0``) until one is switched on."""
-    return {channel: _make_channel(channel) for channel in CHANNELS}
+def make_stimulator(tables: protocol.Tables | None = None) -> dict[str, b2.NeuronGroup]:
+    """The stimulator's channels by name, silent (``enabled = 0``) until one is switched on.
+
+    With ``tables``, a channel's train follows the run's protocol
+    (:data:`depnet.circuits.protocol.STIMULATOR`), set before the pulse test in every step.
+    """
+    return {channel: _make_channel(channel, tables) for channel in CHANNELS}
 
 
-def _make_channel(channel: str) -> b2.NeuronGroup:
-    group = b2.NeuronGroup(1, STIMULATOR_EQUATIONS, name=f"stimulator_{channel}")
-    for key in ("period_steps", "burst_pulses", "burst_period_steps", "train_steps",
-                "train_period_steps"):  # fmt: skip
-        setattr(group, key, 1)  # any valid train; modulo by zero must never happen
-    group.run_regularly(PULSE_CODE, when="start", order=-5, name=f"stimulator_{channel}_pulses")
+def _make_channel(channel: str, tables: protocol.Tables | None) -> b2.NeuronGroup:
+    name = f"stimulator_{channel}"
+    code, namespace = PULSE_CODE, {}
+    if tables is not None:
+        slots = tables.add(name, protocol.STIMULATOR, per_cell=False)
+        code, namespace = protocol.update_code(slots) + "\n" + code, tables.namespace(slots)
+    equations = STIMULATOR_EQUATIONS + protocol.epoch_declaration()
+    group = b2.NeuronGroup(1, equations, name=name, namespace=namespace)
+    for key, value in protocol.STIMULATOR_BASE.items():
+        setattr(group, key, value)  # a valid train: modulo by zero must never happen
+    group.run_regularly(code, when="start", order=-5, name=f"{name}_pulses")
     return group
 
 

@@ -30,15 +30,12 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import brian2 as b2
 
-from depnet import incremental
 from depnet.errors import DeviceError
 
 TARGETS = ("runtime", "cpp", "cuda")
@@ -56,10 +53,6 @@ NVCC_MAJORS = (12, 13)
 #: default, 128 MB, is too small there. 2047 is the most brian2cuda's main.cu can take: it computes
 #: ``size_t limit = {gpu_heap_size} * 1024 * 1024`` in int, which overflows from 2048 on.
 GPU_HEAP_MB = 2047
-_PROGRESS_TAG = "DEPNET_PROGRESS"
-#: C++ progress report: one machine-readable line per report period, parsed while the binary
-#: runs (brian2's standalone ``report`` accepts the body of the report function).
-_REPORT_CODE = f'std::cout << "{_PROGRESS_TAG} " << completed << " " << elapsed << std::endl;'
 
 
 @dataclass(frozen=True)
@@ -452,211 +445,6 @@ def activated(
         yield target
     finally:
         reset()
-
-
-ProgressCallback = Callable[[float], None]
-
-
-class Stretch(Protocol):
-    """A part of a run: how long it lasts and what to set before it (see depnet.scenarios)."""
-
-    @property
-    def duration(self) -> b2.Quantity: ...
-
-    def apply(self) -> None: ...
-
-
-def simulate(
-    net: b2.Network,
-    duration: b2.Quantity,
-    target: str,
-    build_dir: Path | None = None,
-    *,
-    compile_only: bool = False,
-    progress: ProgressCallback | None = None,
-    report_period: b2.Quantity = 1 * b2.second,
-    stretches: Sequence[Stretch] | None = None,
-) -> Timings:
-    """Build and run ``net`` for ``duration`` on the active ``target``.
-
-    ``progress`` receives the completed fraction (0..1) during the run. With ``compile_only``
-    the standalone project is built but not run (``run_s`` is 0). ``stretches`` cut the run into
-    consecutive parts whose settings are applied before each (interventions); their durations
-    must add up to ``duration``.
-    """
-    parts = _parts(duration, stretches)
-    if target == "runtime":
-        if compile_only:
-            raise DeviceError("--compile-only needs a standalone device (cpp or cuda)")
-        start = time.perf_counter()
-        net.run(0 * b2.second)  # code generation, kept apart from the run's wall time
-        built = time.perf_counter()
-        done = 0.0
-        for length, apply in parts:
-            share = float(length / duration)
-
-            def report(elapsed, completed, start_t, total, done=done, share=share):
-                if progress:
-                    progress(done + share * float(completed))
-
-            apply()
-            net.run(length, report=report if progress else None, report_period=report_period)
-            done += share
-        return Timings(built - start, time.perf_counter() - built)
-
-    assert build_dir is not None
-    for length, apply in parts:
-        apply()
-        net.run(length, report=_report_code(duration), report_period=report_period)
-    device = b2.get_device()
-    start = time.perf_counter()
-    try:
-        with _incremental(device, build_dir, target):
-            device.build(directory=str(build_dir), compile=True, run=False)
-    except Exception as err:  # compiler errors surface as RuntimeError/CalledProcessError
-        raise DeviceError(f"{target}: build failed in {build_dir}: {err}") from err
-    built = time.perf_counter()
-    if compile_only:
-        return Timings(built - start, 0.0)
-    _run_with_progress(device, build_dir, progress)
-    return Timings(built - start, time.perf_counter() - built)
-
-
-@contextlib.contextmanager
-def _incremental(device, build_dir: Path, target: str) -> Iterator[None]:
-    """Around ``device.build``: between writing the project and make, keep the objects that the
-    scenario's changes leave valid (:mod:`depnet.incremental`; C++ standalone only)."""
-    if target != "cpp":
-        yield
-        return
-    folder = Path(build_dir)  # callers may pass a str
-    before = incremental.snapshot(folder)
-    compile_source = device.compile_source
-
-    def compile_kept(*args, **kwargs):
-        incremental.keep_unchanged_objects(folder, before)
-        return compile_source(*args, **kwargs)
-
-    device.compile_source = compile_kept  # on this device object only, for this build
-    try:
-        yield
-    finally:
-        del device.compile_source
-
-
-def _parts(duration: b2.Quantity, stretches: Sequence[Stretch] | None) -> list[tuple]:
-    """``(length, apply)`` per part of the run; one part without settings by default."""
-    if not stretches:
-        return [(duration, lambda: None)]
-    total = sum(float(s.duration / b2.second) for s in stretches)
-    if abs(total - float(duration / b2.second)) > 1e-9:
-        raise DeviceError(f"run parts last {total} s, the run {duration}")
-    return [(s.duration, s.apply) for s in stretches if s.duration > 0 * b2.second]
-
-
-def _report_code(total: b2.Quantity) -> str:
-    """C++ progress line as a fraction of the whole run (Brian2 wants one report for all parts:
-    ``start`` and ``duration`` are those of the part that reports)."""
-    seconds = float(total / b2.second)
-    return (
-        f'std::cout << "{_PROGRESS_TAG} " << ((start + completed * duration) / {seconds!r}) '
-        '<< " " << elapsed << std::endl;'
-    )
-
-
-def generate_project(
-    net: b2.Network,
-    duration: b2.Quantity,
-    directory: Path,
-    *,
-    report_period: b2.Quantity = 1 * b2.second,
-) -> None:
-    """Write ``net``'s standalone project into ``directory`` without compiling it.
-
-    For compile-once-run-many: the Python side needs the project's objects to address variables
-    (``run_args``) and read results, while the binary that runs is one built earlier, from the
-    same structure, in another folder (see :func:`run_prebuilt`). Generating into a private
-    folder keeps concurrent runs from rewriting the shared build's files under a running binary.
-    """
-    net.run(duration, report=_REPORT_CODE, report_period=report_period)
-    b2.get_device().build(directory=str(directory), compile=False, run=False)
-
-
-def run_prebuilt(
-    build_dir: Path,
-    results_dir: Path,
-    run_args: dict | None = None,
-    progress: ProgressCallback | None = None,
-) -> float:
-    """Run the binary built in ``build_dir`` with its results in ``results_dir``; wall seconds.
-
-    ``run_args`` maps variables of the active project (``group.var`` views) to values that
-    replace their initial ones (Brian2's ``device.run(run_args=...)``). The active project must
-    have the same structure as the build (see :func:`generate_project`).
-    """
-    device = b2.get_device()
-    # run_args arrays go to <project_dir>/static_arrays, where the binary (cwd build_dir) reads them
-    device.project_dir = str(build_dir)
-    start = time.perf_counter()
-    _run_with_progress(device, build_dir, progress, results_dir=results_dir, run_args=run_args)
-    return time.perf_counter() - start
-
-
-def _run_with_progress(
-    device,
-    build_dir: Path,
-    progress: ProgressCallback | None,
-    *,
-    results_dir: Path | None = None,
-    run_args: dict | None = None,
-) -> None:
-    """Run the built binary, following its progress lines while it runs."""
-    if type(device).__name__ == "CUDAStandaloneDevice" and not gpu_available():
-        raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
-    results = Path(results_dir) if results_dir is not None else build_dir / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    stdout = results / "stdout.txt"
-    stdout.write_text("")
-    failure: list[BaseException] = []
-    # Brian2 wants the results folder relative to the project folder.
-    relative = os.path.relpath(results.resolve(), Path(build_dir).resolve())
-
-    def run() -> None:
-        try:
-            device.run(
-                directory=str(build_dir), results_directory=relative, with_output=False,
-                run_args=run_args,
-            )  # fmt: skip
-        except BaseException as err:  # re-raised in the caller's thread
-            failure.append(err)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(timeout=0.2)
-        if progress:
-            fraction = _last_progress(stdout)
-            if fraction is not None:
-                progress(fraction)
-    if failure:
-        tail = stdout.read_text()[-2000:] if stdout.exists() else ""
-        raise DeviceError(f"simulation binary failed in {build_dir}: {tail.strip() or failure[0]}")
-    if progress:
-        progress(1.0)
-
-
-def _last_progress(stdout: Path) -> float | None:
-    try:
-        lines = stdout.read_text().splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines):
-        if line.startswith(_PROGRESS_TAG):
-            try:
-                return float(line.split()[1])
-            except (IndexError, ValueError):
-                return None
-    return None
 
 
 def binary_path(build_dir: Path) -> Path:

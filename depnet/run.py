@@ -1,4 +1,27 @@
-"""The runner: scenario spec -> network -> device -> store."""
+"""The run engine: every run, single or swept, on every target, goes through this module.
+
+A scenario becomes a store in four steps:
+
+1. **Network data** (:func:`network_data`): the scenario's network is built on the target's
+   standalone device but not run; what its ``main`` would set (connectivity, initial values,
+   parameters) is kept as data (:func:`depnet.standalone.initial_values`), with the network's
+   fingerprint: everything the generated code depends on. Cached by the values it depends on.
+2. **Build** (:func:`ensure_build`): one standalone project per fingerprint and target, compiled
+   once; its ``main`` runs the network for a duration, from a start time and with a seed read at
+   run time (:func:`depnet.standalone.insert_run_control`).
+3. **Schedule** (:func:`depnet.scenarios.schedule.schedule`): the interventions' and traits'
+   values of the network's protocol tables.
+4. **Segments** (:func:`run_point`): the binary runs the scenario's duration in segments, each
+   continuing the previous one's state, time, random generators and spike queues; a completed
+   segment is kept in the run's work folder, so a killed run resumes from its last one.
+
+So a scenario's interventions, traits, parameters, seed and duration reach the binary as data
+(static arrays and ``run_args``), never as code: a treatment library of one network is one build,
+on cpp and on cuda. ``depnet run`` is a one-point sweep: the sweep workers
+(:mod:`depnet.cluster.worker`) run their points with :func:`run_point` too. The ``runtime``
+target (Brian2's runtime mode, for small tests) builds the same network with the same schedule
+and runs it in one piece (:func:`run_runtime`).
+"""
 
 from __future__ import annotations
 
@@ -9,25 +32,46 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import pickle
 import platform
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import brian2 as b2
+import numpy as np
 from tqdm import tqdm
 
-from depnet import devices
-from depnet.circuits.build import Circuit, build_circuit
+from depnet import devices, standalone
+from depnet.circuits import protocol
+from depnet.circuits.build import Circuit, Layout, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
+from depnet.errors import DepnetError, DeviceError, ScenarioError, StoreError
 from depnet.quantities import format_quantity
-from depnet.recording import Monitors, RunData, attach_monitors, collect
-from depnet.scenarios.schedule import Epoch, epochs
+from depnet.recording import Monitors, assemble, attach_monitors, read_monitors
+from depnet.rundata import RunData, check_finite, concatenate
+from depnet.scenarios.schedule import Schedule, schedule
 from depnet.spec import Scenario
-from depnet.store import check_writable, write_run
+from depnet.store import COMPLETE, check_writable, read_attrs, write_run
+
+#: The Network's name (it names its C++ object in the generated code).
+NETWORK_NAME = "depnet_network"
+#: Segment length where a scenario does not give one (``scenario.segment``).
+DEFAULT_SEGMENT = 10 * b2.second
+#: How often a running binary reports its progress (wall time).
+REPORT_PERIOD = 1 * b2.second
+#: Version of the build manifest and network data layouts (a change rebuilds).
+ENGINE_VERSION = 1
+
+
+class RunError(DepnetError):
+    """A run that failed or diverged (exit status 1)."""
+
+    exit_status = 1
 
 
 @dataclass
@@ -39,68 +83,15 @@ class RunResult:
     timings: devices.Timings
     store: Path | None = None
     data: RunData | None = None
+    info: dict = field(default_factory=dict)
 
 
 def build_root() -> Path:
-    """Where standalone builds are cached (``$DEPNET_BUILD_ROOT``, else the user cache)."""
+    """Where builds and network data are cached (``$DEPNET_BUILD_ROOT``, else the user cache)."""
     if root := os.environ.get("DEPNET_BUILD_ROOT"):
         return Path(root)
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "depnet" / "build"
-
-
-#: ``[scenario]`` keys that a standalone build does not depend on, or only through values that
-#: Brian2 writes into a few generated files (the seed and the duration are literals in ``main``).
-_RUN_TIME_SCENARIO_KEYS = ("name", "description", "seed", "duration", "warmup", "device")
-#: Top-level scenario tables left out of the structure key: parameter values, and interventions
-#: (drugs, stimulation, stress), whose strengths and time courses are run-time variables of a
-#: network that always contains them (DESIGN.md: an absent intervention is present with zero
-#: strength), so that healthy and treated scenarios of one scale share one build.
-_RUN_TIME_TABLES = ("parameters", "interventions", "traits")
-
-
-def structure_key(spec: Scenario, target: str) -> str:
-    """A short digest of what a standalone build of ``spec`` for ``target`` depends on.
-
-    Kept: ``scenario.dt``, ``scale`` and ``regions``, the region sizes, ``[plasticity]`` and
-    ``[record]`` (monitors are part of the network), the target and the depnet and Brian2
-    versions. Left out: the scenario's name, description, seed, duration, warmup and device, its
-    ``[parameters]``, ``interventions`` and ``traits``. Scenarios that differ only in
-    what is left out map to one build folder; where a left-out value is compiled in all the same
-    (a parameter folded into code, the seed), Brian2 rewrites the generated files that changed
-    and make recompiles only those.
-
-    Parameters
-    ----------
-    spec
-        A validated scenario.
-    target
-        ``cpp`` or ``cuda`` (or ``runtime``, which has no build).
-
-    Returns
-    -------
-    str
-        12 hexadecimal digits.
-    """
-    structure = spec.to_dict()
-    for table in _RUN_TIME_TABLES:
-        structure.pop(table, None)
-    for key in _RUN_TIME_SCENARIO_KEYS:
-        structure["scenario"].pop(key, None)
-    # sort_keys: tables written in another order in the file are the same structure
-    text = json.dumps(structure, sort_keys=True)
-    key = f"{text}|{target}|{_version('depnet')}|{b2.__version__}"
-    return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-def default_build_dir(spec: Scenario, target: str) -> Path:
-    """The build folder of ``spec`` on ``target``: one per target and :func:`structure_key`.
-
-    Scenarios of one structure (say healthy and SSRI at one scale) share the folder, where a
-    change of parameter values, seed or duration recompiles only the files that changed (seconds
-    instead of a full build); runs that share it take turns (a lock per folder).
-    """
-    return build_root() / f"{target}-{structure_key(spec, target)}"
 
 
 def default_store_path(spec: Scenario, target: str) -> Path:
@@ -108,130 +99,34 @@ def default_store_path(spec: Scenario, target: str) -> Path:
     return Path("runs") / f"{spec.name}-{target}-{stamp}.zarr"
 
 
-def build_network(spec: Scenario) -> tuple[Circuit, Monitors, b2.Network, dict, dict]:
-    """The scenario's circuit, its monitors and their Network on the active device.
-
-    What :func:`run_scenario` simulates, and what callers that drive the device themselves
-    build (:mod:`depnet.cluster` builds once and runs many points).
-    Returns ``(circuit, monitors, network, population sizes, parameter values)``.
-    """
+def build_network(spec: Scenario) -> tuple[Circuit, Monitors, b2.Network]:
+    """The scenario's circuit, its monitors and their Network on the active device."""
     b2.defaultclock.dt = spec.scenario.dt
     b2.seed(spec.scenario.seed)
-    sizes = spec.population_sizes()
-    values = spec.parameter_values()
-    circuit = build_circuit(sizes, values, spec.scenario.seed, spec.plasticity_specs())
+    circuit = build_circuit(
+        spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
+        spec.plasticity_specs(),
+    )  # fmt: skip
     monitors = attach_monitors(circuit, spec.record)
-    return circuit, monitors, b2.Network(circuit.objects, monitors.objects), sizes, values
-
-
-def intervention_epochs(
-    spec: Scenario, circuit: Circuit, values: dict
-) -> tuple[list[Epoch], list[str]]:
-    """The scenario's run cut at its interventions' starts and stops (one epoch without any)."""
-    items = [*spec.interventions, *spec.traits]
-    return epochs(items, circuit, values, spec.scenario.duration, spec.scenario.dt)
+    net = b2.Network(circuit.objects, monitors.objects, name=NETWORK_NAME)
+    return circuit, monitors, net
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """One process at a time per build folder (standalone projects are not shareable)."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (flock: local disks and most cluster filesystems); the
+    holder's host and process are written into it, for people to find."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.truncate(0)
+        handle.write(f"{platform.node()} {os.getpid()}\n")
+        handle.flush()
         yield
 
 
-def run_scenario(
-    spec: Scenario,
-    *,
-    device: str | None = None,
-    out: str | Path | None = None,
-    overwrite: bool = False,
-    compile_only: bool = False,
-    build_dir: str | Path | None = None,
-    threads: int = 0,
-    compute_capability: float | None = None,
-    progress: bool = True,
-    write: bool = True,
-) -> RunResult:
-    """Simulate a scenario and write its store.
-
-    Parameters
-    ----------
-    spec
-        A validated scenario (see :func:`depnet.spec.load_scenario`).
-    device
-        ``runtime``, ``cpp``, ``cuda`` or ``auto``; default: the scenario's own.
-    out
-        Store path; default ``runs/<name>-<device>-<timestamp>.zarr``.
-    compile_only
-        Build the standalone project (and its binary) without running it.
-    write
-        Whether to write a store (``False`` keeps the data in memory only, for tests).
-    """
-    target = devices.resolve_target(device or spec.scenario.device)
-    store = Path(out) if out is not None else default_store_path(spec, target)
-    if write and not compile_only:
-        check_writable(store, overwrite)
-    folder = None
-    if target != "runtime":
-        folder = Path(build_dir) if build_dir else default_build_dir(spec, target)
-    lock = _locked(folder) if folder else contextlib.nullcontext()
-    started = time.perf_counter()
-    with (
-        lock,
-        devices.activated(target, folder, threads=threads, compute_capability=compute_capability),
-    ):
-        circuit, monitors, net, sizes, values = build_network(spec)
-        stretches, warnings = intervention_epochs(spec, circuit, values)
-        for line in warnings:
-            print(f"{spec.name}: warning: {line}", file=sys.stderr)
-        with _progress_bar(spec, target, enabled=progress and not compile_only) as bar:
-            timings = devices.simulate(
-                net, spec.scenario.duration, target, folder, compile_only=compile_only,
-                progress=bar, stretches=stretches,
-            )  # fmt: skip
-        if compile_only:
-            return RunResult(target, folder, timings)
-        data = collect(monitors, circuit, spec.scenario.duration)
-    result = RunResult(target, folder, timings, data=data)
-    if write:
-        attrs = run_attributes(spec, target, sizes, values, timings, time.perf_counter() - started)
-        attrs["intervention_warnings"] = warnings
-        result.store = write_run(store, data, attrs, overwrite=overwrite)
-    return result
-
-
-@contextlib.contextmanager
-def _progress_bar(spec: Scenario, target: str, enabled: bool):
-    """A progress bar over simulated time, shown from the first report (after the build)."""
-    if not enabled:
-        yield None
-        return
-    total = float(spec.scenario.duration / b2.second)
-    print(f"{spec.name}: building for {target} ...", file=sys.stderr, flush=True)
-    bars: list[tqdm] = []
-
-    def update(fraction: float) -> None:
-        if not bars:
-            bars.append(
-                tqdm(
-                    total=total,
-                    unit="s",
-                    desc=f"{spec.name} [{target}]",
-                    file=sys.stderr,
-                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s "
-                    "simulated [{elapsed}<{remaining}]",
-                )  # fmt: skip
-            )
-        bars[0].n = min(total, fraction * total)
-        bars[0].refresh()
-
-    try:
-        yield update
-    finally:
-        for bar in bars:
-            bar.close()
+def _digest(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
 def _version(package: str) -> str:
@@ -241,16 +136,640 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def source_digest() -> str:
+    """A digest of depnet's own source (every module of the package): network data depend on
+    the code that builds the network, whatever its version number says."""
+    global _SOURCE_DIGEST
+    if _SOURCE_DIGEST is None:
+        import depnet
+
+        digest = hashlib.sha256()
+        roots = [Path(p) for p in depnet.__path__]
+        roots += [Path(m.__path__[0]) for m in _subpackages()]
+        for root in roots:
+            for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.h")):
+                digest.update(path.name.encode() + path.read_bytes())
+        _SOURCE_DIGEST = digest.hexdigest()[:16]
+    return _SOURCE_DIGEST
+
+
+_SOURCE_DIGEST: str | None = None
+
+
+def _subpackages():
+    import depnet.circuits
+    import depnet.plasticity_rules
+    import depnet.scenarios
+
+    return [depnet.circuits, depnet.plasticity_rules, depnet.scenarios]
+
+
+def versions() -> dict[str, str]:
+    """Versions of depnet and the packages its runs depend on."""
+    found = {p: _version(p) for p in ("depnet", "brian2", "brian2cuda", "numpy", "xarray", "zarr")}
+    return found | {"python": platform.python_version()}
+
+
+# -- 1. network data ------------------------------------------------------------------------------
+def value_key(spec: Scenario, target: str) -> str:
+    """A digest of what a scenario's network and its initial values depend on.
+
+    Sizes, parameter values (traits' included), seed, time step, learning rules and recording,
+    the target and the versions: not the name, duration, segment or interventions, which reach
+    the network as a schedule. Scenarios of one key share their :func:`network_data`.
+    """
+    values = {k: format_quantity(v) for k, v in spec.parameter_values().items()}
+    content = {
+        "sizes": spec.population_sizes(), "values": values, "seed": spec.scenario.seed,
+        "dt": format_quantity(spec.scenario.dt), "plasticity": spec.plasticity_specs(),
+        "record": spec.record.model_dump(mode="json"), "target": target,
+        "versions": versions(), "source": source_digest(), "engine": ENGINE_VERSION,
+    }  # fmt: skip
+    return _digest(json.dumps(content, sort_keys=True, default=str))
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    """What a scenario's network is made of and starts from (see :func:`network_data`)."""
+
+    folder: Path
+    fingerprint: str
+    layout: Layout
+    #: ``owner.variable`` -> value text: initial values ``run_args`` set.
+    literals: dict[str, str]
+    #: Static arrays of the network: connectivity and initial values, in ``static_arrays/``.
+    static_arrays: list[str]
+
+    @property
+    def arrays_folder(self) -> Path:
+        return self.folder / "static_arrays"
+
+
+def network_data(spec: Scenario, target: str, root: Path | None = None) -> NetworkData:
+    """The scenario's network as data: its fingerprint, layout and initial values (cached).
+
+    Built on the target's standalone device without running it; the cache (under the build
+    root's ``data/``) is shared by every process that runs a scenario of the same
+    :func:`value_key`.
+    """
+    folder = (root or build_root()) / "data" / value_key(spec, target)
+    if (folder / "data.json").exists():
+        return _load_data(folder)
+    with _locked(folder.with_name(folder.name + ".lock")):
+        if (folder / "data.json").exists():
+            return _load_data(folder)
+        partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        (partial / "static_arrays").mkdir(parents=True)
+        try:
+            with devices.activated(target, partial / "project"):
+                circuit, _, net = build_network(spec)
+                _check_names(net)
+                b2.get_device().apply_run_args()
+                initial = standalone.initial_values(b2.get_device(), net)
+                fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+                for name, values in initial.static_arrays.items():
+                    values.tofile(partial / "static_arrays" / name)
+                layout = circuit.layout
+            shutil.rmtree(partial / "project", ignore_errors=True)
+            shutil.rmtree(partial / "curand-lib", ignore_errors=True)
+            content = {
+                "fingerprint": fingerprint, "layout": layout.to_dict(),
+                "literals": initial.literals, "static_arrays": sorted(initial.static_arrays),
+                "scenario": spec.to_dict(), "target": target,
+            }  # fmt: skip
+            (partial / "data.json").write_text(json.dumps(content, indent=1))
+            shutil.rmtree(folder, ignore_errors=True)
+            partial.rename(folder)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    return _load_data(folder)
+
+
+def _load_data(folder: Path) -> NetworkData:
+    content = json.loads((folder / "data.json").read_text())
+    return NetworkData(
+        folder, content["fingerprint"], Layout.from_dict(content["layout"]), content["literals"],
+        content["static_arrays"],
+    )  # fmt: skip
+
+
+def _check_names(net: b2.Network) -> None:
+    if unnamed := standalone.unnamed(net):
+        raise DeviceError(
+            f"objects without explicit names would make the generated code depend on what else "
+            f"this process built: {', '.join(unnamed)}"
+        )
+
+
+# -- 2. builds ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Options:
+    """What a build depends on besides the network: the target and its settings."""
+
+    target: str
+    threads: int = 0
+    compute_capability: float | None = None
+
+    def key(self) -> str:
+        return json.dumps([self.target, self.threads, self.compute_capability])
+
+
+@dataclass(frozen=True)
+class Build:
+    """A compiled standalone project and what runs need to know of it (its manifest)."""
+
+    folder: Path
+    manifest: dict
+
+    @property
+    def binary(self) -> Path:
+        return devices.binary_path(self.folder)
+
+    @property
+    def target(self) -> str:
+        return self.manifest["target"]
+
+    def state(self) -> dict[str, standalone.ArrayFile]:
+        return {k: standalone.ArrayFile(*v) for k, v in self.manifest["state"].items()}
+
+    def recordings(self) -> dict[str, dict[str, standalone.ArrayFile]]:
+        return {
+            monitor: {k: standalone.ArrayFile(*v) for k, v in files.items()}
+            for monitor, files in self.manifest["recordings"].items()
+        }
+
+
+MANIFEST = "depnet-build.json"
+
+
+def build_folder(data: NetworkData, options: Options, root: Path | None = None) -> Path:
+    """The build of a network fingerprint for a target and its settings."""
+    key = _digest(f"{data.fingerprint}|{options.key()}|{json.dumps(versions())}|{ENGINE_VERSION}")
+    return (root or build_root()) / f"{options.target}-{key}"
+
+
+def find_build(data: NetworkData, options: Options, root: Path | None = None) -> Build | None:
+    """The complete build of ``data``'s network, if there is one."""
+    folder = build_folder(data, options, root)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    build = Build(folder, manifest)
+    return build if build.binary.exists() and manifest["fingerprint"] == data.fingerprint else None
+
+
+def ensure_build(
+    spec: Scenario,
+    data: NetworkData,
+    options: Options,
+    root: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Build:
+    """The build of ``spec``'s network (``data``), compiled here if it is not there yet.
+
+    Raises
+    ------
+    DeviceError
+        If the compiler fails, or the network built here differs from ``data``'s.
+    """
+    if (build := find_build(data, options, root)) is not None:
+        return build
+    folder = build_folder(data, options, root)
+    with _locked(folder.with_name(folder.name + ".lock")):
+        if (build := find_build(data, options, root)) is not None:
+            return build
+        if log:
+            log(f"building {spec.name}'s network for {options.target} in {folder}")
+        started = time.perf_counter()
+        (folder / MANIFEST).unlink(missing_ok=True)
+        with devices.activated(
+            options.target, folder, threads=options.threads,
+            compute_capability=options.compute_capability,
+        ):  # fmt: skip
+            device = b2.get_device()
+            circuit, monitors, net = build_network(spec)
+            _check_names(net)
+            device.apply_run_args()
+            initial = standalone.initial_values(device, net)
+            fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+            if fingerprint != data.fingerprint:
+                raise DeviceError(f"{spec.name}: its network differs from its cached data")
+            standalone.insert_run_control(net, options.target, REPORT_PERIOD)
+            net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=REPORT_PERIOD)
+            try:
+                device.build(directory=str(folder), compile=True, run=False)
+            except Exception as err:  # compiler errors surface as RuntimeError and the like
+                raise DeviceError(f"{options.target}: build failed in {folder}: {err}") from err
+            manifest = _manifest(device, circuit, monitors, net, data, options)
+        manifest["build_s"] = time.perf_counter() - started
+        manifest["host"] = platform.node()
+        tmp = folder / f"{MANIFEST}.tmp"
+        tmp.write_text(json.dumps(manifest, indent=1))
+        tmp.replace(folder / MANIFEST)
+        return Build(folder, manifest)
+
+
+def _manifest(device, circuit, monitors, net, data: NetworkData, options: Options) -> dict:
+    def files(entries):
+        return {k: [f.file, f.dtype, f.columns] for k, f in entries.items()}
+
+    recordings = {m.name: files(standalone.recorded_files(device, m)) for m in monitors.objects}
+    for name, syn in circuit.plastic.items():
+        recordings[f"final_{name}"] = files(
+            {
+                "pre": standalone.array_file(device, syn.variables["_synaptic_pre"]),
+                "post": standalone.array_file(device, syn.variables["_synaptic_post"]),
+                "w_final": standalone.array_file(device, syn.variables["w"]),
+            }
+            | (
+                {"present_final": standalone.array_file(device, syn.variables["present"])}
+                if "present" in syn.variables
+                else {}
+            )
+        )
+    variables = standalone.state_variables(net)
+    state = {k: standalone.array_file(device, v) for k, v in variables.items()}
+    return {
+        "engine": ENGINE_VERSION, "fingerprint": data.fingerprint, "target": options.target,
+        "options": options.key(), "versions": versions(), "layout": data.layout.to_dict(),
+        "static_arrays": sorted(device.static_arrays), "state": files(state),
+        "recordings": recordings, "pathways": standalone.pathways(net),
+        "trace_rows": {g: np.asarray(m.record).tolist() for g, m in monitors.traces.items()},
+        "spike_monitors": {g: m.name for g, m in monitors.spikes.items()},
+        "trace_monitors": {g: m.name for g, m in monitors.traces.items()},
+        "synapse_monitors": {g: m.name for g, m in monitors.synapses.items()},
+        "serotonin_monitor": monitors.serotonin.name,
+    }  # fmt: skip
+
+
+# -- 4. segments ----------------------------------------------------------------------------------
+def segments(spec: Scenario) -> list[tuple[float, float]]:
+    """The run's segments, ``(start, stop)`` in seconds on the time-step grid.
+
+    ``scenario.segment`` long each (default :data:`DEFAULT_SEGMENT`), the last one shorter.
+    """
+    step = float(spec.scenario.dt / b2.second)
+    total = int(round(float(spec.scenario.duration / spec.scenario.dt)))
+    length = spec.scenario.segment if spec.scenario.segment is not None else DEFAULT_SEGMENT
+    per = max(1, int(round(float(length / spec.scenario.dt))))
+    bounds = [*range(0, total, per), total]
+    return [(a * step, b * step) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _segment_dir(work: Path, k: int) -> Path:
+    return work / f"seg-{k:03d}"
+
+
+def completed_segments(work: Path, n: int) -> int:
+    """How many leading segments of a run are complete in its work folder."""
+    k = 0
+    while k < n and (_segment_dir(work, k) / "data.pkl").exists():
+        k += 1
+    return k
+
+
+def run_identity(spec: Scenario, target: str) -> dict:
+    """What makes a run this run: its scenario (all of it) and target."""
+    return {"scenario": spec.to_dict(), "target": target, "engine": ENGINE_VERSION}
+
+
+def _claim_work(work: Path, spec: Scenario, target: str) -> None:
+    """Record which run a work folder holds; refuse one that holds another run's segments."""
+    work.mkdir(parents=True, exist_ok=True)
+    identity = run_identity(spec, target)
+    path = work / "run.json"
+    if path.exists():
+        held = json.loads(path.read_text())
+        if held != identity:
+            raise ScenarioError(
+                f"{work}: holds the segments of another run (a different scenario or target); "
+                "remove it or give another --out"
+            )
+        return
+    path.write_text(json.dumps(identity, indent=1, sort_keys=True))
+
+
+@dataclass
+class PointResult:
+    """What :func:`run_point` did: the run's data, and times."""
+
+    data: RunData
+    loop_s: float
+    run_s: float
+    resumed_from: int
+    segments: int
+
+
+def run_point(
+    spec: Scenario,
+    build: Build,
+    data: NetworkData,
+    work: Path,
+    progress: Callable[[float], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> PointResult:
+    """Run a scenario on a build, segment by segment, in its work folder; resume from it.
+
+    Each segment's binary starts from the previous segment's final state (the results files
+    themselves), time, random generators and spike queues; a segment is complete once its
+    data is kept (``seg-NNN/data.pkl``). The work folder is locked while a run uses it.
+
+    Raises
+    ------
+    RunError
+        If a segment diverges (NaN or infinity in [5-HT] or a recorded trace).
+    DeviceError
+        If the binary fails.
+    """
+    target = build.target
+    plan = segments(spec)
+    with _locked(work.with_name(work.name + ".lock")):
+        _claim_work(work, spec, target)
+        first = completed_segments(work, len(plan))
+        if first and log:
+            log(f"{spec.name}: resuming after segment {first} of {len(plan)} ({work})")
+        standalone.link_static_arrays(
+            work, build.folder / "static_arrays", data.arrays_folder,
+            build.manifest["static_arrays"],
+        )  # fmt: skip
+        fixed_args = _fixed_args(spec, data, work)
+        state = build.state()
+        total = float(spec.scenario.duration / b2.second)
+        loop_s, started = 0.0, time.perf_counter()
+        for k in range(first, len(plan)):
+            t0, t1 = plan[k]
+            partial = work / f"seg-{k:03d}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            results = partial / "results"
+            results.mkdir(parents=True)
+            args = list(fixed_args)
+            if k > 0:
+                previous = _segment_dir(work, k - 1) / "results"
+                args += [f"{name}={previous / f.file}" for name, f in state.items()]
+                if target == "cpp":
+                    standalone.resume_files(previous, results, build.manifest["pathways"])
+            standalone.write_control(results, t0, t1 - t0, spec.scenario.seed, k, k > 0)
+
+            def report(fraction: float, t0: float = t0, t1: float = t1) -> None:
+                if progress:
+                    progress((t0 + fraction * (t1 - t0)) / total)
+
+            loop_s += standalone.run_binary(build.binary, work, results, args, report)
+            part = _read_segment(build, data.layout, spec, results, t0, t1)
+            if problem := check_finite(part):
+                raise RunError(f"{spec.name}: {problem}")
+            with open(partial / "data.pkl", "wb") as handle:
+                pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            shutil.rmtree(_segment_dir(work, k), ignore_errors=True)
+            partial.rename(_segment_dir(work, k))
+            if k > 0:  # the previous segment's state has served: keep only its data
+                _drop_results(_segment_dir(work, k - 1))
+            if log and len(plan) > 1:
+                log(f"{spec.name}: segment {k + 1}/{len(plan)} done ({t1:g} s)")
+        parts = []
+        for k in range(len(plan)):
+            with open(_segment_dir(work, k) / "data.pkl", "rb") as handle:
+                parts.append(pickle.load(handle))
+        return PointResult(
+            concatenate(parts), loop_s, time.perf_counter() - started, first, len(plan)
+        )
+
+
+def _drop_results(segment: Path) -> None:
+    shutil.rmtree(segment / "results", ignore_errors=True)
+
+
+def _fixed_args(spec: Scenario, data: NetworkData, work: Path) -> list[str]:
+    """``run_args`` every segment gets: the network's literals, the schedule's tables and each
+    cell's table row (written once into the work folder)."""
+    plan = scenario_schedule(spec, data.layout)
+    args_dir = work / "args"
+    args_dir.mkdir(exist_ok=True)
+    args = [f"{name}={value}" for name, value in data.literals.items()]
+    for name, values in plan.tables.items():
+        args.append(standalone.write_run_arg(args_dir, f"{name}.values", values))
+    for group, rows in plan.rows.items():
+        args.append(standalone.write_run_arg(args_dir, f"{group}.{protocol.ROW}", rows))
+    return args
+
+
+def scenario_schedule(spec: Scenario, layout: Layout) -> Schedule:
+    """The protocol tables of ``spec`` on a network laid out as ``layout``."""
+    try:
+        return schedule(
+            spec.interventions, spec.traits, layout, spec.parameter_values(),
+            spec.scenario.duration, spec.scenario.dt,
+        )  # fmt: skip
+    except ScenarioError as err:
+        raise ScenarioError(f"{spec.source or spec.name}: {err}") from None
+
+
+def _read_segment(
+    build: Build, layout: Layout, spec: Scenario, results: Path, t0: float, t1: float
+) -> RunData:
+    recordings = build.recordings()
+    manifest = build.manifest
+
+    def read(monitor: str) -> dict[str, np.ndarray]:
+        return {k: f.read(results) for k, f in recordings[monitor].items()}
+
+    arrays = {
+        "spikes": {g: read(m) for g, m in manifest["spike_monitors"].items()},
+        "traces": {
+            g: read(m) | {"rows": np.asarray(manifest["trace_rows"][g])}
+            for g, m in manifest["trace_monitors"].items()
+        },
+        "serotonin": read(manifest["serotonin_monitor"]),
+        "synapses": {
+            name: read(monitor) | read(f"final_{name}")
+            for name, monitor in manifest["synapse_monitors"].items()
+        },
+    }
+    return assemble(arrays, layout, spec.record, t0, t1)
+
+
+# -- the runtime target ---------------------------------------------------------------------------
+def run_runtime(
+    spec: Scenario, progress: Callable[[float], None] | None = None
+) -> tuple[RunData, devices.Timings]:
+    """Run a scenario on Brian2's runtime target (numpy), in one piece, with its schedule."""
+    with devices.activated("runtime"):
+        started = time.perf_counter()
+        circuit, monitors, net = build_network(spec)
+        plan = scenario_schedule(spec, circuit.layout)
+        for name, values in plan.tables.items():
+            circuit.tables.arrays[name].values[:] = values
+        for group, rows in plan.rows.items():
+            circuit.groups[group].variables[protocol.ROW].set_value(rows)
+        net.run(0 * b2.second)  # code generation, kept apart from the run's wall time
+        built = time.perf_counter()
+        duration = spec.scenario.duration
+
+        def report(elapsed, completed, start, total) -> None:
+            if progress:
+                progress(float(completed))
+
+        net.run(duration, report=report if progress else None, report_period=REPORT_PERIOD)
+        ran = time.perf_counter()
+        data = assemble(
+            read_monitors(monitors, circuit), circuit.layout, spec.record, 0.0,
+            float(duration / b2.second),
+        )  # fmt: skip
+    if problem := check_finite(data):
+        raise RunError(f"{spec.name}: {problem}")
+    return data, devices.Timings(built - started, ran - built)
+
+
+# -- one scenario, as `depnet run` runs it --------------------------------------------------------
+def work_folder(store: Path) -> Path:
+    """Where the segments of a run that writes ``store`` are kept until the store is written."""
+    return store.with_name(store.name + ".work")
+
+
+def unfinished_run(folder: Path, spec: Scenario, target: str) -> Path | None:
+    """The store path of an unfinished run of this scenario and target in ``folder``, if any
+    (its work folder is there): what running the same command again resumes."""
+    identity = run_identity(spec, target)
+    for path in sorted(Path(folder).glob("*.work/run.json")):
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            if json.loads(path.read_text()) == identity:
+                return path.parent.with_name(path.parent.name.removesuffix(".work"))
+    return None
+
+
+def run_scenario(
+    spec: Scenario,
+    *,
+    device: str | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    compile_only: bool = False,
+    threads: int = 0,
+    compute_capability: float | None = None,
+    progress: bool = True,
+    write: bool = True,
+    restart: bool = False,
+    root: Path | None = None,
+) -> RunResult:
+    """Simulate a scenario and write its store (a one-point sweep: see the module docstring).
+
+    Parameters
+    ----------
+    spec
+        A validated scenario (see :func:`depnet.spec.load_scenario`).
+    device
+        ``runtime``, ``cpp``, ``cuda`` or ``auto``; default: the scenario's own.
+    out
+        Store path; default ``runs/<name>-<device>-<timestamp>.zarr``, or the store of an
+        unfinished run of the same scenario in ``runs/``, which is resumed.
+    compile_only
+        Build the standalone project (and its binary) without running it.
+    write
+        Whether to write a store (``False`` keeps the data in memory only, for tests).
+    restart
+        Discard the completed segments of an unfinished run instead of resuming it.
+    root
+        Build cache (default :func:`build_root`).
+    """
+    target = devices.resolve_target(device or spec.scenario.device)
+    if out is not None:
+        store = Path(out)
+    else:
+        store = unfinished_run(Path("runs"), spec, target) or default_store_path(spec, target)
+    if write and not compile_only:
+        check_writable(store, overwrite)
+    started = time.perf_counter()
+    bar = _ProgressBar(spec, target) if progress and not compile_only else None
+    try:
+        if target == "runtime":
+            if compile_only:
+                raise DeviceError("--compile-only needs a standalone device (cpp or cuda)")
+            data, timings = run_runtime(spec, bar.update if bar else None)
+            info: dict = {"segments": 1, "resumed_from_segment": 0}
+            result = RunResult(target, None, timings, data=data, info=info)
+        else:
+            result = _run_standalone(
+                spec, target, store, compile_only, Options(target, threads, compute_capability),
+                bar, restart, root,
+            )  # fmt: skip
+            if compile_only:
+                return result
+    finally:
+        if bar:
+            bar.close()
+    if write:
+        attrs = run_attributes(spec, target, result.timings, time.perf_counter() - started)
+        attrs["run"] = result.info
+        attrs["intervention_warnings"] = result.info.pop("warnings", [])
+        result.store = write_run(store, result.data, attrs, overwrite=overwrite)
+        if target != "runtime":
+            shutil.rmtree(work_folder(store), ignore_errors=True)
+            Path(str(work_folder(store)) + ".lock").unlink(missing_ok=True)
+    return result
+
+
+def _run_standalone(spec, target, store, compile_only, options, bar, restart, root) -> RunResult:
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    data = network_data(spec, target, root)
+    started = time.perf_counter()
+    build = ensure_build(spec, data, options, root, log=log if bar else None)
+    build_s = time.perf_counter() - started
+    if compile_only:
+        return RunResult(target, build.folder, devices.Timings(build_s, 0.0))
+    if target == "cuda" and not devices.gpu_available():
+        raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
+    work = work_folder(store)
+    if restart:
+        shutil.rmtree(work, ignore_errors=True)
+    point = run_point(spec, build, data, work, bar.update if bar else None, log if bar else None)
+    plan = scenario_schedule(spec, data.layout)
+    info = {
+        "build_dir": str(build.folder), "fingerprint": data.fingerprint,
+        "segments": point.segments, "resumed_from_segment": point.resumed_from,
+        "wall_time_loop_s": point.loop_s, "wall_time_segments_s": point.run_s,
+        "epochs": [[e.start, e.stop] for e in plan.epochs], "warnings": plan.warnings,
+    }  # fmt: skip
+    return RunResult(target, build.folder, devices.Timings(build_s, point.run_s), data=point.data,
+                     info=info)  # fmt: skip
+
+
+class _ProgressBar:
+    """A progress bar over simulated time, shown from the first report (after the build)."""
+
+    def __init__(self, spec: Scenario, target: str) -> None:
+        self.total = float(spec.scenario.duration / b2.second)
+        self.label = f"{spec.name} [{target}]"
+        self.bar: tqdm | None = None
+        print(f"{spec.name}: preparing for {target} ...", file=sys.stderr, flush=True)
+
+    def update(self, fraction: float) -> None:
+        if self.bar is None:
+            self.bar = tqdm(
+                total=self.total, unit="s", desc=self.label, file=sys.stderr,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} s "
+                "simulated [{elapsed}<{remaining}]",
+            )  # fmt: skip
+        self.bar.n = min(self.total, fraction * self.total)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def git_commit() -> str:
     """The depnet source tree's git commit (with ``-dirty`` if it has local changes)."""
     here = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
             timeout=10,
-        )
+        )  # fmt: skip
         if commit.returncode != 0:
             return "unknown"
         dirty = subprocess.run(
@@ -262,14 +781,15 @@ def git_commit() -> str:
         return "unknown"
 
 
-def run_attributes(spec, target, sizes, values, timings, total_s) -> dict:
+def run_attributes(spec: Scenario, target: str, timings: devices.Timings, total_s: float) -> dict:
     """Root attributes of a run's store: everything needed to reproduce and audit it."""
+    values = spec.parameter_values()
     return {
         "scenario": spec.to_dict(),
         "scenario_file": spec.source,
         "parameters": {path: format_quantity(v) for path, v in values.items()},
         "parameter_sources": {path: p.source for path, p in DEFAULT_PARAMETERS.items()},
-        "population_sizes": sizes,
+        "population_sizes": spec.population_sizes(),
         "seed": spec.scenario.seed,
         "device": target,
         "duration_s": float(spec.scenario.duration / b2.second),
@@ -278,11 +798,29 @@ def run_attributes(spec, target, sizes, values, timings, total_s) -> dict:
         "wall_time_build_s": timings.build_s,
         "wall_time_run_s": timings.run_s,
         "wall_time_total_s": total_s,
-        "versions": {
-            p: _version(p) for p in ("depnet", "brian2", "brian2cuda", "numpy", "xarray", "zarr")
-        }
-        | {"python": platform.python_version()},
+        "versions": versions(),
         "git_commit": git_commit(),
         "host": platform.node(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def is_complete(store: Path) -> bool:
+    """Whether a complete store is at ``store``."""
+    try:
+        return read_attrs(store).get("status") == COMPLETE
+    except StoreError:
+        return False
+
+
+__all__ = [
+    "Build",
+    "NetworkData",
+    "Options",
+    "RunResult",
+    "build_network",
+    "ensure_build",
+    "network_data",
+    "run_point",
+    "run_scenario",
+]

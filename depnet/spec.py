@@ -52,6 +52,7 @@ from depnet.quantities import (
     parse_time,
 )
 from depnet.scenarios import interventions as catalog
+from depnet.scenarios.schedule import epoch_cuts
 
 Time = Annotated[
     Any, BeforeValidator(parse_time), PlainSerializer(format_quantity, return_type=str)
@@ -75,6 +76,9 @@ class ScenarioSection(_Strict):
     device: Literal["runtime", "cpp", "cuda", "auto"] = "cpp"
     #: Regions to build (all when absent); the raphe is required, it is the source of 5-HT.
     regions: tuple[str, ...] | None = None
+    #: Length of the segments the run is cut into (a killed run resumes from its last complete
+    #: segment); default :data:`depnet.run.DEFAULT_SEGMENT`. Not part of the network.
+    segment: Time | None = None
 
     @field_validator("regions")
     @classmethod
@@ -102,6 +106,8 @@ class ScenarioSection(_Strict):
             raise ValueError("duration is shorter than one time step dt")
         if not 0 * second <= self.warmup < self.duration:
             raise ValueError("warmup must be >= 0 and shorter than duration")
+        if self.segment is not None and not self.segment >= self.dt:
+            raise ValueError(f"segment must be at least one time step dt, got {self.segment}")
         return self
 
 
@@ -226,6 +232,10 @@ class Scenario(_Strict):
                         f"{where}: {item.kind.name} acts on {region}, which scenario.regions "
                         "leaves out"
                     )
+        try:
+            epoch_cuts(self.interventions, self.traits, duration, self.scenario.dt)
+        except ScenarioError as err:
+            raise ValueError(str(err)) from None
         stimulating = [it.window(duration, self.scenario.dt) for it in self.interventions
                        if it.kind.stimulates]  # fmt: skip
         windows = sorted((w.start, w.stop) for w in stimulating)

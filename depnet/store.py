@@ -57,7 +57,7 @@ import zarr
 from zarr.storage import MemoryStore
 
 from depnet.errors import StoreError
-from depnet.recording import SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
+from depnet.rundata import SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
 
 STORE_VERSION = 2
 COMPLETE = "complete"

@@ -200,6 +200,11 @@ class SynapseModel:
     parameters: tuple[str, ...]
 
 
+#: Parameters that may change during a run (chronic stress impairs LTP: a factor on ``eta``),
+#: so not declared constant.
+RUN_TIME = ("eta",)
+
+
 def stdp_parameters(rule: str, gated: bool = True) -> dict[str, Parameter]:
     """Parameter table (values with units, sources, ranges) of a rule.
 
@@ -262,7 +267,10 @@ def stdp_synapse_model(
         links = _COMPARTMENT_LINKS if occupancy == "compartments" else ""
     else:
         rate, links = "learning_rate = eta : 1", ""
-    declarations = "\n".join(declaration(name, p.value) for name, p in table.items())
+    declarations = "\n".join(
+        declaration(name, p.value, "shared" if name in RUN_TIME else "shared, constant")
+        for name, p in table.items()
+    )
     model = f"w : siemens\n{traces.strip()}\n{rate}\n{links.strip()}\n{declarations}".replace(
         "\n\n", "\n"
     )

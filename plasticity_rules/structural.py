@@ -169,6 +169,10 @@ SYNAPSE_PARAMETERS: dict[str, Parameter] = {
     ),
 }
 
+#: Pool parameters that may change during a run (a BDNF genotype scales ``g_bdnf``), so not
+#: declared constant.
+SYNAPSE_RUN_TIME = ("g_bdnf",)
+
 #: Parameters of the pool itself (used on the host when the pool is drawn).
 POOL_PARAMETERS: dict[str, Parameter] = {
     "pool_factor": Parameter(
@@ -366,7 +370,11 @@ def install_neuron_block(
     for name, value in resolved.items():
         setattr(group, name, value)
     return group.run_regularly(
-        block.update_code, dt=update_interval, when="start", order=1, name=f"{group.name}_elements"
+        block.update_code,
+        clock=b2.Clock(update_interval, name=f"{group.name}_elements_clock"),
+        when="start",
+        order=1,
+        name=f"{group.name}_elements",
     )
 
 
@@ -392,7 +400,8 @@ def structural_synapse_model(
     names = list(SYNAPSE_PARAMETERS)
     model = (
         "w : siemens\npresent : 1\n"
-        + _declarations(SYNAPSE_PARAMETERS, names)
+        + _declarations(SYNAPSE_PARAMETERS, [n for n in names if n not in SYNAPSE_RUN_TIME])
+        + _declarations(SYNAPSE_PARAMETERS, SYNAPSE_RUN_TIME, "shared")
         + "structural_dt : second (shared, constant)\n"
     )
     update_code = "\n".join(
@@ -525,7 +534,7 @@ def make_structural_projection(
     synapses.structural_dt = model.update_interval
     synapses.run_regularly(
         model.update_code,
-        dt=model.update_interval,
+        clock=b2.Clock(model.update_interval, name=f"{name}_structural_clock"),
         when="start",
         order=0,
         name=f"{name}_structural",

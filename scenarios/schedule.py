@@ -1,113 +1,297 @@
-"""From a scenario's interventions to what each stretch of the run sets in the built circuit.
+"""From a scenario's interventions and traits to the values of its network's protocol tables.
 
-The run is cut at every start and stop of an intervention's blocks into epochs; at the start of
-each epoch every variable that any intervention touches is set to its base value combined with
-the effects active in that epoch (so a variable returns to its base when its block ends). In
-standalone mode these settings become a few lines of the generated ``main`` between runs: every
-scenario of one structure shares the compiled code objects.
+The run is cut into **epochs** at every start and stop of an intervention's (or trait's) blocks;
+in each epoch every protocol variable (:mod:`depnet.circuits.protocol`) holds its base value
+combined with the effects active then, so a variable returns to its base when its block ends.
+:func:`schedule` computes those values as plain arrays, one table per protocol variable: data
+that the run passes to the compiled network, which never changes with the scenario.
+
+Effects compose as ``value = base * product(scales) + sum(adds)``, unless one ``set`` s it.
+Interventions act on protocol variables only; traits, present for the whole run, also change
+parameters (:func:`depnet.scenarios.interventions.overrides`), which reach the network as its
+initial values.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import brian2 as b2
+import numpy as np
 
-from depnet.circuits.build import Circuit
-from depnet.circuits.neuron import DERIVED_SOURCES, INTERVENABLE
-from depnet.circuits.stimulation import CHANNELS
+from depnet.circuits import protocol
+from depnet.circuits.build import Layout
+from depnet.circuits.neuron import receptor_interval
+from depnet.errors import ScenarioError
+from depnet.quantities import format_quantity
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
 Value = b2.Quantity | float
 
+#: Protocol variables by the effect target that addresses them (a target not listed is a
+#: population name or pattern: its per-cell variables).
+_TARGET_VARIABLES = {
+    "serotonin": protocol.SEROTONIN,
+    "stimulator": protocol.STIMULATOR,
+    "structural": protocol.STRUCTURAL,
+    "plastic": protocol.PLASTIC,
+}
+
 
 @dataclass(frozen=True)
-class Slot:
-    """One settable place: a variable of a Brian2 object, whole or a range of cells."""
+class Epoch:
+    """A stretch of the run between two consecutive cuts (seconds)."""
 
-    owner: object
-    variable: str
-    rows: slice | None = None
-
-    @property
-    def key(self) -> tuple:
-        rows = self.rows
-        span = (rows.start, rows.stop) if isinstance(rows, slice) else rows
-        return (self.owner.name, self.variable, span)
-
-    def assign(self, value: Value) -> None:
-        if self.rows is None:
-            setattr(self.owner, self.variable, value)
-        else:  # a range of cells
-            getattr(self.owner, self.variable)[self.rows] = value
+    start: float
+    stop: float
 
 
 @dataclass
-class Epoch:
-    """A stretch of the run and the values its start sets."""
+class Schedule:
+    """What a run of one scenario puts into its network's protocol tables.
 
-    start: b2.Quantity
-    stop: b2.Quantity
-    settings: list[tuple[Slot, Value]] = field(default_factory=list)
+    Attributes
+    ----------
+    epochs
+        The run's epochs, in order (at most :data:`~depnet.circuits.protocol.MAX_EPOCHS`).
+    tables
+        TimedArray name -> values in SI units, shape ``(MAX_EPOCHS, rows)``; ``protocol_starts``
+        -> the epochs' start times (s), each half a time step early, unused ones
+        :data:`~depnet.circuits.protocol.NEVER`.
+    rows
+        NeuronGroup name -> each cell's row in the group's per-cell tables (its cell class).
+    warnings
+        Effects that found nothing to act on in this circuit (the run goes on without them).
+    """
 
-    @property
-    def duration(self) -> b2.Quantity:
-        return self.stop - self.start
-
-    def apply(self) -> None:
-        for slot, value in self.settings:
-            slot.assign(value)
+    epochs: list[Epoch]
+    tables: dict[str, np.ndarray]
+    rows: dict[str, np.ndarray]
+    warnings: list[str] = field(default_factory=list)
 
 
-_STIMULATOR_BASE = {"enabled": 0.0, "start_step": 0, "phase_steps": 0}
+def blocks_of(items: Iterable[Intervention], duration: b2.Quantity, dt: b2.Quantity) -> list[Block]:
+    """Every block of the interventions and traits, clipped to the run."""
+    out = []
+    for item in items:
+        for block in item.kind.blocks(item.settings, item.window(duration, dt)):
+            stop = min(block.stop, duration)
+            if stop > block.start:
+                out.append(Block(block.start, stop, block.effects))
+    return out
 
 
-def _slots(effect: Effect, circuit: Circuit, values: Mapping[str, Value]):
-    """The places an effect acts on, each with its base value."""
+def epoch_cuts(
+    interventions: Sequence[Intervention],
+    traits: Sequence[Intervention],
+    duration: b2.Quantity,
+    dt: b2.Quantity,
+) -> list[float]:
+    """The epochs' start times (s), checked against the protocol's bounds.
+
+    Raises
+    ------
+    ScenarioError
+        (its message without a file name: the caller adds it) when a block starts or stops off
+        the protocol grid (:func:`~depnet.circuits.neuron.receptor_interval`), when an
+        intervention acts on a variable that cannot change during a run, or when the run needs
+        more than :data:`~depnet.circuits.protocol.MAX_EPOCHS` epochs.
+    """
+    grid = float(receptor_interval(dt) / b2.second)
+    end = float(duration / b2.second)
+    cuts = {0.0}
+    for where, item in _labelled(interventions, traits):
+        for block in blocks_of([item], duration, dt):
+            for effect in block.effects:
+                _check_variable(effect, where, item)
+            for t in (float(block.start / b2.second), float(block.stop / b2.second)):
+                if t >= end:
+                    continue
+                if abs(t / grid - round(t / grid)) > 1e-6:
+                    raise ScenarioError(
+                        f"{where}: {item.kind.name} starts or stops at {t:g} s, which is not a "
+                        f"whole number of the protocol step ({grid * 1e3:g} ms)"
+                    )
+                cuts.add(round(t / grid) * grid)
+    ordered = sorted(cuts)
+    if len(ordered) > protocol.MAX_EPOCHS:
+        raise ScenarioError(
+            f"interventions: they cut the run into {len(ordered)} epochs; a build holds at most "
+            f"{protocol.MAX_EPOCHS} (depnet.circuits.protocol.MAX_EPOCHS)"
+        )
+    return ordered
+
+
+def _labelled(interventions: Sequence[Intervention], traits: Sequence[Intervention]):
+    for i, item in enumerate(interventions):
+        yield f"interventions.{i}", item
+    for item in traits:
+        yield f"traits.{item.kind.name}", item
+
+
+def _check_variable(effect: Effect, where: str, item: Intervention) -> None:
+    """An effect must act on a protocol variable: nothing else can change during a run."""
+    family = effect.target.split(".", 1)[0]
+    allowed = _TARGET_VARIABLES.get(family, protocol.PER_CELL)
+    if effect.variable not in allowed:
+        raise ScenarioError(
+            f"{where}: {item.kind.name} changes {effect.variable} on {effect.target}, which cannot "
+            f"change during a run (protocol variables there: {', '.join(allowed)})"
+        )
+
+
+def schedule(
+    interventions: Sequence[Intervention],
+    traits: Sequence[Intervention],
+    layout: Layout,
+    values: Mapping[str, Value],
+    duration: b2.Quantity,
+    dt: b2.Quantity,
+) -> Schedule:
+    """The protocol tables of one run of a network laid out as ``layout``.
+
+    Parameters
+    ----------
+    interventions, traits
+        The scenario's (validated; see :func:`epoch_cuts` for what is refused).
+    layout
+        The network's :class:`~depnet.circuits.build.Layout`.
+    values
+        Every parameter value (what base values are taken from).
+    duration, dt
+        The run's length and time step.
+
+    Raises
+    ------
+    ScenarioError
+        See :func:`epoch_cuts`; and when a group's cells need more than
+        :data:`~depnet.circuits.protocol.MAX_CELL_CLASSES` classes.
+    """
+    cuts = epoch_cuts(interventions, traits, duration, dt)
+    end = float(duration / b2.second)
+    epochs = [Epoch(a, b) for a, b in zip(cuts, [*cuts[1:], end], strict=True)]
+    blocks = blocks_of([*interventions, *traits], duration, dt)
+    slots = {(s.owner, s.variable): s for s in layout.slots}
+    # every effect, with the slots it reaches (and the cells of a per-cell slot)
+    reaches: list[tuple[Block, Effect, list[tuple[protocol.Slot, tuple[int, int] | None]]]] = []
+    reached: dict[tuple[str, str], bool] = {}
+    for block in blocks:
+        for effect in block.effects:
+            found = list(_targets(effect, layout, slots))
+            reaches.append((block, effect, found))
+            family = (effect.target.split(".")[0], effect.variable)
+            reached[family] = reached.get(family, False) or bool(found)
+    warnings = [f"{variable} on {target}: nothing to act on in this circuit"
+                for (target, variable), hit in reached.items() if not hit]  # fmt: skip
+
+    def active(epoch: Epoch, slot: protocol.Slot) -> list[tuple[Effect, tuple[int, int] | None]]:
+        return [
+            (effect, cells)
+            for block, effect, found in reaches
+            if float(block.start / b2.second) <= epoch.start + 1e-12
+            and float(block.stop / b2.second) >= epoch.stop - 1e-12
+            for s, cells in found
+            if s == slot
+        ]
+
+    half_step = 0.5 * float(dt / b2.second)
+    starts = np.full(protocol.MAX_EPOCHS, protocol.NEVER)
+    starts[: len(epochs)] = [e.start - half_step if k else 0.0 for k, e in enumerate(epochs)]
+    tables: dict[str, np.ndarray] = {protocol.STARTS: starts}
+    rows: dict[str, np.ndarray] = {}
+    by_group: dict[str, list[protocol.Slot]] = {}
+    for slot in layout.slots:
+        if slot.per_cell:
+            by_group.setdefault(slot.owner, []).append(slot)
+            continue
+        base = protocol.base_value(slot, values)
+        column = [_si(_combine(base, [e for e, _ in active(epoch, slot)])) for epoch in epochs]
+        tables[slot.table] = _pad(np.array(column)[:, None])
+    for group, group_slots in by_group.items():
+        tables_of_group, rows[group] = _cell_classes(
+            group, layout.groups[group], group_slots, epochs, active, values
+        )
+        tables |= tables_of_group
+    return Schedule(epochs, tables, rows, sorted(set(warnings)))
+
+
+def _cell_classes(group, n, group_slots, epochs, active, values):
+    """Per-cell tables of one group and each cell's row: cells treated alike share a row."""
+    edges = {0, n}
+    for slot in group_slots:
+        for epoch in epochs:
+            for _, cells in active(epoch, slot):
+                edges.update(cells or (0, n))
+    bounds = sorted(edges)
+    pieces = list(zip(bounds[:-1], bounds[1:], strict=True))
+    # one value sequence (every slot, every epoch) per piece of the group
+    signatures = []
+    for first, _ in pieces:
+        signature = []
+        for slot in group_slots:
+            base = protocol.base_value(slot, values)
+            for epoch in epochs:
+                effects = [e for e, cells in active(epoch, slot)
+                           if cells is None or cells[0] <= first < cells[1]]  # fmt: skip
+                signature.append(_si(_combine(base, effects)))
+        signatures.append(tuple(signature))
+    classes = list(dict.fromkeys(signatures))
+    if len(classes) > protocol.MAX_CELL_CLASSES:
+        raise ScenarioError(
+            f"interventions: they treat the cells of {group} in {len(classes)} different ways; a "
+            f"build holds at most {protocol.MAX_CELL_CLASSES} "
+            "(depnet.circuits.protocol.MAX_CELL_CLASSES)"
+        )
+    row_of_cell = np.zeros(n, dtype=np.int32)
+    for (first, last), signature in zip(pieces, signatures, strict=True):
+        row_of_cell[first:last] = classes.index(signature)
+    tables = {}
+    for k, slot in enumerate(group_slots):
+        values_by_class = np.zeros((len(epochs), protocol.MAX_CELL_CLASSES))
+        for c, signature in enumerate(classes):
+            values_by_class[:, c] = signature[k * len(epochs) : (k + 1) * len(epochs)]
+        values_by_class[:, len(classes) :] = values_by_class[:, :1]
+        tables[slot.table] = _pad(values_by_class)
+    return tables, row_of_cell
+
+
+def _pad(per_epoch: np.ndarray) -> np.ndarray:
+    """``(epochs, rows)`` values to the table's ``MAX_EPOCHS`` rows (the last one repeated)."""
+    table = np.empty((protocol.MAX_EPOCHS, per_epoch.shape[1]))
+    table[: len(per_epoch)] = per_epoch
+    table[len(per_epoch) :] = per_epoch[-1]
+    return table
+
+
+def _targets(effect: Effect, layout: Layout, slots: Mapping[tuple[str, str], protocol.Slot]):
+    """The slots an effect acts on, each with its rows in the group (None: all of it)."""
     target, var = effect.target, effect.variable
     if target == "serotonin":
-        yield Slot(circuit.compartments, var), values[f"serotonin.{var}"]
+        if ("serotonin", var) in slots:
+            yield slots[("serotonin", var)], None
     elif target.startswith("stimulator."):
-        channel = target.split(".", 1)[1]
-        if channel not in CHANNELS:
-            raise ValueError(f"no stimulator channel {channel!r} (channels: {', '.join(CHANNELS)})")
-        yield Slot(circuit.stimulator[channel], var), _STIMULATOR_BASE.get(var, 1)
+        owner = "stimulator_" + target.split(".", 1)[1]
+        if (owner, var) in slots:
+            yield slots[(owner, var)], None
     elif target == "structural" or target.startswith("structural."):
         pattern = target.partition(".")[2] or "*"
-        for population, p in circuit.placements.items():
-            path = f"plasticity.{population}.{var}"
-            if (
-                path in values
-                and p.group.name == population
-                and fnmatch.fnmatch(population, pattern)
-            ):
-                yield Slot(p.group, var), values[path]
+        for population in layout.placements:
+            if fnmatch.fnmatch(population, pattern) and (population, var) in slots:
+                yield slots[(population, var)], None
     elif target == "plastic":
-        for name, synapses in circuit.plastic.items():
-            if f"plasticity.{name}.{var}" in values:
-                yield Slot(synapses, var), values[f"plasticity.{name}.{var}"]
+        for name in layout.plastic:
+            if (name, var) in slots:
+                yield slots[(name, var)], None
     else:
-        if var in DERIVED_SOURCES:
-            # per-cell constants computed from it at build time would go stale
-            raise ValueError(
-                f"{var} on {target}: interventions cannot change a parameter that per-cell "
-                "constants are derived from at build (see depnet.circuits.neuron.DERIVED)"
-            )
-        for population in fnmatch.filter(circuit.populations, target):
-            p = circuit.placements[population]
+        for population in fnmatch.filter(layout.populations, target):
+            group, start, stop = layout.placements[population]
+            if (group, var) not in slots:
+                continue
             first, last = effect.cells
-            rows = slice(p.start + round(first * p.n), p.start + round(last * p.n))
-            yield Slot(p.group, var, rows), _cell_base(population, var, values)
-
-
-def _cell_base(population: str, var: str, values: Mapping[str, Value]) -> Value:
-    if var == "tau_ampa":
-        return values["synaptic.tau_ampa"]
-    if var in INTERVENABLE:
-        return 0.0 if INTERVENABLE[var] == "1" else 0.0 * getattr(b2, INTERVENABLE[var])
-    return values[f"{population}.{var}"]
+            n = stop - start
+            yield slots[(group, var)], (start + round(first * n), start + round(last * n))
 
 
 def _combine(base: Value, effects: Iterable[Effect]) -> Value:
@@ -122,56 +306,11 @@ def _combine(base: Value, effects: Iterable[Effect]) -> Value:
     return fixed if fixed is not None else base * scale + add
 
 
-def blocks_of(items: Iterable[Intervention], duration: b2.Quantity, dt: b2.Quantity) -> list[Block]:
-    """Every block of the interventions and traits, clipped to the run."""
-    out = []
-    for item in items:
-        for block in item.kind.blocks(item.settings, item.window(duration, dt)):
-            stop = min(block.stop, duration)
-            if stop > block.start:
-                out.append(Block(block.start, stop, block.effects))
-    return out
+def _si(value: Value) -> float:
+    return float(np.asarray(value))
 
 
-def epochs(
-    items: Iterable[Intervention],
-    circuit: Circuit,
-    values: Mapping[str, Value],
-    duration: b2.Quantity,
-    dt: b2.Quantity,
-) -> tuple[list[Epoch], list[str]]:
-    """The run's epochs with what each sets, and warnings for effects that found nothing.
-
-    A warning names an intervention whose effect has nothing to act on in this circuit (a
-    density effect without structural plasticity, say): the run goes on without it, and the
-    warning is printed and stored with the run.
-    """
-    blocks = blocks_of(items, duration, dt)
-    cuts = sorted({0.0, float(duration)} | {float(t) for b in blocks for t in (b.start, b.stop)})
-    slots: dict[tuple, tuple[Slot, Value]] = {}
-    found: dict[int, list[tuple]] = {}  # by id: effects hold unhashable quantities
-    warnings = []
-    reached: dict[tuple[str, str], bool] = {}  # (target family, variable) -> acted on anything
-    for block in blocks:
-        for effect in block.effects:
-            keys = []
-            for slot, base in _slots(effect, circuit, values):
-                slots.setdefault(slot.key, (slot, base))
-                keys.append(slot.key)
-            found[id(effect)] = keys
-            family = (effect.target.split(".")[0], effect.variable)
-            reached[family] = reached.get(family, False) or bool(keys)
-    for (target, variable), hit in reached.items():
-        if not hit:
-            warnings.append(f"{variable} on {target}: nothing to act on in this circuit")
-    result = []
-    for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
-        active = [e for b in blocks if float(b.start) <= t0 and float(b.stop) >= t1
-                  for e in b.effects]  # fmt: skip
-        per_slot: dict[tuple, list[Effect]] = {key: [] for key in slots}
-        for effect in active:
-            for key in found[id(effect)]:
-                per_slot[key].append(effect)
-        settings = [(slot, _combine(base, per_slot[key])) for key, (slot, base) in slots.items()]
-        result.append(Epoch(t0 * b2.second, t1 * b2.second, settings))
-    return result, sorted(set(warnings))
+def describe(item: Intervention) -> str:
+    """``kind`` and window of an intervention, for messages."""
+    stop = "the end" if item.stop is None else format_quantity(item.stop)
+    return f"{item.kind.name} from {format_quantity(item.start)} to {stop}"

@@ -8,7 +8,7 @@ import pytest
 
 from depnet.analysis import dmn_index, functional_connectivity
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.recording import Spikes
+from depnet.rundata import Spikes
 
 
 def _sharing(names, shared, rate=10.0, n=100, duration=60.0, seed=0) -> dict[str, Spikes]:

@@ -14,7 +14,7 @@ from depnet.analysis import (
     spike_counts,
 )
 from depnet.analysis.synthetic import modulated_poisson_trains, poisson_trains, synthetic_run
-from depnet.recording import Spikes
+from depnet.rundata import Spikes
 
 
 def test_a_poisson_population_at_10_hz_fires_at_10_hz():

@@ -9,7 +9,7 @@ from depnet.analysis import serotonin_summary, synapse_density, weight_distribut
 from depnet.analysis.serotonin import hill_occupancy
 from depnet.analysis.synapses import projection_target, weight_statistics
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.recording import SynapseRecord
+from depnet.rundata import SynapseRecord
 
 
 def test_serotonin_summary_of_a_sinusoidal_concentration_is_its_offset_and_amplitude():

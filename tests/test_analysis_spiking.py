@@ -19,7 +19,7 @@ from depnet.analysis.synthetic import (
     shared_poisson_trains,
     synthetic_run,
 )
-from depnet.recording import Spikes
+from depnet.rundata import Spikes
 
 
 def _run(spikes, duration):

@@ -29,7 +29,7 @@ from depnet.analysis.outcomes import (
     unique_names,
 )
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.recording import Spikes, SynapseRecord
+from depnet.rundata import Spikes, SynapseRecord
 from depnet.run import run_scenario
 from tests.conftest import small_scenario
 from tests.test_report import assert_not_blank

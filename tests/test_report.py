@@ -14,7 +14,7 @@ from PIL import Image
 from depnet.analysis import open_run
 from depnet.analysis.report import write_report
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.recording import SynapseRecord
+from depnet.rundata import SynapseRecord
 from tests.conftest import depnet_cli
 from tests.test_analysis_real import real_stores
 

@@ -36,13 +36,7 @@ HTR1A_C1019G = Kind(
     "(stronger self-inhibition)",
     parameters={},
     choices={"genotype": tuple(AUTORECEPTOR_EXPRESSION)},
-    blocks=lambda s, w: [
-        Block(
-            w.start,
-            w.stop,
-            (Effect("drn_5ht", "g_girk_max", AUTORECEPTOR_EXPRESSION[s["genotype"]], "scale"),),
-        )
-    ],
+    blocks=lambda s, w: [],
     regions=lambda s: ("drn",),
     trait=True,
 )
@@ -58,11 +52,12 @@ EARLY_LIFE_STRESS = Kind(
 
 
 def trait_overrides(name: str, settings: Settings) -> dict[str, float]:
-    """Parameter factors a trait applies before the build (structure-preserving data changes)."""
+    """Parameter factors of a trait, present for the whole run: initial values of the network,
+    not its structure (what the scenario's other parameters are)."""
     if name == "early_life_stress":
-        return {
-            "projections.ca3_exc_to_ca1_exc.in_degree": EARLY_LIFE_DENSITY[settings["severity"]]
-        }
+        return {"projections.ca3_exc_to_ca1_exc.density": EARLY_LIFE_DENSITY[settings["severity"]]}
+    if name == "htr1a_c1019g":
+        return {"drn_5ht.g_girk_max": AUTORECEPTOR_EXPRESSION[settings["genotype"]]}
     return {}
 
 

@@ -1,0 +1,453 @@
+"""Brian2's insides: every use of a private Brian2 or brian2cuda API, and the binary's protocol.
+
+:mod:`depnet.engine` compiles a network once and runs the binary many times with other values,
+other durations and in segments that resume. That needs a few things Brian2 does not offer as
+public API; each is one named function here, and ``tests/test_standalone.py`` fails when the
+upstream behaviour it relies on changes:
+
+- :func:`initial_values`: what the generated ``main`` sets before a run, read from the device's
+  queue of main-file operations (``device.main_queue``): values from static arrays (data files
+  the binary loads at start, replaceable per run) and literals (replaced per run by
+  ``run_args``), and what stays compiled in (the rest: part of the network's fingerprint);
+- :func:`describe_network`: what a build compiles in, read off the objects (private attributes
+  such as ``_refractory`` and ``_pathways``);
+- :func:`insert_run_control`: C++ inserted after the (zero-length) run that the project
+  compiles, which runs the network for a duration read at run time, from a start time that
+  continues the previous segment (``Network::t``, the clocks), with the random generators seeded
+  or reloaded and the spike queues reloaded (``brian::_random_generators``,
+  ``brian::<pathway>.queue``; brian2cuda: ``random_number_buffer.set_seed``);
+- :func:`state_variables`, :func:`recorded_files`: the file names of arrays in a results folder
+  (``device.get_array_filename``) and how 2-D monitor arrays are laid out there;
+- :func:`run_binary`: the binary's command line (``--results_dir`` and ``name=value``
+  arguments, values read from files relative to the working folder, ``static_arrays/`` too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import brian2 as b2
+import numpy as np
+from brian2.core.variables import ArrayVariable, Constant, DynamicArrayVariable, Subexpression
+
+from depnet.errors import DeviceError
+
+#: Name of the run-control file in a results folder (read by the inserted C++).
+CONTROL_FILE = "depnet_control.txt"
+#: Prefix of the files a resumed segment reloads (the previous segment's generator and queues).
+RESUME_PREFIX = "depnet_resume_"
+#: Brian2's files of the generator state and of a pathway's queue, in a results folder.
+GENERATOR_STATE = "random_generator_state"
+PROGRESS_TAG = "DEPNET_PROGRESS"
+#: C++ body of the report function: the completed fraction of the segment, one line a period.
+REPORT_CODE = f'std::cout << "{PROGRESS_TAG} " << completed << " " << elapsed << std::endl;'
+#: Attributes of Brian2 objects that end up in generated code.
+_CODE_ATTRIBUTES = (
+    "abstract_code", "equations", "events", "event_codes", "_refractory", "method_choice",
+    "record_variables", "record", "_N", "when", "order",
+)  # fmt: skip
+
+
+def objects(net_objects: Iterable) -> Iterator:
+    """Every object of a network, contained ones (state updaters, run_regularly) included."""
+    for obj in net_objects:
+        yield obj
+        yield from objects(getattr(obj, "contained_objects", ()))
+
+
+def arg_name(var: ArrayVariable) -> str:
+    """``owner.variable``: how the binary's command line names a variable."""
+    return f"{var.owner.name}.{var.name}"
+
+
+def is_state(obj, name: str, var) -> bool:
+    """Whether a variable belongs to the state a run carries over (and ``run_args`` can set):
+    an array of a NeuronGroup or Synapses, its own, writable, not an internal one."""
+    return (
+        isinstance(obj, b2.NeuronGroup | b2.Synapses)
+        and isinstance(var, ArrayVariable)
+        and not name.startswith("_")
+        and not var.read_only
+        and var.owner is not None
+        and var.owner.name == obj.name
+    )
+
+
+def state_variables(net: b2.Network) -> dict[str, ArrayVariable]:
+    """Every state variable of ``net`` (:func:`is_state`) by :func:`arg_name`."""
+    found = {}
+    for obj in objects(net.objects):
+        for name, var in (getattr(obj, "variables", None) or {}).items():
+            if is_state(obj, name, var):
+                found[arg_name(var)] = var
+    return found
+
+
+# -- what main sets: data or code ------------------------------------------------------------
+@dataclass
+class InitialValues:
+    """What the generated ``main`` sets before the run, split into run-time data and code.
+
+    Attributes
+    ----------
+    static_arrays
+        Static array name -> values: files the binary loads from ``static_arrays/`` at start.
+    literals
+        ``owner.variable`` -> value text: literals in ``main`` that ``run_args`` replace.
+    compiled
+        Operations that stay in the code whatever ``run_args`` say (their kind, array and, for
+        a literal that cannot be replaced, its value): part of the network's fingerprint.
+    """
+
+    static_arrays: dict[str, np.ndarray]
+    literals: dict[str, str]
+    compiled: list[str]
+
+
+def _arrays_by_name(device, net: b2.Network) -> dict[str, ArrayVariable]:
+    found = {}
+    for obj in objects(net.objects):
+        for var in (getattr(obj, "variables", None) or {}).values():
+            if isinstance(var, ArrayVariable):
+                try:
+                    found[device.get_array_name(var, access_data=False)] = var
+                    found[device.get_array_name(var)] = var
+                except (KeyError, TypeError):
+                    continue
+    return found
+
+
+def initial_values(device, net: b2.Network) -> InitialValues:
+    """Read the device's queue of main-file operations after ``net`` was built (not run).
+
+    A literal assigned to a whole array (or to a one-element array) becomes a ``run_args``
+    literal if the binary can set that variable (:func:`is_state`); a static array stays data;
+    every other operation, and any literal that cannot be replaced, is code.
+
+    Raises
+    ------
+    DeviceError
+        For an operation this module does not know (a newer Brian2): check what it does first.
+    """
+    arrays = _arrays_by_name(device, net)
+    literals: dict[str, str] = {}
+    compiled: list[str] = []
+    for kind, args in device.main_queue:  # private: Brian2's list of main-file operations
+        if kind in ("set_by_constant", "set_by_single_value"):
+            # (array, value, is_dynamic) and (array, item, value)
+            name, value = args[0], args[1] if kind == "set_by_constant" else args[2]
+            var = arrays.get(name)
+            whole = kind == "set_by_constant" or (var is not None and var.size == 1)
+            number = np.asarray(value).item()
+            finite = isinstance(number, int | float) and bool(np.isfinite(float(number)))
+            if var is not None and whole and _replaceable(var) and finite:
+                literals[arg_name(var)] = repr(number)
+                compiled.append(f"{kind} {name}")
+            else:
+                compiled.append(f"{kind} {args!r}")
+        elif kind == "set_by_array":
+            name, static, _ = args
+            var = arrays.get(name)
+            if var is not None:
+                literals.pop(arg_name(var), None)  # an array set later wins over a literal
+            compiled.append(f"{kind} {name} {static}")
+        elif kind in ("resize_array", "set_array_by_array"):
+            compiled.append(f"{kind} {args!r}")
+        elif kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
+            compiled.append(f"{kind} {args[0].name}")
+        elif kind == "seed":
+            compiled.append("seed")  # the run control seeds the generators
+        elif kind == "insert_code":
+            compiled.append(f"{kind} {args}")
+        else:
+            raise DeviceError(f"unknown Brian2 main-file operation {kind!r}: depnet cannot run it")
+    return InitialValues(dict(device.static_arrays), literals, compiled)
+
+
+def _replaceable(var: ArrayVariable) -> bool:
+    """Whether ``run_args`` may replace a literal of ``var``: a state variable (the binary's
+    ``set_variable_by_name`` knows every writable array; clocks are structure)."""
+    return var.owner is not None and is_state(var.owner, var.name, var)
+
+
+def describe_network(net: b2.Network, initial: InitialValues) -> list[str]:
+    """Everything a standalone build of ``net`` compiles in, as lines of text.
+
+    Objects with their classes, names, clocks, sizes, equations and code, constants folded into
+    the code, every array's type and size (not its values: those are data, see
+    :func:`initial_values`), and the operations of ``main``. Two networks with equal
+    descriptions run on one binary.
+    """
+    lines = []
+    for obj in sorted(objects(net.objects), key=lambda o: o.name):
+        lines += _describe(obj)
+    lines += initial.compiled
+    lines += [
+        f"static {name} {arr.dtype} {arr.shape}"
+        for name, arr in sorted(initial.static_arrays.items())
+    ]
+    return lines
+
+
+def _describe(obj) -> list[str]:
+    variables = getattr(obj, "variables", None) or {}
+    lines = [f"{type(obj).__name__} {obj.name} clock={obj.clock.name} dt={float(obj.clock.dt)!r}"]
+    if isinstance(obj, b2.Synapses | b2.NeuronGroup):
+        lines.append(f"size {len(obj)}")
+    for attribute in _CODE_ATTRIBUTES:
+        value = getattr(obj, attribute, None)
+        if value is None:
+            continue
+        if isinstance(value, np.ndarray):
+            value = f"{value.dtype}{value.shape}" + hashlib.sha256(value.tobytes()).hexdigest()[:16]
+        elif isinstance(value, set | frozenset):  # set order varies with the process's hash seed
+            value = sorted(value, key=str)
+        lines.append(f"{attribute}={value}")
+    for name in sorted(variables):
+        var = variables[name]
+        if isinstance(var, Constant):
+            lines.append(f"{name} constant {var.value!r}")
+        elif isinstance(var, Subexpression):
+            lines.append(f"{name} = {var.expr}")
+        elif isinstance(var, ArrayVariable):
+            if getattr(var.owner, "name", None) != obj.name:
+                continue  # another object's variable: its owner describes it
+            size = "dynamic" if isinstance(var, DynamicArrayVariable) else var.size
+            lines.append(f"{name} {var.dtype} scalar={var.scalar} constant={var.constant} {size}")
+        elif isinstance(var, b2.TimedArray):
+            lines.append(f"{name} TimedArray {var.values.shape} dt={var.dt!r}")
+        else:
+            lines.append(f"{name} {type(var).__name__}")
+    return lines
+
+
+# -- results files ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArrayFile:
+    """An array in a results folder: its file name, dtype and, for 2-D arrays, columns."""
+
+    file: str
+    dtype: str
+    columns: int = 0  # 0: a 1-D array
+
+    def read(self, folder: Path) -> np.ndarray:
+        data = np.fromfile(folder / self.file, dtype=self.dtype)
+        return data.reshape(-1, self.columns) if self.columns else data
+
+
+def array_file(device, var: ArrayVariable, columns: int = 0) -> ArrayFile:
+    """Where the binary writes ``var`` at the end of a run (2-D monitor arrays: time-major)."""
+    return ArrayFile(device.get_array_filename(var), np.dtype(var.dtype).str, columns)
+
+
+def recorded_files(device, monitor) -> dict[str, ArrayFile]:
+    """A monitor's arrays in a results folder: ``i``, ``t`` of a SpikeMonitor; ``t`` and each
+    recorded variable (``(time, recorded index)``) of a StateMonitor."""
+    if isinstance(monitor, b2.SpikeMonitor):
+        return {k: array_file(device, monitor.variables[k]) for k in ("i", "t")}
+    n = len(monitor.record)
+    files = {"t": array_file(device, monitor.variables["t"])}
+    for name in monitor.record_variables:
+        files[name] = array_file(device, monitor.variables[name], columns=n)
+    return files
+
+
+# -- the run control ----------------------------------------------------------------------------
+def pathways(net: b2.Network) -> list[str]:
+    """Names of the synaptic pathways (spike queues) of ``net`` (private ``_pathways``)."""
+    return sorted(
+        p.name
+        for obj in objects(net.objects)
+        if isinstance(obj, b2.Synapses)
+        for p in obj._pathways
+    )
+
+
+def clocks(net: b2.Network) -> list[str]:
+    """Names of the clocks of ``net``'s objects."""
+    return sorted({obj.clock.name for obj in objects(net.objects)})
+
+
+def insert_run_control(net: b2.Network, target: str, report_period: b2.Quantity) -> None:
+    """Insert the C++ that runs ``net`` for a duration read at run time (after the zero-length
+    run the project compiles, which prepares the spike queues and applies ``run_args``).
+
+    It reads :data:`CONTROL_FILE` in the results folder: start time (s), duration (s), seed,
+    segment number and whether to resume. A resumed segment reloads the generators and spike
+    queues the previous one wrote (cpp; brian2cuda keeps both on the GPU, so there a segment
+    reseeds from the seed and the segment number and starts with empty queues). Every clock is
+    set to the start time, so a run continues the previous segment's time axis exactly.
+    """
+    device = b2.get_device()
+    lines = [
+        "{  // depnet run control (depnet.standalone.insert_run_control)",
+        f'    std::ifstream _ctl((brian::results_dir + "{CONTROL_FILE}").c_str());',
+        "    double _t_start = 0, _duration = 0; unsigned long long _seed = 0;",
+        "    long _segment = 0; int _resume = 0;",
+        "    if (!(_ctl >> _t_start >> _duration >> _seed >> _segment >> _resume)) {",
+        f'        std::cerr << "depnet: unreadable {CONTROL_FILE}" << std::endl; exit(2);',
+        "    }",
+    ]
+    if target == "cuda":
+        lines.append("    random_number_buffer.set_seed(_seed + 1000003ULL * _segment);")
+    else:
+        lines += [
+            "    if (_resume) {",
+            *_reload(GENERATOR_STATE, "brian::_random_generators", "brian::_random_generators[_k]"),
+        ]
+        for name in pathways(net):
+            lines += _reload(f"{name}_queue", f"brian::{name}.queue", f"*brian::{name}.queue[_k]")
+        lines += [
+            "    } else {",
+            "        for (size_t _k = 0; _k < brian::_random_generators.size(); _k++)",
+            "            brian::_random_generators[_k].seed(_seed + _k);",
+            "    }",
+        ]
+    for clock in clocks(net):
+        lines += [
+            f"    brian::{clock}.set_interval(_t_start, _t_start);",
+            f"    brian::{clock}.t[0] = brian::{clock}.timestep[0] * brian::{clock}.dt[0];",
+        ]
+    lines += [
+        f"    {net.name}.t = _t_start;",
+        f"    {net.name}.run(_duration, report_progress, {float(report_period / b2.second)!r});",
+        "}",
+    ]
+    device.insert_code("after_network_run", "\n".join(lines))
+
+
+def _reload(file: str, container: str, element: str) -> list[str]:
+    """C++ that reads each element of ``container`` back from a resume file."""
+    return [
+        "        {",
+        f'            std::ifstream _in((brian::results_dir + "{RESUME_PREFIX}{file}").c_str());',
+        f'            if (!_in) {{ std::cerr << "depnet: cannot resume: no {file}" << std::endl;'
+        " exit(2); }",
+        f"            for (size_t _k = 0; _k < {container}.size(); _k++) _in >> {element};",
+        "        }",
+    ]
+
+
+def write_control(
+    results: Path, t_start: float, duration: float, seed: int, segment: int, resume: bool
+) -> None:
+    """The run-control file of one segment (read by :func:`insert_run_control`'s code)."""
+    text = f"{t_start!r} {duration!r} {int(seed)} {int(segment)} {int(resume)}\n"
+    (results / CONTROL_FILE).write_text(text)
+
+
+def resume_files(previous: Path, results: Path, pathway_names: Iterable[str]) -> None:
+    """Give a segment the generator state and spike queues the previous segment ended with."""
+    for name in [GENERATOR_STATE, *(f"{p}_queue" for p in pathway_names)]:
+        source = previous / name
+        if not source.exists():
+            raise DeviceError(f"cannot resume: {source} is missing")
+        (results / (RESUME_PREFIX + name)).write_bytes(source.read_bytes())
+
+
+# -- running the binary -------------------------------------------------------------------------
+def write_run_arg(folder: Path, name: str, values: np.ndarray) -> str:
+    """Write an array for ``run_args`` into ``folder``; returns the argument ``name=file``."""
+    data = np.ascontiguousarray(values, dtype=np.float64 if values.dtype.kind == "f" else None)
+    path = folder / f"{name}.{hashlib.sha256(data.tobytes()).hexdigest()[:12]}.dat"
+    if not path.exists():
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        data.tofile(tmp)
+        tmp.replace(path)
+    return f"{name}={path}"
+
+
+def link_static_arrays(
+    work: Path, build_arrays: Path, point_arrays: Path, names: Iterable[str]
+) -> None:
+    """The ``static_arrays`` folder a run's binary reads: the point's own files where it has
+    them (its connectivity, initial values), the build's otherwise."""
+    folder = work / "static_arrays"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        own = point_arrays / name
+        target = own if own.exists() else build_arrays / name
+        link = folder / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target.resolve())
+
+
+def run_binary(
+    binary: Path,
+    work: Path,
+    results: Path,
+    args: list[str],
+    progress: Callable[[float], None] | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> float:
+    """Run a built binary in ``work`` with its results in ``results``; returns the loop's wall
+    time (Brian2's ``last_run_info.txt``), following the progress lines while it runs.
+
+    Raises
+    ------
+    DeviceError
+        If the binary fails (its last output lines in the message).
+    """
+    results.mkdir(parents=True, exist_ok=True)
+    stdout = results / "stdout.txt"
+    command = [str(binary), "--results_dir", str(results.resolve()) + os.sep, *args]
+    env = {**os.environ, **(environment or {})}
+    with open(stdout, "w") as out:
+        process = subprocess.Popen(command, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
+        try:
+            while process.poll() is None:
+                time.sleep(0.2)
+                if progress:
+                    fraction = last_progress(stdout)
+                    if fraction is not None:
+                        progress(fraction)
+        except BaseException:
+            process.terminate()
+            process.wait()
+            raise
+    if process.returncode != 0:
+        tail = stdout.read_text(errors="replace").strip().splitlines()[-5:]
+        raise DeviceError(
+            f"simulation binary failed (exit status {process.returncode}) in {work}: "
+            + (" | ".join(tail) or "no output")
+        )
+    info = (results / "last_run_info.txt").read_text().split()
+    return float(info[0])
+
+
+def last_progress(stdout: Path) -> float | None:
+    """The last completed fraction the binary printed, if any."""
+    try:
+        lines = stdout.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        if line.startswith(PROGRESS_TAG):
+            try:
+                return float(line.split()[1])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+# -- the build itself ---------------------------------------------------------------------------
+#: Brian2's automatic names (what an object gets without ``name=``): they number after the
+#: objects alive in the process, so they must not reach generated code.
+_AUTO_NAME = re.compile(
+    r"^(neurongroup|synapses|spikemonitor|statemonitor|clock|network|poissoninput|"
+    r"poissongroup|spikegeneratorgroup|timedarray|_timedarray)(_\d+)?$|_\d+$"
+)
+
+
+def unnamed(net: b2.Network) -> list[str]:
+    """Objects of ``net`` (and their clocks) with automatic names."""
+    names = {obj.name for obj in objects(net.objects)} | set(clocks(net)) | {net.name}
+    return sorted(n for n in names if _AUTO_NAME.match(n))
