@@ -22,8 +22,12 @@ from depnet.store import write_dataset
 
 
 def dimension_name(key: str) -> str:
-    """A sweep key as a dimension name (parameter paths without the ``parameters.`` prefix)."""
-    return key.removeprefix("parameters.")
+    """A sweep key as a dimension name: parameter paths without ``parameters.``, intervention
+    settings as ``<kind or position>.<setting>`` (``ketamine.start``), traits by name."""
+    for prefix in ("parameters.", "interventions.", "traits."):
+        if key.startswith(prefix):
+            return key.removeprefix(prefix)
+    return key
 
 
 def _coordinate(key: str, values: list[Any]) -> xr.Variable:

@@ -1,10 +1,10 @@
 """The plan of a sweep: its points, grouped by network structure, and where everything lands.
 
-Points that build the same network (same :func:`~depnet.cluster.network.fingerprint` at the
-sweep's first seed) form one group: the group compiles once per seed (the seed is a literal in
-the standalone ``main``, so each further seed is an incremental rebuild of a copy) and runs all
-its points through ``run_args``. Axes that change sizes, connectivity or code-folded constants
-split the sweep into groups by themselves, without a list of such parameters.
+Points whose networks have the same fingerprint (:func:`depnet.run.network_data`) form one group:
+the group compiles once (:func:`depnet.run.ensure_build`) and runs every point, whatever its
+parameters, interventions, traits, duration or seed, on that binary. Axes that change sizes,
+equations or constants compiled into the code split the sweep into groups by themselves, without
+a list of such parameters.
 
 Layout of a sweep folder (``[sweep] out``)::
 
@@ -25,13 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from depnet.cluster.errors import SweepError
-from depnet.cluster.network import runtime_network
-from depnet.cluster.sweep_spec import Sweep, load_sweep
-from depnet.quantities import format_quantity
-from depnet.run import _version, build_root
-from depnet.spec import Scenario, apply_settings, parse_scenario
+from depnet.cluster.sweep_spec import Sweep, load_sweep, point_scenario
+from depnet.run import Options, build_folder, build_root, network_data
+from depnet.spec import Scenario
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 
 @dataclass
@@ -47,13 +45,12 @@ class Point:
 
 @dataclass
 class Group:
-    """Points that share one network structure (one build per seed)."""
+    """Points that share one network structure (one build)."""
 
     id: str
-    fingerprint: str  # at the sweep's first seed
+    fingerprint: str
     combinations: list[int]
-    seeds: list[int]
-    reference: int  # the combination the builds are made from
+    reference: int  # the combination the build is made from (at the sweep's first seed)
 
 
 @dataclass
@@ -65,8 +62,7 @@ class Plan:
     sweep_digest: str
     out: str
     target: str
-    segment_s: float | None
-    n_segments: int
+    segment: str | None
     duration_s: float
     axes: dict[str, list[Any]]
     seeds: list[int]
@@ -79,7 +75,7 @@ class Plan:
     points: list[Point] = field(default_factory=list)
     version: int = PLAN_VERSION
 
-    # -- paths ---------------------------------------------------------------------------
+    # -- paths ---------------------------------------------------------------------------------
     @property
     def root(self) -> Path:
         return Path(self.out)
@@ -94,22 +90,20 @@ class Plan:
     def work_dir(self, point: Point) -> Path:
         return self.root / "work" / point.id
 
-    def build_dir(self, fingerprint: str) -> Path:
-        """The build of one network structure (a fingerprint at one seed).
+    @property
+    def options(self) -> Options:
+        return Options(self.target, int(self.resources.get("threads", 0)))
 
-        Keyed by what is compiled in, not by sweep or group: sweeps of one structure, target and
-        segment length share builds (``[sweep] build_root``, default the user's build cache,
-        which on a cluster is usually on the shared home filesystem).
-        """
-        key = f"{fingerprint}|{self.target}|{self.segment_s or self.duration_s!r}|{_versions()}"
-        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        return Path(self.build_root) / f"{self.target}-{digest}"
+    def build_dir(self, scenario: Scenario) -> Path:
+        """The build a point's (or a group's reference) scenario runs on."""
+        data = network_data(scenario, self.target, Path(self.build_root))
+        return build_folder(data, self.options, Path(self.build_root))
 
     @property
     def slurm_dir(self) -> Path:
         return self.root / "slurm"
 
-    # -- lookups ---------------------------------------------------------------------------
+    # -- lookups -------------------------------------------------------------------------------
     def point(self, point_id: str) -> Point:
         for point in self.points:
             if point.id == point_id:
@@ -126,17 +120,18 @@ class Plan:
         return next(p.values for p in self.points if p.combination == combination)
 
     def scenario(self, values: dict[str, Any], seed: int) -> Scenario:
-        settings = {**self.settings, **values, "scenario.seed": seed}
-        return parse_scenario(apply_settings(self.base, settings), self.scenario_file)
+        return point_scenario(
+            self.base, self.scenario_file, self.settings, values, seed, self.segment
+        )
 
     def point_scenario(self, point: Point) -> Scenario:
         return self.scenario(point.values, point.seed)
 
-    def reference_scenario(self, group: Group, seed: int) -> Scenario:
-        """The scenario a group's build for ``seed`` is compiled from."""
-        return self.scenario(self.combination_values(group.reference), seed)
+    def reference_scenario(self, group: Group) -> Scenario:
+        """The scenario a group's build is compiled from."""
+        return self.scenario(self.combination_values(group.reference), self.seeds[0])
 
-    # -- storage ---------------------------------------------------------------------------
+    # -- storage -------------------------------------------------------------------------------
     def save(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / "plan.json"
@@ -155,14 +150,13 @@ class Plan:
         except json.JSONDecodeError as err:
             raise SweepError(f"{path}: unreadable plan: {err}") from None
         if data.get("version") != PLAN_VERSION:
-            raise SweepError(f"{path}: plan version {data.get('version')} is not {PLAN_VERSION}")
+            raise SweepError(
+                f"{path}: plan version {data.get('version')} is not {PLAN_VERSION} (made by "
+                "another depnet: submit the sweep file again into a new out folder)"
+            )
         data["groups"] = [Group(**g) for g in data["groups"]]
         data["points"] = [Point(**p) for p in data["points"]]
         return cls(**data)
-
-
-def _versions() -> str:
-    return "|".join(_version(p) for p in ("depnet", "brian2", "brian2cuda"))
 
 
 def _target(device: str, gpus: int) -> str:
@@ -178,46 +172,45 @@ def default_out(sweep: Sweep) -> Path:
 
 
 def make_plan(sweep_file: str | Path, out: str | Path | None = None) -> Plan:
-    """Expand a sweep file into points and group them by structure (builds runtime networks).
+    """Expand a sweep file into points and group them by network structure.
 
     Raises
     ------
     SweepError
-        For a malformed sweep file, or a segment length that does not fit a clock of the network.
+        For a malformed sweep file.
     """
+    from depnet.quantities import format_quantity
+
     sweep = load_sweep(sweep_file)
     section = sweep.content.sweep
     root = Path(out) if out is not None else default_out(sweep)
     base = sweep.scenario({}, sweep.seeds[0])
-    duration = float(base.scenario.duration / base.scenario.dt) * float(base.scenario.dt)
-    segment = float(section.segment) if section.segment is not None else None
     plan = Plan(
         name=sweep.name,
         sweep_file=str(Path(sweep_file).resolve()),
         sweep_digest=hashlib.sha256(Path(sweep_file).read_bytes()).hexdigest()[:16],
         out=str(root.resolve()),
         target=_target(section.device, sweep.resources.gpus),
-        segment_s=segment,
-        n_segments=round(duration / segment) if segment else 1,
-        duration_s=duration,
+        segment=format_quantity(section.segment) if section.segment is not None else None,
+        duration_s=float(base.scenario.duration / base.scenario.dt) * float(base.scenario.dt),
         axes={k: list(v) for k, v in sweep.axes.items()},
         seeds=list(sweep.seeds),
         base=sweep.base,
         scenario_file=str(sweep.scenario_file),
         settings=sweep.settings,
         resources=sweep.resources.model_dump(mode="json"),
-        build_root=str(Path(section.build_root or build_root() / "sweeps").resolve()),
+        build_root=str(Path(section.build_root or build_root()).resolve()),
     )
-    structural = _structural_axes(sweep, segment)
+    structural = _structural_axes(plan, sweep)
     groups: dict[str, Group] = {}
     by_structure: dict[tuple, str] = {}  # structural axis values -> fingerprint
     for index, values in enumerate(sweep.combinations()):
         key = tuple(repr(values[k]) for k in structural)
         if key not in by_structure:
-            by_structure[key] = runtime_network(sweep.scenario(values, sweep.seeds[0]))[0]
+            by_structure[key] = _fingerprint(plan, sweep.scenario(values, sweep.seeds[0]))
         digest = by_structure[key]
         if digest not in groups:
-            groups[digest] = Group(f"g{len(groups)}", digest, [], list(sweep.seeds), index)
+            groups[digest] = Group(f"g{len(groups)}", digest, [], index)
         group = groups[digest]
         group.combinations.append(index)
         for seed in sweep.seeds:
@@ -226,38 +219,27 @@ def make_plan(sweep_file: str | Path, out: str | Path | None = None) -> Plan:
     return plan
 
 
-def _structural_axes(sweep: Sweep, segment: float | None) -> list[str]:
+def _fingerprint(plan: Plan, scenario: Scenario) -> str:
+    return network_data(scenario, plan.target, Path(plan.build_root)).fingerprint
+
+
+def _structural_axes(plan: Plan, sweep: Sweep) -> list[str]:
     """Axes whose values change the network's structure, probed one axis at a time.
 
     Each axis is varied alone from the first combination; a value that changes the fingerprint
-    makes the axis structural. Fingerprinting every combination would be exact but costs one
-    network construction per point; an interaction that this probe misses (two axes that change
-    the structure only together) is caught by the worker, which checks every point's
-    fingerprint against its build before it runs.
+    makes the axis structural. Interventions and traits never do (they are data). An interaction
+    that this probe misses (two axes that change the structure only together) is caught by the
+    worker, which checks every point's fingerprint against its build before it runs.
     """
     first = {k: v[0] for k, v in sweep.axes.items()}
-    digest, _, clocks = runtime_network(sweep.scenario(first, sweep.seeds[0]))
+    digest = _fingerprint(plan, sweep.scenario(first, sweep.seeds[0]))
     structural = []
     for key, values in sweep.axes.items():
+        if key.split(".")[0] in ("interventions", "traits"):
+            continue
         for value in values[1:]:
-            other, _, other_clocks = runtime_network(
-                sweep.scenario({**first, key: value}, sweep.seeds[0])
-            )
-            clocks += other_clocks
+            other = _fingerprint(plan, sweep.scenario({**first, key: value}, sweep.seeds[0]))
             if other != digest:
                 structural.append(key)
                 break
-    if segment is not None:
-        _check_segment(sweep, segment, sorted(set(clocks)))
     return structural
-
-
-def _check_segment(sweep: Sweep, segment: float, clocks: list[float]) -> None:
-    # Segments must end on every clock's tick, or recordings and periodic updates would shift.
-    for dt in clocks:
-        ticks = segment / dt
-        if abs(ticks - round(ticks)) > 1e-6:
-            raise SweepError(
-                f"{sweep.path}: sweep.segment: {format_quantity(segment)} is not a whole number "
-                f"of a clock step of the network ({dt:g} s)"
-            )

@@ -194,10 +194,10 @@ def describe(result: Submission) -> str:
     """The plan and the jobs of a submission, for people (``depnet sweep --dry-run``)."""
     plan = result.plan
     structural = _structure_axes(plan)
+    segments = f"segments of {plan.segment}" if plan.segment else "default segments"
     lines = [
         f"sweep {plan.name}: {len(plan.points)} points ({_grid(plan)} x {len(plan.seeds)} seeds), "
-        f"{len(plan.groups)} structure groups, {plan.target}, "
-        f"{plan.n_segments} segment(s) of {plan.segment_s or plan.duration_s:g} s",
+        f"{len(plan.groups)} structure groups, {plan.target}, {segments}",
         f"out: {plan.out}",
     ]
     for group in plan.groups:
@@ -205,8 +205,7 @@ def describe(result: Submission) -> str:
         label = ", ".join(f"{k}={ref[k]}" for k in structural) or "one structure"
         lines.append(
             f"  {group.id} [{label}]: {len(group.combinations)} parameter points x "
-            f"{len(group.seeds)} seeds; builds: {len(group.seeds)} (1 full + "
-            f"{len(group.seeds) - 1} incremental, one per seed)"
+            f"{len(plan.seeds)} seeds; one build ({group.fingerprint})"
         )
     if result.skipped_done or result.skipped_active:
         lines.append(f"skipped: {result.skipped_done} done, {result.skipped_active} queued/running")

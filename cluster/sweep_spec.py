@@ -10,9 +10,11 @@ A sweep file (TOML) has four tables::
 
 Axis and setting keys are dotted scenario keys (``scenario.scale``, ``regions.drn.n_5ht``,
 ``parameters.serotonin.ssri_occupancy``); a key that starts with none of the scenario's tables
-is a parameter path (``serotonin.ssri_occupancy``). Every value is checked by validating the
-scenario it makes, and every problem is one :class:`~depnet.cluster.errors.SweepError` line
-naming the file and the key.
+is a parameter path (``serotonin.ssri_occupancy``). The scenario's interventions and traits are
+swept too: ``interventions.ketamine.start`` (a setting, start or stop of the scenario's one
+ketamine intervention; ``interventions.2.start`` names one by position) and
+``traits.bdnf_val66met``. Every value is checked by validating the scenario it makes, and every
+problem is one :class:`~depnet.cluster.errors.SweepError` line naming the file and the key.
 """
 
 from __future__ import annotations
@@ -34,14 +36,15 @@ from depnet.scenarios import scenario_path
 from depnet.spec import Scenario, Time, apply_settings, parse_scenario, read_scenario_document
 
 #: First components of keys that address a scenario table directly.
-SCENARIO_TABLES = ("scenario", "regions", "record", "plasticity", "parameters")
-#: Scenario keys a sweep may not vary: fixed by the sweep itself or compiled into every build.
+SCENARIO_TABLES = (
+    "scenario", "regions", "record", "plasticity", "parameters", "interventions", "traits",
+)  # fmt: skip
+#: Scenario keys a sweep may not vary: fixed by the sweep itself.
 FIXED_KEYS = {
     "scenario.seed": "use [sweep] seeds",
     "scenario.name": "a sweep has one name",
     "scenario.device": "use [sweep] device",
-    "scenario.duration": "it is compiled into the binary; run one sweep per duration",
-    "scenario.dt": "it is compiled into the binary; run one sweep per time step",
+    "scenario.segment": "use [sweep] segment",
 }
 
 
@@ -195,8 +198,28 @@ class Sweep:
 
     def scenario(self, values: Mapping[str, Any], seed: int) -> Scenario:
         """The validated scenario of one point."""
-        settings = {**self.settings, **values, "scenario.seed": seed}
-        return parse_scenario(apply_settings(self.base, settings), str(self.scenario_file))
+        return point_scenario(
+            self.base, str(self.scenario_file), self.settings, values, seed,
+            self.content.sweep.segment,
+        )  # fmt: skip
+
+
+def point_scenario(
+    base: Mapping[str, Any],
+    source: str,
+    settings: Mapping[str, Any],
+    values: Mapping[str, Any],
+    seed: int,
+    segment: Any = None,
+) -> Scenario:
+    """The validated scenario of a sweep's point: its base, the sweep's settings, the point's
+    axis values, seed and the sweep's segment length."""
+    merged = {**settings, **values, "scenario.seed": seed}
+    if segment is not None:
+        merged["scenario.segment"] = (
+            segment if isinstance(segment, str) else format_quantity(segment)
+        )
+    return parse_scenario(apply_settings(dict(base), merged), source)
 
 
 def _error(path: Path, loc: str, message: str) -> SweepError:
@@ -283,17 +306,18 @@ def _check(sweep: Sweep) -> None:
     """Validate every setting and every axis value through the scenario it makes."""
     path, source = sweep.path, str(sweep.scenario_file)
     for raw, key in zip(sweep.content.settings, sweep.settings, strict=True):
-        if key in ("scenario.seed", "scenario.name"):
+        if key in FIXED_KEYS:
             raise _error(path, f"settings.{raw}", FIXED_KEYS[key])
     try:
-        base = sweep.scenario({}, sweep.seeds[0])
+        base = point_scenario(sweep.base, source, sweep.settings, {}, sweep.seeds[0])
     except ScenarioError as err:
         raise _error(path, "settings", _scenario_message(err, source)) from None
-    if base.interventions or base.traits:
-        # The workers run a point in segments without the epochs that interventions need.
+    segment = sweep.content.sweep.segment
+    if segment is not None and not segment >= base.scenario.dt:
         raise _error(
-            path, "sweep.scenario", f"{source} has interventions or traits, which sweeps do not "
-            "run yet; sweep parameters instead (e.g. serotonin.ssri_occupancy)",
+            path, "sweep.segment",
+            f"{format_quantity(segment)} is shorter than the time step "
+            f"{format_quantity(base.scenario.dt)}",
         )  # fmt: skip
     for raw, key in zip(sweep.content.axes, sweep.axes, strict=True):
         if key in FIXED_KEYS:
@@ -309,12 +333,3 @@ def _check(sweep: Sweep) -> None:
             except ScenarioError as err:
                 message = _scenario_message(err, source)
                 raise _error(path, f"axes.{raw}", f"{value!r}: {message}") from None
-    segment = sweep.content.sweep.segment
-    if segment is not None:
-        steps = float(base.scenario.duration / segment)
-        if segment <= base.scenario.dt or abs(steps - round(steps)) > 1e-9:
-            raise _error(
-                path, "sweep.segment",
-                f"{format_quantity(segment)} does not divide the duration "
-                f"{format_quantity(base.scenario.duration)} into whole segments",
-            )  # fmt: skip

@@ -96,7 +96,16 @@ def _parser() -> argparse.ArgumentParser:
         "--compile-only", action="store_true",
         help="build the standalone project and binary without running it (cpp, cuda)",
     )  # fmt: skip
-    run.add_argument("--build-dir", type=Path, help="standalone project folder (default: cached)")
+    run.add_argument(
+        "--segment", type=str, metavar="TIME",
+        help="cut the run into segments this long, e.g. '2 s' (default: the scenario's "
+        "scenario.segment, else 10 s); a killed run resumes from its last complete segment",
+    )  # fmt: skip
+    run.add_argument(
+        "--restart", action="store_true",
+        help="discard the completed segments of an unfinished run of this scenario instead of "
+        "resuming it (running the same command again resumes)",
+    )  # fmt: skip
     run.add_argument("--threads", type=int, default=0, help="OpenMP threads for cpp (0: none)")
     run.add_argument(
         "--compute-capability", type=float,
@@ -195,11 +204,15 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.threads < 0:
         raise ScenarioError(f"--threads must be >= 0, got {args.threads}")
-    spec = load_scenario(args.scenario, dict(args.settings))
+    settings = dict(args.settings)
+    if args.segment is not None:
+        settings["scenario.segment"] = args.segment
+    spec = load_scenario(args.scenario, settings)
     result = run_scenario(
         spec, device=args.device, out=args.out, overwrite=args.overwrite,
-        compile_only=args.compile_only, build_dir=args.build_dir, threads=args.threads,
+        compile_only=args.compile_only, threads=args.threads,
         compute_capability=args.compute_capability, progress=not args.quiet,
+        restart=args.restart,
     )  # fmt: skip
     if args.compile_only:
         from depnet.devices import binary_path
@@ -474,7 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like
         return 0
     except KeyboardInterrupt:
-        print("depnet: interrupted; no store was written", file=sys.stderr)  # none is complete
+        # No store is complete; a standalone run keeps its completed segments in <store>.work.
+        print(
+            "depnet: interrupted; no store was written (the same command resumes a standalone "
+            "run from its last complete segment)",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import brian2 as b2
 import numpy as np
+from brian2.utils.logger import BrianLogger
 from tqdm import tqdm
 
 from depnet import devices, standalone
@@ -57,6 +58,9 @@ from depnet.rundata import RunData, check_finite, concatenate
 from depnet.scenarios.schedule import Schedule, schedule
 from depnet.spec import Scenario
 from depnet.store import COMPLETE, check_writable, read_attrs, write_run
+
+# Networks built only to be read (network data) are collected without ever running.
+BrianLogger.suppress_name("unused_brian_object")
 
 #: The Network's name (it names its C++ object in the generated code).
 NETWORK_NAME = "depnet_network"
@@ -345,31 +349,45 @@ def ensure_build(
             log(f"building {spec.name}'s network for {options.target} in {folder}")
         started = time.perf_counter()
         (folder / MANIFEST).unlink(missing_ok=True)
-        with devices.activated(
-            options.target, folder, threads=options.threads,
-            compute_capability=options.compute_capability,
-        ):  # fmt: skip
-            device = b2.get_device()
-            circuit, monitors, net = build_network(spec)
-            _check_names(net)
-            device.apply_run_args()
-            initial = standalone.initial_values(device, net)
-            fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
-            if fingerprint != data.fingerprint:
-                raise DeviceError(f"{spec.name}: its network differs from its cached data")
-            standalone.insert_run_control(net, options.target, REPORT_PERIOD)
-            net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=REPORT_PERIOD)
-            try:
-                device.build(directory=str(folder), compile=True, run=False)
-            except Exception as err:  # compiler errors surface as RuntimeError and the like
-                raise DeviceError(f"{options.target}: build failed in {folder}: {err}") from err
-            manifest = _manifest(device, circuit, monitors, net, data, options)
+        manifest = generate_project(spec, data, options, folder, compile=True)
         manifest["build_s"] = time.perf_counter() - started
         manifest["host"] = platform.node()
         tmp = folder / f"{MANIFEST}.tmp"
         tmp.write_text(json.dumps(manifest, indent=1))
         tmp.replace(folder / MANIFEST)
         return Build(folder, manifest)
+
+
+def generate_project(
+    spec: Scenario, data: NetworkData, options: Options, folder: Path, *, compile: bool = False
+) -> dict:
+    """Write (and with ``compile``, compile) the standalone project of ``spec``'s network into
+    ``folder``; returns its manifest (what runs need to know of it).
+
+    Raises
+    ------
+    DeviceError
+        If the compiler fails, or the network built here differs from ``data``'s.
+    """
+    with devices.activated(
+        options.target, folder, threads=options.threads,
+        compute_capability=options.compute_capability,
+    ):  # fmt: skip
+        device = b2.get_device()
+        circuit, monitors, net = build_network(spec)
+        _check_names(net)
+        device.apply_run_args()
+        initial = standalone.initial_values(device, net)
+        fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+        if fingerprint != data.fingerprint:
+            raise DeviceError(f"{spec.name}: its network differs from its cached data")
+        standalone.insert_run_control(net, options.target, REPORT_PERIOD)
+        net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=REPORT_PERIOD)
+        try:
+            device.build(directory=str(folder), compile=compile, run=False)
+        except Exception as err:  # compiler errors surface as RuntimeError and the like
+            raise DeviceError(f"{options.target}: build failed in {folder}: {err}") from err
+        return _manifest(device, circuit, monitors, net, data, options)
 
 
 def _manifest(device, circuit, monitors, net, data: NetworkData, options: Options) -> dict:
@@ -486,6 +504,7 @@ def run_point(
     """
     target = build.target
     plan = segments(spec)
+    work = Path(work).resolve()  # the binary runs there: every path it reads is absolute
     with _locked(work.with_name(work.name + ".lock")):
         _claim_work(work, spec, target)
         first = completed_segments(work, len(plan))
@@ -594,7 +613,7 @@ def _read_segment(
 # -- the runtime target ---------------------------------------------------------------------------
 def run_runtime(
     spec: Scenario, progress: Callable[[float], None] | None = None
-) -> tuple[RunData, devices.Timings]:
+) -> tuple[RunData, devices.Timings, Schedule]:
     """Run a scenario on Brian2's runtime target (numpy), in one piece, with its schedule."""
     with devices.activated("runtime"):
         started = time.perf_counter()
@@ -620,7 +639,7 @@ def run_runtime(
         )  # fmt: skip
     if problem := check_finite(data):
         raise RunError(f"{spec.name}: {problem}")
-    return data, devices.Timings(built - started, ran - built)
+    return data, devices.Timings(built - started, ran - built), plan
 
 
 # -- one scenario, as `depnet run` runs it --------------------------------------------------------
@@ -682,60 +701,90 @@ def run_scenario(
     if write and not compile_only:
         check_writable(store, overwrite)
     started = time.perf_counter()
+    if target == "runtime" and compile_only:
+        raise DeviceError("--compile-only needs a standalone device (cpp or cuda)")
     bar = _ProgressBar(spec, target) if progress and not compile_only else None
     try:
         if target == "runtime":
-            if compile_only:
-                raise DeviceError("--compile-only needs a standalone device (cpp or cuda)")
-            data, timings = run_runtime(spec, bar.update if bar else None)
-            info: dict = {"segments": 1, "resumed_from_segment": 0}
-            result = RunResult(target, None, timings, data=data, info=info)
-        else:
-            result = _run_standalone(
-                spec, target, store, compile_only, Options(target, threads, compute_capability),
-                bar, restart, root,
-            )  # fmt: skip
-            if compile_only:
-                return result
+            data, timings, plan = run_runtime(spec, bar.update if bar else None)
+            result = RunResult(target, None, timings, data=data, info=_run_info(plan))
+            if write:
+                result.store = _write(store, spec, result, plan, started, overwrite)
+            return result
+        log = _stderr
+        data = network_data(spec, target, root)
+        build_started = time.perf_counter()
+        options = Options(target, threads, compute_capability)
+        build = ensure_build(spec, data, options, root, log=log)
+        build_s = time.perf_counter() - build_started
+        if compile_only:
+            return RunResult(target, build.folder, devices.Timings(build_s, 0.0))
+        if target == "cuda" and not devices.gpu_available():
+            raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
+        if restart:
+            shutil.rmtree(work_folder(store), ignore_errors=True)
+        return run_and_store(
+            spec, build, data, work_folder(store), store if write else None,
+            progress=bar.update if bar else None, log=log, overwrite=overwrite,
+            build_s=build_s, started=started,
+        )  # fmt: skip
     finally:
         if bar:
             bar.close()
-    if write:
-        attrs = run_attributes(spec, target, result.timings, time.perf_counter() - started)
-        attrs["run"] = result.info
-        attrs["intervention_warnings"] = result.info.pop("warnings", [])
-        result.store = write_run(store, result.data, attrs, overwrite=overwrite)
-        if target != "runtime":
-            shutil.rmtree(work_folder(store), ignore_errors=True)
-            Path(str(work_folder(store)) + ".lock").unlink(missing_ok=True)
-    return result
 
 
-def _run_standalone(spec, target, store, compile_only, options, bar, restart, root) -> RunResult:
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    data = network_data(spec, target, root)
-    started = time.perf_counter()
-    build = ensure_build(spec, data, options, root, log=log if bar else None)
-    build_s = time.perf_counter() - started
-    if compile_only:
-        return RunResult(target, build.folder, devices.Timings(build_s, 0.0))
-    if target == "cuda" and not devices.gpu_available():
-        raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
-    work = work_folder(store)
-    if restart:
-        shutil.rmtree(work, ignore_errors=True)
-    point = run_point(spec, build, data, work, bar.update if bar else None, log if bar else None)
+def run_and_store(
+    spec: Scenario,
+    build: Build,
+    data: NetworkData,
+    work: Path,
+    store: Path | None,
+    *,
+    progress: Callable[[float], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    overwrite: bool = False,
+    build_s: float | None = None,
+    started: float | None = None,
+    attrs: dict | None = None,
+) -> RunResult:
+    """Run a scenario on a build (:func:`run_point`) and write its store (None: keep the data
+    in memory only); what ``depnet run`` and every sweep task do. The work folder goes once
+    the store is written."""
+    started = time.perf_counter() if started is None else started
+    point = run_point(spec, build, data, work, progress, log)
     plan = scenario_schedule(spec, data.layout)
-    info = {
+    build_s = float(build.manifest.get("build_s", 0.0)) if build_s is None else build_s
+    info = _run_info(plan) | {
         "build_dir": str(build.folder), "fingerprint": data.fingerprint,
         "segments": point.segments, "resumed_from_segment": point.resumed_from,
         "wall_time_loop_s": point.loop_s, "wall_time_segments_s": point.run_s,
-        "epochs": [[e.start, e.stop] for e in plan.epochs], "warnings": plan.warnings,
     }  # fmt: skip
-    return RunResult(target, build.folder, devices.Timings(build_s, point.run_s), data=point.data,
-                     info=info)  # fmt: skip
+    result = RunResult(
+        build.target, build.folder, devices.Timings(build_s, point.run_s), data=point.data,
+        info=info,
+    )  # fmt: skip
+    if store is not None:
+        result.store = _write(store, spec, result, plan, started, overwrite, attrs)
+        shutil.rmtree(work, ignore_errors=True)
+        Path(str(work) + ".lock").unlink(missing_ok=True)
+    return result
+
+
+def _run_info(plan: Schedule) -> dict:
+    epochs = [[e.start, e.stop] for e in plan.epochs]
+    return {"segments": 1, "resumed_from_segment": 0, "epochs": epochs}
+
+
+def _write(store, spec, result, plan, started, overwrite, extra=None) -> Path:
+    attrs = run_attributes(spec, result.target, result.timings, time.perf_counter() - started)
+    attrs["run"] = result.info
+    attrs["intervention_warnings"] = plan.warnings
+    attrs |= extra or {}
+    return write_run(store, result.data, attrs, overwrite=overwrite)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class _ProgressBar:

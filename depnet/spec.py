@@ -440,12 +440,28 @@ def apply_settings(document: dict[str, Any], settings: Mapping[str, Any]) -> dic
     """Set dotted keys in a raw scenario document (``{"scenario.seed": 3}``), as ``--set`` does.
 
     Keys under ``parameters.`` are kept whole, since parameter paths contain dots themselves.
+    ``interventions.<which>.<setting>`` sets a setting (or ``start``, ``stop``) of one of the
+    scenario's interventions, ``<which>`` being its position (0, 1, ...) or its kind where the
+    scenario has one intervention of that kind (``interventions.ketamine.start``);
+    ``traits.<name>`` sets a trait.
+
+    Raises
+    ------
+    ScenarioError
+        For an intervention that the scenario does not have, or a kind it has more than once.
     """
     document = json.loads(json.dumps(document))  # deep copy of plain TOML data
     for path, value in settings.items():
         head, _, rest = path.partition(".")
         if head == "parameters" and rest:
             document.setdefault("parameters", {})[rest] = value
+            continue
+        if head == "interventions" and rest:
+            which, _, key = rest.partition(".")
+            table = _intervention_table(document, which, path)
+            if not key:
+                raise ScenarioError(f"--set {path}: name a setting, e.g. {path}.start")
+            table[key] = value
             continue
         node = document
         *parents, leaf = path.split(".")
@@ -455,6 +471,29 @@ def apply_settings(document: dict[str, Any], settings: Mapping[str, Any]) -> dic
                 raise ScenarioError(f"--set {path}: {key} is not a table")
         node[leaf] = value
     return document
+
+
+def _intervention_table(document: dict[str, Any], which: str, path: str) -> dict[str, Any]:
+    """The ``[[interventions]]`` table that ``which`` names: a position or a unique kind."""
+    tables = document.get("interventions") or []
+    if not isinstance(tables, list):
+        raise ScenarioError(f"--set {path}: the scenario's interventions are not a list")
+    if which.isdigit():
+        if int(which) >= len(tables):
+            raise ScenarioError(
+                f"--set {path}: the scenario has {len(tables)} intervention(s), no {which}"
+            )
+        return tables[int(which)]
+    found = [t for t in tables if isinstance(t, dict) and t.get("kind") == which]
+    if not found:
+        kinds = ", ".join(str(t.get("kind")) for t in tables if isinstance(t, dict)) or "none"
+        raise ScenarioError(f"--set {path}: the scenario has no {which} intervention ({kinds})")
+    if len(found) > 1:
+        raise ScenarioError(
+            f"--set {path}: the scenario has {len(found)} {which} interventions; name one by "
+            "its position (interventions.<n>.<setting>)"
+        )
+    return found[0]
 
 
 def parse_scenario(document: Mapping[str, Any], source: str = "<scenario>") -> Scenario:

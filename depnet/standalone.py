@@ -145,10 +145,9 @@ def initial_values(device, net: b2.Network) -> InitialValues:
             name, value = args[0], args[1] if kind == "set_by_constant" else args[2]
             var = arrays.get(name)
             whole = kind == "set_by_constant" or (var is not None and var.size == 1)
-            number = np.asarray(value).item()
-            finite = isinstance(number, int | float) and bool(np.isfinite(float(number)))
-            if var is not None and whole and _replaceable(var) and finite:
-                literals[arg_name(var)] = repr(number)
+            number = _number(value)
+            if var is not None and whole and _replaceable(var) and number is not None:
+                literals[arg_name(var)] = number
                 compiled.append(f"{kind} {name}")
             else:
                 compiled.append(f"{kind} {args!r}")
@@ -169,6 +168,21 @@ def initial_values(device, net: b2.Network) -> InitialValues:
         else:
             raise DeviceError(f"unknown Brian2 main-file operation {kind!r}: depnet cannot run it")
     return InitialValues(dict(device.static_arrays), literals, compiled)
+
+
+def _number(value) -> str | None:
+    """A literal of ``main`` (Brian2 queues numbers and their text) as the binary's command line
+    reads it, or None if it is not a finite number."""
+    text = str(value).strip()
+    if text in ("True", "False", "true", "false"):
+        return "1" if text.lower() == "true" else "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not np.isfinite(number):
+        return None
+    return text if text.lstrip("-")[:1].isdigit() else repr(number)
 
 
 def _replaceable(var: ArrayVariable) -> bool:
@@ -356,7 +370,7 @@ def resume_files(previous: Path, results: Path, pathway_names: Iterable[str]) ->
 def write_run_arg(folder: Path, name: str, values: np.ndarray) -> str:
     """Write an array for ``run_args`` into ``folder``; returns the argument ``name=file``."""
     data = np.ascontiguousarray(values, dtype=np.float64 if values.dtype.kind == "f" else None)
-    path = folder / f"{name}.{hashlib.sha256(data.tobytes()).hexdigest()[:12]}.dat"
+    path = folder.resolve() / f"{name}.{hashlib.sha256(data.tobytes()).hexdigest()[:12]}.dat"
     if not path.exists():
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         data.tofile(tmp)
@@ -413,14 +427,25 @@ def run_binary(
             process.terminate()
             process.wait()
             raise
+    output = stdout.read_text(errors="replace")
     if process.returncode != 0:
-        tail = stdout.read_text(errors="replace").strip().splitlines()[-5:]
+        tail = output.strip().splitlines()[-5:]
         raise DeviceError(
             f"simulation binary failed (exit status {process.returncode}) in {work}: "
             + (" | ".join(tail) or "no output")
         )
+    if problems := [line for line in output.splitlines() if _BINARY_ERROR.search(line)]:
+        # Brian2's binary reports a missing or mis-sized input file and goes on without it.
+        raise DeviceError(f"simulation binary could not read its inputs in {work}: {problems[0]}")
     info = (results / "last_run_info.txt").read_text().split()
     return float(info[0])
+
+
+#: What Brian2's binary prints (and then carries on) when an input file is missing or of the
+#: wrong size: a static array, a ``run_args`` value, a resumed state.
+_BINARY_ERROR = re.compile(
+    r"^(Error opening static array|Error reading '|Could not read '|Error opening file)"
+)
 
 
 def last_progress(stdout: Path) -> float | None:

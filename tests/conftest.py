@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,18 +51,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+#: The tests' build cache: network data and compiled builds, keyed by content (the network's
+#: fingerprint, the code that builds it, the versions), so it is safe to keep between sessions;
+#: ``DEPNET_TEST_CACHE`` moves it. Ignored by git.
+TEST_CACHE = Path(os.environ.get("DEPNET_TEST_CACHE", ROOT / ".test-cache"))
+
+
 @pytest.fixture(scope="session", autouse=True)
-def build_root(tmp_path_factory) -> Path:
-    """Standalone builds of this test session go to one temporary cache, shared by its tests and
-    by its pytest-xdist workers (runs take turns on a build folder: a lock each), so that the
-    whole circuit is compiled once per session, not once per worker."""
+def build_root() -> Path:
+    """Builds of every test session go to one cache folder (see :data:`TEST_CACHE`), shared by
+    its tests and by its pytest-xdist workers (a lock per build): each network is compiled once,
+    and a later session finds it compiled."""
+    root = TEST_CACHE / "build"
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["DEPNET_BUILD_ROOT"] = str(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory, build_root) -> Callable[..., Path]:
+    """``run(spec, device="cpp") -> store``: a scenario's store, run once per session and
+    shared by every test and xdist worker that asks for the same run (same scenario, same
+    device): the workers take turns (a lock per run), the second finds the store written."""
+    from depnet.run import run_identity, run_scenario
+
     base = tmp_path_factory.getbasetemp()
     if "PYTEST_XDIST_WORKER" in os.environ:
         base = base.parent  # the workers' own folders sit side by side in the session's
-    root = base / "depnet-build"
-    root.mkdir(exist_ok=True)
-    os.environ["DEPNET_BUILD_ROOT"] = str(root)
-    return root
+    folder = base / "shared-runs"
+    folder.mkdir(exist_ok=True)
+
+    def run(spec, device: str = "cpp") -> Path:
+        key = hashlib.sha256(json.dumps(run_identity(spec, device), sort_keys=True).encode())
+        store = folder / f"{spec.name}-{device}-{key.hexdigest()[:16]}.zarr"
+        with open(folder / f"{store.name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not store.exists():
+                run_scenario(spec, device=device, out=store, progress=False, root=build_root)
+        return store
+
+    return run
 
 
 @pytest.fixture(autouse=True)

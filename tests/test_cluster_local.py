@@ -47,7 +47,7 @@ def test_a_diverging_point_fails_with_its_error_and_the_others_complete(tmp_path
     assert states == {"p0000-s1": "done", "p0001-s1": "failed",
                       "p0002-s1": "done", "p0003-s1": "failed"}  # fmt: skip
     record = json.loads(plan.error_path(plan.point("p0001-s1")).read_text())
-    assert record["error"].startswith("simulation diverged: occupancy_5ht1a is not finite")
+    assert record["error"].startswith("raphe_pfc: simulation diverged: occupancy_5ht1a is not")
     assert record["values"]["parameters.serotonin.vmax_sert"] == "1e9 nM/s"
     assert not plan.store_path(plan.point("p0001-s1")).exists()
     status = depnet_cli("status", str(out))

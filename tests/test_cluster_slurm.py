@@ -1,8 +1,9 @@
 """Sweeps on a real single-node Slurm: job arrays per structure group, resubmission, resume.
 
-The session starts Slurm itself (tests/slurm_fixture.py). Builds are shared through the session's
-build cache: both structure groups (scale 0.2 and 0.3) compile once per seed for all tests here
-and in test_cluster_local.py.
+The session starts Slurm itself where it is installed (tests/slurm_fixture.py). Builds are shared
+through the tests' build cache: each structure group (scale 0.2 and 0.3) compiles once, for
+every parameter, intervention, trait and seed of it, for all tests here and in
+test_cluster_local.py.
 """
 
 from __future__ import annotations
@@ -10,19 +11,22 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from depnet.analysis import mean_serotonin, open_run, population_rates
+from depnet.analysis import mean_serotonin, open_run
 from depnet.cluster.collect import collect_sweep
 from depnet.cluster.plan import Plan
+from depnet.cluster.slurm import slurm_environment
 from depnet.cluster.submit import point_states, submit
-from depnet.cluster.worker import completed_segments
-from tests.conftest import depnet_cli
-from tests.slurm_fixture import slurm_cluster  # noqa: F401  (session fixture)
+from depnet.run import completed_segments, segments
+from tests.conftest import ROOT, depnet_cli
+from tests.slurm_fixture import cancel_own_jobs, own_jobs, slurm_cluster  # noqa: F401
 
 RESOURCES = """
 [resources]
@@ -98,9 +102,9 @@ def test_grid_runs_as_one_job_array_per_structure_group(grid):
         logs = sorted((plan.slurm_dir / "logs").glob(f"{job['group']}-{job['array_job']}_*.out"))
         assert len(logs) == 6  # one log per task
         assert all("store written" in log.read_text() for log in logs)
-    # every point ran on the binary of its group and seed: one build per (group, seed)
-    builds = {open_run(plan.store_path(p)).attrs["sweep"]["build_dir"] for p in plan.points}
-    assert len(builds) == 4
+    # every point ran on the binary of its group, whatever its dose and seed: one build a group
+    builds = {open_run(plan.store_path(p)).attrs["run"]["build_dir"] for p in plan.points}
+    assert len(builds) == 2
 
 
 def test_collect_gives_the_sweep_axes_as_coordinates(grid):
@@ -137,7 +141,16 @@ def _schema(tree) -> dict:
     }
 
 
+def _spikes(tree) -> dict:
+    return {
+        pop: (node.dataset["neuron"].values, node.dataset["time"].values)
+        for pop, node in tree["spikes"].children.items()
+    }
+
+
 def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  # noqa: F811
+    """SIGKILL of a task part-way, resubmission: the task resumes after its last complete
+    segment, and its store equals an uninterrupted run's, spike for spike."""
     sweep = write_sweep(
         tmp_path / "resume.toml", "resume", '"serotonin.ssri_occupancy" = [0.4]\n'
         '"scenario.scale" = [0.2]\n', seeds="[1]", duration="4 s",
@@ -146,33 +159,120 @@ def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  
     plan = first.plan
     (point,) = plan.points
     work = plan.work_dir(point)
+    n = len(segments(plan.point_scenario(point)))
     deadline = time.monotonic() + 400
-    while completed_segments(work, plan.n_segments) < 3:
+    while completed_segments(work, n) < 3:
         assert time.monotonic() < deadline, "the task never got past its third segment"
         assert point_states(plan)[point.id] != "done", "finished before it could be killed"
         time.sleep(0.2)
     # SIGKILL, the worst case: no handler runs, a segment may be half written
-    pid = int((work / ".lock").read_text().split()[1])
+    pid = int(work.with_name(work.name + ".lock").read_text().split()[1])
     os.kill(pid, signal.SIGKILL)
     states = wait_until_settled(plan, timeout=120)
     assert states[point.id] == "missing"  # no store, no error record: killed
     assert not plan.store_path(point).exists()
-    done_before = completed_segments(work, plan.n_segments)
-    assert 3 <= done_before < plan.n_segments
+    done_before = completed_segments(work, n)
+    assert 3 <= done_before < n
 
     second = submit(sweep, executor="slurm", out=plan.out)
     assert [j["points"] for j in second.jobs] == [[point.id]]
     assert wait_until_settled(plan)[point.id] == "done"
     resumed = open_run(plan.store_path(point))
-    assert resumed.attrs["sweep"]["resumed_from_segment"] >= done_before
+    assert resumed.attrs["run"]["resumed_from_segment"] >= done_before
     log = (plan.slurm_dir / "logs" / f"g0-{second.jobs[0]['array_job']}_0.out").read_text()
-    assert f"resuming after segment {resumed.attrs['sweep']['resumed_from_segment'] - 1}" in log
+    assert f"resuming after segment {resumed.attrs['run']['resumed_from_segment']} of {n}" in log
 
-    # The same point, uninterrupted (same build, local executor): same store, same statistics.
+    # The same point, uninterrupted (same build, local executor): the same store.
     local = submit(sweep, executor="local", out=tmp_path / "uninterrupted")
     whole = open_run(local.plan.store_path(local.plan.points[0]))
     assert whole.attrs["status"] == resumed.attrs["status"] == "complete"
     assert _schema(whole) == _schema(resumed)
-    assert set(whole.attrs) == set(resumed.attrs)
-    np.testing.assert_allclose(population_rates(resumed), population_rates(whole), rtol=1e-6)
-    np.testing.assert_allclose(mean_serotonin(resumed), mean_serotonin(whole), rtol=1e-6)
+    for pop, (neuron, t) in _spikes(whole).items():
+        np.testing.assert_array_equal(_spikes(resumed)[pop][0], neuron)
+        np.testing.assert_array_equal(_spikes(resumed)[pop][1], t)
+    np.testing.assert_array_equal(mean_serotonin(resumed), mean_serotonin(whole))
+
+
+KETAMINE_SCENARIO = f"""
+extends = "{ROOT / "scenarios" / "raphe_pfc_plastic.toml"}"
+[scenario]
+name = "loop_ketamine"
+duration = "0.6 s"
+warmup = "0.1 s"
+scale = 0.5
+[[interventions]]
+kind = "ketamine"
+start = "0.2 s"
+"""
+
+
+def _ketamine_grid(tmp_path) -> Path:
+    (tmp_path / "loop_ketamine.toml").write_text(KETAMINE_SCENARIO)
+    sweep = tmp_path / "ketamine.toml"
+    sweep.write_text(
+        textwrap.dedent(
+            """
+            [sweep]
+            name = "ketamine"
+            scenario = "loop_ketamine.toml"
+            seeds = [1, 2, 3]
+            segment = "0.3 s"
+
+            [axes]
+            "interventions.ketamine.block_interneurons" = [0.3, 0.6]   # the dose
+            "interventions.ketamine.start" = ["0.2 s", "0.3 s"]        # the onset
+            """
+        )
+        + RESOURCES
+    )
+    return sweep
+
+
+def _check_ketamine_grid(plan: Plan) -> None:
+    assert len(plan.groups) == 1 and len(plan.points) == 12
+    data = collect_sweep(plan)
+    assert data["rate"].dims == ("ketamine.block_interneurons", "ketamine.start", "seed",
+                                 "population")  # fmt: skip
+    np.testing.assert_allclose(data["ketamine.block_interneurons"].values, [0.3, 0.6])
+    np.testing.assert_allclose(data["ketamine.start"].values, [0.2, 0.3])
+    assert data["ketamine.start"].attrs["units"] == "s"
+    assert (data["status"] == "done").all() and np.isfinite(data["rate"]).all()
+    builds = {open_run(plan.store_path(p)).attrs["run"]["build_dir"] for p in plan.points}
+    assert len(builds) == 1
+    # the dose reached the binary: more NMDA block, less interneuron firing after the onset
+    inh = data["rate"].sel(population="sgacc_inh")
+    assert (inh.sel({"ketamine.block_interneurons": 0.6})
+            < inh.sel({"ketamine.block_interneurons": 0.3})).mean() > 0.5  # fmt: skip
+
+
+def test_a_ketamine_dose_by_onset_grid_over_three_seeds_on_slurm(slurm_cluster, tmp_path):  # noqa: F811
+    """Sweeps take interventions: 2 doses x 2 onsets x 3 seeds, one build, one job array."""
+    result = submit(_ketamine_grid(tmp_path), executor="slurm", out=tmp_path / "slurm")
+    assert set(wait_until_settled(result.plan).values()) == {"done"}
+    _check_ketamine_grid(result.plan)
+
+
+def test_a_ketamine_dose_by_onset_grid_over_three_seeds_locally(tmp_path):
+    result = submit(_ketamine_grid(tmp_path), executor="local", out=tmp_path / "local")
+    assert all(s == 0 for job in result.jobs for s in job["exit_statuses"])
+    _check_ketamine_grid(result.plan)
+
+
+def test_the_fixture_cancels_only_its_own_jobs_by_id(slurm_cluster, tmp_path):  # noqa: F811
+    """At the end of the session the fixture cancels, by id, the jobs its own controller knows
+    (it was started for this session with an empty state), never all jobs of a user."""
+    script = tmp_path / "sleep.sbatch"
+    script.write_text(
+        "#!/bin/bash\n#SBATCH --time=00:05:00\n#SBATCH --output=/dev/null\nsleep 300\n"
+    )
+    job = subprocess.run(
+        ["sbatch", "--parsable", str(script)], capture_output=True, text=True, check=True,
+        env=slurm_environment(),
+    ).stdout.strip()  # fmt: skip
+    conf = slurm_cluster / "slurm.conf"
+    assert job in own_jobs(conf)
+    assert job in cancel_own_jobs(conf)
+    deadline = time.monotonic() + 30
+    while job in own_jobs(conf):
+        assert time.monotonic() < deadline, "the job was not cancelled"
+        time.sleep(0.5)

@@ -41,7 +41,8 @@ def sweep_file(tmp_path, axes: str, base: str = BASE, name: str = "sweep.toml"):
         ),
         ('"drn_5ht.g_girk_max" = ["3 mV"]', "axes.drn_5ht.g_girk_max: '3 mV': "),
         ('"serotonin.ssri_occupancy" = [0.5, 2.0]', "axes.serotonin.ssri_occupancy: 2.0: "),
-        ('"scenario.duration" = ["1 s"]', "axes.scenario.duration: cannot be swept"),
+        ('"scenario.segment" = ["1 s"]', "axes.scenario.segment: cannot be swept"),
+        ('"interventions.ketamine.dose" = [1]', "has no ketamine intervention"),
         ('"x.y" = { start = 1, stop = 2, num = 1 }', "axes.x.y.num: "),
         ('"a" = { start = 1, stop = 2, num = 3, step = 1 }', "axes.a.step: unknown key"),
     ],
@@ -58,9 +59,9 @@ def test_unknown_table_key_and_bad_segment_are_reported(tmp_path):
     path = sweep_file(tmp_path, '"serotonin.ssri_occupancy" = [0.0]', BASE + "gpu = 1\n")
     with pytest.raises(SweepError, match=r"settings.*|gpu"):
         load_sweep(path)
-    bad = BASE.replace('segment = "0.2 s"', 'segment = "0.3 s"')
+    bad = BASE.replace('segment = "0.2 s"', 'segment = "0.01 ms"')
     path = sweep_file(tmp_path, '"serotonin.ssri_occupancy" = [0.0]', bad, "seg.toml")
-    with pytest.raises(SweepError, match=r"sweep\.segment: 300\. ms does not divide|sweep.segment"):
+    with pytest.raises(SweepError, match=r"sweep\.segment: 10 us is shorter than the time step"):
         load_sweep(path)
     path = sweep_file(
         tmp_path, '"x" = [1]', BASE.replace("[sweep]", "[sweep]\nqueue = 1"), "k.toml"
@@ -162,26 +163,59 @@ def test_a_sweep_reads_its_scenario_with_the_file_it_extends(tmp_path):
     assert spec.regions["sgacc"] == load_scenario(scenario_path("raphe_pfc")).regions["sgacc"]
 
 
-def _toy(tau_ms: float = 10.0, rate_hz: float = 5.0, n: int = 10):
-    """A tiny network: what a parameter change does to it does not depend on the circuits."""
-    import brian2 as b2
+def _ketamine_sweep(tmp_path, axes: str):
+    """raphe_pfc_plastic with a ketamine dose (its file has none, the sweep's own file adds it)."""
+    scenario = tmp_path / "loop_ketamine.toml"
+    scenario.write_text(
+        'extends = "' + str(ROOT / "scenarios" / "raphe_pfc_plastic.toml") + '"\n'
+        '[scenario]\nname = "loop_ketamine"\n'
+        '[[interventions]]\nkind = "ketamine"\nstart = "0.2 s"\n'
+        '[traits]\nbdnf_val66met = "val/val"\n'
+    )
+    base = BASE.replace('"raphe_pfc"', '"loop_ketamine.toml"')
+    # the loop's pools of potential synapses need at least 160 sources: scale 0.5
+    return sweep_file(
+        tmp_path, axes, base.replace('"scenario.scale" = 0.2', '"scenario.scale" = 0.5')
+    )
 
-    from depnet import devices
-    from depnet.cluster.network import fingerprint, settable_values
 
-    with devices.activated("runtime"):
-        group = b2.NeuronGroup(
-            n, "dv/dt = -v / tau : 1\ntau : second (shared, constant)", name="toy"
-        )
-        group.tau = tau_ms * b2.ms
-        drive = b2.PoissonInput(group, "v", N=10, rate=rate_hz * b2.Hz, weight=0.1)
-        net = b2.Network(group, drive)
-        return fingerprint(net), settable_values(net)
+def test_axes_may_name_intervention_settings_times_and_traits(tmp_path):
+    """A ketamine dose x onset grid with a BDNF genotype: one network, one build, data only."""
+    path = _ketamine_sweep(
+        tmp_path,
+        """
+        "interventions.ketamine.block_interneurons" = [0.3, 0.6]
+        "interventions.0.start" = ["0.1 s", "0.2 s"]
+        "traits.bdnf_val66met" = ["val/val", "met/met"]
+        """,
+    )
+    sweep = load_sweep(path)
+    spec = sweep.scenario(
+        {"interventions.ketamine.block_interneurons": 0.3, "interventions.0.start": "0.1 s",
+         "traits.bdnf_val66met": "met/met"}, 1,
+    )  # fmt: skip
+    (ketamine,) = spec.interventions
+    assert ketamine.settings["block_interneurons"] == 0.3 and float(ketamine.start) == 0.1
+    assert spec.to_dict()["traits"] == {"bdnf_val66met": "met/met"}
+    plan = make_plan(path, tmp_path / "out")
+    assert len(plan.points) == 16 and len(plan.groups) == 1
 
 
-def test_fingerprint_separates_what_is_compiled_in_from_run_args():
-    digest, values = _toy()
-    same, other_values = _toy(tau_ms=20.0)  # a shared variable: one binary, another run_arg
-    assert same == digest and other_values[("toy", "tau")] != values[("toy", "tau")]
-    assert _toy(rate_hz=6.0)[0] != digest  # a PoissonInput's rate is folded into its code
-    assert _toy(n=11)[0] != digest  # a size
+@pytest.mark.parametrize(
+    ("axes", "message"),
+    [
+        ('"interventions.ketamine.dose" = [0.5]',
+         "axes.interventions.ketamine.dose: 0.5: unknown setting of ketamine (known: "),
+        ('"interventions.ketamine.start" = ["0.2"]', "axes.interventions.ketamine.start: '0.2': "),
+        ('"interventions.ketamine.start" = ["5 mV"]', "axes.interventions.ketamine.start: "),
+        ('"interventions.3.start" = ["0.1 s"]', "has 1 intervention(s), no 3"),
+        ('"traits.bdnf_val66met" = ["met"]', "axes.traits.bdnf_val66met: 'met': "),
+    ],
+)  # fmt: skip
+def test_a_bad_intervention_axis_is_one_line_with_status_2(tmp_path, axes, message):
+    path = _ketamine_sweep(tmp_path, axes)
+    cli = depnet_cli("sweep", str(path), "--dry-run", "--out", str(tmp_path / "out"))
+    assert cli.returncode == 2
+    (line,) = cli.stderr.strip().splitlines()
+    assert line.startswith(f"depnet: error: {path}: ") and message in line, line
+    assert not (tmp_path / "out").exists()  # nothing submitted

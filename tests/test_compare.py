@@ -29,8 +29,8 @@ from depnet.analysis.outcomes import (
     unique_names,
 )
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.rundata import Spikes, SynapseRecord
 from depnet.run import run_scenario
+from depnet.rundata import Spikes, SynapseRecord
 from tests.conftest import small_scenario
 from tests.test_report import assert_not_blank
 

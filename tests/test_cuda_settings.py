@@ -15,7 +15,7 @@ import pytest
 
 from depnet import devices
 from depnet.errors import DeviceError
-from depnet.run import default_build_dir, structure_key
+from depnet.run import Options, build_folder, network_data
 from depnet.spec import Scenario, load_scenario
 
 NVCC_13 = """nvcc: NVIDIA (R) Cuda compiler driver
@@ -167,6 +167,7 @@ description = "{name}"
 duration = "{duration}"
 seed = {seed}
 scale = {scale}
+regions = ["drn", "sgacc"]
 
 [record]
 trace_neurons = {trace_neurons}
@@ -184,31 +185,22 @@ def _scenario(tmp_path: Path, **fields) -> Scenario:
     return load_scenario(path)
 
 
+def _build(spec: Scenario, target: str) -> Path:
+    return build_folder(network_data(spec, target), Options(target))
+
+
 def test_scenarios_that_differ_in_run_time_values_share_a_build_folder(tmp_path):
+    """Parameters, seed, duration and name reach the binary as data: one build."""
     healthy = _scenario(tmp_path)
     ssri = _scenario(tmp_path, name="ssri", occupancy=0.8, seed=7, duration="10 s")
-    assert default_build_dir(healthy, "cuda") == default_build_dir(ssri, "cuda")
-    folder = default_build_dir(healthy, "cuda")
-    assert folder.name == f"cuda-{structure_key(healthy, 'cuda')}"
-    assert default_build_dir(healthy, "cpp") != folder
+    assert network_data(healthy, "cuda").fingerprint == network_data(ssri, "cuda").fingerprint
+    assert _build(healthy, "cuda") == _build(ssri, "cuda")
+    assert _build(healthy, "cuda").name.startswith("cuda-")
+    assert _build(healthy, "cpp") != _build(healthy, "cuda")
 
 
 def test_scale_and_recording_change_the_build_folder(tmp_path):
     healthy = _scenario(tmp_path)
-    assert default_build_dir(_scenario(tmp_path, scale=2.0), "cpp") != default_build_dir(
-        healthy, "cpp"
-    )
+    assert _build(_scenario(tmp_path, scale=2.0), "cpp") != _build(healthy, "cpp")
     # monitors are part of the network
-    assert structure_key(_scenario(tmp_path, trace_neurons=10), "cpp") != structure_key(
-        healthy, "cpp"
-    )
-
-
-def test_interventions_are_run_time_variables_and_left_out(tmp_path, monkeypatch):
-    healthy = _scenario(tmp_path)
-    before = structure_key(healthy, "cuda")
-    to_dict = Scenario.to_dict
-    monkeypatch.setattr(
-        Scenario, "to_dict", lambda self: to_dict(self) | {"interventions": {"ssri": 0.8}}
-    )
-    assert structure_key(healthy, "cuda") == before
+    assert _build(_scenario(tmp_path, trace_neurons=10), "cpp") != _build(healthy, "cpp")

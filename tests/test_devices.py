@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -13,7 +14,7 @@ import pytest
 from depnet import devices
 from depnet.analysis import mean_serotonin, open_run, population_rates
 from depnet.errors import DeviceError
-from depnet.run import run_scenario
+from depnet.run import Options, generate_project, network_data, run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
 from tests.conftest import small_scenario
@@ -71,24 +72,25 @@ def test_compile_only_needs_a_standalone_device():
 
 
 def _structure_representatives() -> list[str]:
-    """One shipped scenario per CUDA build (structure key): the first without interventions, so
-    that each build is named after its plain network."""
-    from depnet.run import structure_key
+    """One shipped scenario per network fingerprint (one build each): the first without
+    interventions, so that each build is named after its plain network."""
     from depnet.scenarios import SCENARIO_DIR
 
     specs = {path.stem: load_scenario(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))}
     representatives: dict[str, str] = {}
     for name in sorted(specs, key=lambda n: (bool(specs[n].interventions), n)):
-        representatives.setdefault(structure_key(specs[name], "cuda"), name)
+        representatives.setdefault(network_data(specs[name], "cpp").fingerprint, name)
     return sorted(representatives.values())
 
 
 #: The structure CI compiles for cuda: the raphe-sgACC loop with every learning rule (STDP x3 and
-#: structural; 69 sources), so every rule's code object goes through nvcc. The other builds
-#: (healthy 38, healthy_plastic 111, raphe_pfc 31 sources: ~45 min more on CI's 2 cores; all four
-#: took CI past its 90 min) are exhaustive; CI generates their CUDA code (brian2cuda's code
-#: generation, where an unsupported feature fails) without nvcc.
+#: structural), so every rule's code object goes through nvcc. The other builds (healthy,
+#: healthy_plastic, raphe_pfc: ~45 min more on CI's 2 cores) are exhaustive; CI generates their
+#: CUDA code (brian2cuda's code generation, where an unsupported feature fails) without nvcc.
 CI_CUDA_BUILD = "raphe_pfc_plastic"
+
+#: The four network structures of the shipped scenarios (tests/test_interventions.py checks it).
+REPRESENTATIVES = ["healthy", "healthy_plastic", "raphe_pfc", "raphe_pfc_plastic"]
 
 
 def _small(representative: str):
@@ -97,48 +99,61 @@ def _small(representative: str):
     )
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("representative", _structure_representatives())
-def test_every_distinct_scenario_structure_generates_its_cuda_project(representative, tmp_path):
-    """brian2cuda writes every structure's project (seconds each, no nvcc): each network structure
-    in scenarios/ (the whole circuit static and with every learning rule; the raphe-PFC loop
-    static and plastic) uses only what brian2cuda can generate."""
-    from depnet.run import build_network
+def test_the_shipped_scenarios_have_four_network_structures():
+    assert _structure_representatives() == REPRESENTATIVES
 
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("representative", REPRESENTATIVES)
+def test_every_network_structure_generates_a_complete_cuda_project(representative, tmp_path):
+    """brian2cuda writes every structure's project (seconds each, no nvcc), and the project has
+    what the engine needs: a kernel for every code object the network runs each step, the run
+    control after the compiled zero-length run (seeded at run time, run for a duration read at
+    run time), run_args applied before the spike queues are prepared, and a run_args entry for
+    every protocol table and every state variable."""
     spec = _small(representative)
-    with devices.activated("cuda", tmp_path / "cuda"):
-        *_, net, _, _ = build_network(spec)
-        devices.generate_project(net, spec.scenario.duration, tmp_path / "cuda")
-    assert len(list((tmp_path / "cuda" / "code_objects").glob("*.cu"))) >= 20
-    assert (tmp_path / "cuda" / "makefile").is_file()
+    data = network_data(spec, "cuda")
+    folder = tmp_path / "cuda"
+    manifest = generate_project(spec, data, Options("cuda"), folder)
+    main = (folder / "main.cu").read_text()
+    added = re.findall(r"depnet_network\.add\(&\w+, _run_(\w+)\);", main)
+    stepped = [name for name in added if name != "random_number_buffer"]
+    assert len(stepped) >= 15
+    for name in stepped:
+        assert "__global__" in (folder / "code_objects" / f"{name}.cu").read_text(), name
+    control = main.index("depnet run control")
+    assert main.index("set_from_command_line(args);") < main.index("depnet_network.run(0.0")
+    assert main.index("depnet_network.run(0.0") < control
+    assert "random_number_buffer.set_seed(_seed" in main[control:]
+    assert "depnet_network.run(_duration, report_progress" in main[control:]
+    objects = (folder / "objects.cu").read_text()
+    for slot in data.layout.slots:
+        assert f'name == "{slot.table}.values"' in objects
+    for name in manifest["state"]:
+        assert f'name == "{name}"' in objects, name
 
 
 def _compile_params() -> list:
-    representatives = _structure_representatives()
-    assert CI_CUDA_BUILD in representatives
+    assert CI_CUDA_BUILD in REPRESENTATIVES
     return [
         pytest.param(name, marks=[] if name == CI_CUDA_BUILD else [pytest.mark.exhaustive])
-        for name in representatives
+        for name in REPRESENTATIVES
     ]
 
 
 @pytest.mark.slow
+@pytest.mark.cuda
 @pytest.mark.parametrize("representative", _compile_params())
-def test_every_distinct_scenario_structure_compiles_for_cuda_without_a_gpu(
-    representative, tmp_path
-):
-    """Each network structure in scenarios/ builds for brian2cuda; scenarios that differ only in
-    parameters, interventions or traits share one of these builds (tests/test_interventions.py
-    checks that the treatment library shares healthy_plastic's). CI compiles
-    :data:`CI_CUDA_BUILD`; ``--exhaustive`` compiles the others too.
-
-    The builds hold 38 (healthy), 111 (healthy_plastic), 31 (raphe_pfc) and 69
-    (raphe_pfc_plastic) sources; each costs ~18 s of nvcc on one core whatever the code object
-    (cudafe++ and g++ over brian2cuda's thrust headers: nvcc --time; -O0 saves ~10%)."""
+def test_every_network_structure_compiles_for_cuda_without_a_gpu(representative, tmp_path):
+    """Each network structure in scenarios/ builds for brian2cuda; every scenario shares one of
+    these builds (tests/test_engine.py: the treatment library shares healthy_plastic's). CI
+    compiles :data:`CI_CUDA_BUILD`; ``--exhaustive`` compiles the others too. Each source
+    costs ~18 s of nvcc on one core whatever the code object (cudafe++ and g++ over brian2cuda's
+    thrust headers: nvcc --time)."""
     # Needs the CUDA toolkit (nvcc), not a GPU.
     result = run_scenario(
-        _small(representative), device="cuda", compile_only=True,
-        build_dir=tmp_path / "cuda", progress=False,
+        _small(representative), device="cuda", compile_only=True, progress=False,
+        root=tmp_path / "cuda",
     )  # fmt: skip
     binary = devices.binary_path(result.build_dir)
     assert binary.is_file() and os.access(binary, os.X_OK)

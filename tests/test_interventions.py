@@ -9,15 +9,17 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
-from brian2 import ms, nM, pA, second
+from brian2 import ms, nM, second
 
 from depnet import devices
+from depnet.circuits import protocol
+from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.circuits.stimulation import make_stimulator
-from depnet.run import build_network, intervention_epochs, run_scenario
+from depnet.errors import ScenarioError
+from depnet.run import network_data, scenario_schedule
 from depnet.scenarios.interventions import KINDS, TRAITS
 from depnet.scenarios.interventions.base import Window
 from depnet.scenarios.interventions.stimulation import DBS, PAS, RTMS
-from depnet.scenarios.schedule import Slot
 from depnet.spec import parse_scenario
 
 LOOP = {
@@ -56,43 +58,69 @@ def test_interventions_round_trip_through_the_stored_dict():
     }  # fmt: skip
 
 
-def _epochs(doc):
+def _schedule(doc):
+    """The schedule of a loop scenario: epochs, tables, rows (a dry build for its layout)."""
     spec = parse_scenario(doc)
-    with devices.activated("runtime"):
-        circuit, _, _, _, values = build_network(spec)
-        return intervention_epochs(spec, circuit, values)
+    return spec, scenario_schedule(spec, network_data(spec, "cpp").layout)
 
 
-def _value(epoch, owner: str, variable: str, rows=None):
-    for slot, value in epoch.settings:
-        if (slot.owner.name, slot.variable) == (owner, variable) and (
-            rows is None or slot.rows == rows
-        ):
-            return value
-    raise KeyError((owner, variable))
+def _values(plan, owner: str, variable: str, cell: int | None = None) -> list[float]:
+    """A protocol variable's value in each epoch (of one cell of a per-cell variable)."""
+    table = plan.tables[protocol.table_name(owner, variable)]
+    column = 0 if cell is None else plan.rows[owner][cell]
+    return [float(table[k, column]) for k in range(len(plan.epochs))]
 
 
 def test_run_is_cut_at_starts_and_stops_and_variables_return_to_base():
-    epochs, warnings = _epochs(loop([{"kind": "ssri", "start": "0.2 s", "stop": "0.6 s"}]))
-    assert [float(e.start) for e in epochs] == pytest.approx([0, 0.2, 0.6])
-    assert [_value(e, "serotonin", "ssri_occupancy") for e in epochs] == [0.0, 0.8, 0.0]
-    assert warnings == []
+    _, plan = _schedule(loop([{"kind": "ssri", "start": "0.2 s", "stop": "0.6 s"}]))
+    assert [e.start for e in plan.epochs] == pytest.approx([0, 0.2, 0.6])
+    assert _values(plan, "serotonin", "ssri_occupancy") == [0.0, 0.8, 0.0]
+    # the binary reads epoch starts half a step early (robust comparison on every clock)
+    starts = plan.tables[protocol.STARTS]
+    assert starts[1:3] == pytest.approx([0.2 - 0.05e-3, 0.6 - 0.05e-3])
+    assert np.all(starts[3:] == protocol.NEVER)
+    assert plan.warnings == []
 
 
 def test_effects_on_one_variable_compose_and_traits_hold_throughout():
-    """Stress's lost raphe current and the C(-1019)G autoreceptor gain both act on drn_5ht."""
-    epochs, warnings = _epochs(
+    """Stress's lost raphe current acts from its start; the C(-1019)G autoreceptor gain, a trait,
+    scales the raphe's 5-HT1A GIRK conductance from the start (a parameter of the network)."""
+    spec, plan = _schedule(
         loop(
             [{"kind": "chronic_stress", "start": "0.5 s", "raphe_current_loss": "4 pA"}],
             traits={"htr1a_c1019g": "g/g"},
         )
     )
-    currents = [_value(e, "neurons", "I_stim", slice(0, 100)) for e in epochs]
-    assert currents[0] == 0 * pA and currents[1] == -4 * pA
-    girk = [_value(e, "neurons", "g_girk_max", slice(0, 100)) for e in epochs]
-    assert girk[0] == girk[1] and float(girk[0]) > 0  # the trait scales it from the start
+    assert _values(plan, "neurons", "I_stim", cell=0) == [0.0, pytest.approx(-4e-12)]
+    assert _values(plan, "neurons", "I_stim", cell=200) == [0.0, 0.0]  # sgACC: no change
+    default = DEFAULT_PARAMETERS["drn_5ht.g_girk_max"].value
+    assert spec.parameter_values()["drn_5ht.g_girk_max"] == 1.5 * default
     # no structural plasticity in this loop: stress's density effects are reported, not dropped
-    assert any("stress on structural" in w for w in warnings)
+    assert any("stress on structural" in w for w in plan.warnings)
+
+
+def test_cells_treated_alike_share_a_table_row():
+    """PAS conditions the first quarter of DLPFC's pyramids and pulses the rest: two classes of
+    DLPFC pyramids, one of every other cell of the group."""
+    doc = loop([{"kind": "pas", "start": "0.2 s", "stop": "0.4 s"}], regions=["drn", "dlpfc"])
+    doc["regions"] = {}
+    _, plan = _schedule(doc)
+    rows = plan.rows["neurons"]
+    assert len(set(rows.tolist())) == 3
+    gain_a = _values(plan, "neurons", "stim_gain_a", cell=int(np.flatnonzero(rows == rows[125])[0]))
+    assert gain_a[0] == 0 and gain_a[1] > 0
+
+
+def test_a_protocol_beyond_the_tables_is_refused_in_one_line():
+    many = [{"kind": "ssri", "start": f"{0.01 * k:.2f} s", "stop": f"{0.01 * k + 0.005:.3f} s"}
+            for k in range(1, 20)]  # fmt: skip
+    with pytest.raises(ScenarioError, match=r"39 epochs; a build holds at most 32"):
+        parse_scenario(loop(many))
+
+
+def test_an_effect_off_the_protocol_grid_is_refused_in_one_line():
+    with pytest.raises(ScenarioError, match=r"interventions.0: ssri starts or stops at 0.2005 s"):
+        parse_scenario(loop([{"kind": "ssri", "start": "0.2005 s"}]))
 
 
 def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms) -> np.ndarray:
@@ -106,7 +134,7 @@ def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms) -> np.ndarray:
         stim = make_stimulator()["a"]
         for effect in block.effects:
             if effect.target == "stimulator.a":
-                Slot(stim, effect.variable).assign(effect.value)
+                setattr(stim, effect.variable, effect.value)
         monitor = b2.StateMonitor(stim, "pulse", record=[0], when="end")
         b2.Network(stim, monitor).run(duration)
         return np.flatnonzero(monitor.pulse[0] > 0)
@@ -138,15 +166,13 @@ def test_pas_pairs_a_conditioning_pulse_with_a_later_one():
 
 
 @pytest.fixture(scope="module")
-def ssri_loop(tmp_path_factory):
+def ssri_loop(shared_runs):
     """The raphe-sgACC loop on cpp, an SSRI from 1 s to 2 s of 3 s."""
-    doc = loop([{"kind": "ssri", "start": "1 s", "stop": "2 s"}], duration="3 s", warmup="0.5 s")
-    doc["parameters"] = {"serotonin.desensitization_compression": 1.0}  # acute: no adaptation
-    out = tmp_path_factory.mktemp("ssri") / "loop.zarr"
-    run_scenario(parse_scenario(doc), device="cpp", out=out, progress=False)
     from depnet.analysis import open_run
 
-    return open_run(out)
+    doc = loop([{"kind": "ssri", "start": "1 s", "stop": "2 s"}], duration="3 s", warmup="0.5 s")
+    doc["parameters"] = {"serotonin.desensitization_compression": 1.0}  # acute: no adaptation
+    return open_run(shared_runs(parse_scenario(doc)))
 
 
 def test_acute_ssri_block_raises_raphe_serotonin_only_while_it_lasts(ssri_loop):
@@ -163,20 +189,19 @@ def test_acute_ssri_block_raises_raphe_serotonin_only_while_it_lasts(ssri_loop):
 
 
 def test_scenarios_with_interventions_share_a_build_with_a_plain_scenario():
-    """Interventions change variables, not the network: the treatment library shares the build
-    of healthy_plastic, the C2 protocol (sgacc_switching*) that of healthy, the builds the slow
-    CUDA compile test compiles (tests/test_devices.py)."""
-    from depnet.run import structure_key
+    """Interventions are data: the C2 protocol (sgacc_switching*) shares the network of healthy,
+    the treatment library that of healthy_plastic (tests/test_engine.py builds it once)."""
     from depnet.scenarios import SCENARIO_DIR
     from depnet.spec import load_scenario
 
     specs = {path.stem: load_scenario(path) for path in SCENARIO_DIR.glob("*.toml")}
-    key = {name: structure_key(spec, "cuda") for name, spec in specs.items()}
-    library = [name for name, spec in specs.items() if spec.interventions]
-    assert len(library) >= 12
-    for name in library:
+    fingerprint = {name: network_data(spec, "cpp").fingerprint for name, spec in specs.items()}
+    with_interventions = [name for name, spec in specs.items() if spec.interventions]
+    assert len(with_interventions) >= 12
+    for name in with_interventions:
         plain = "healthy" if name.startswith("sgacc_switching") else "healthy_plastic"
-        assert key[name] == key[plain], name
+        assert fingerprint[name] == fingerprint[plain], name
+    assert len(set(fingerprint.values())) == 4  # healthy(_plastic), raphe_pfc(_plastic)
 
 
 def test_interventions_command_lists_kinds_settings_and_sources():

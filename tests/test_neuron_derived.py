@@ -6,13 +6,15 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+from brian2 import ms, second
 from scipy.stats import poisson
 
 from depnet import devices
 from depnet.circuits import neuron
 from depnet.circuits.counter_rng import counter_uniform
-from depnet.scenarios.interventions import Effect
-from depnet.scenarios.schedule import _slots
+from depnet.errors import ScenarioError
+from depnet.scenarios.interventions import Block, Effect, Intervention, Kind
+from depnet.scenarios.schedule import epoch_cuts
 
 DT = 1e-4  # s
 
@@ -97,5 +99,12 @@ def test_refractory_window_counts_the_steps_brian2_counts():
 
 @pytest.mark.parametrize("variable", sorted(neuron.DERIVED_SOURCES))
 def test_interventions_cannot_change_what_constants_are_derived_from(variable):
-    with pytest.raises(ValueError, match="derived"):
-        list(_slots(Effect("dlpfc_exc", variable, 1.0), None, {}))
+    """Per-cell constants are computed from these at build: an intervention that changed one
+    during a run would leave them stale, so only protocol variables may change (one line)."""
+    kind = Kind(
+        "probe", "changes a parameter", {},
+        blocks=lambda s, w: [Block(w.start, w.stop, (Effect("dlpfc_exc", variable, 1.0),))],
+    )  # fmt: skip
+    item = Intervention(kind, 0.1 * second, None, {})
+    with pytest.raises(ScenarioError, match=f"probe changes {variable} on dlpfc_exc, which cannot"):
+        epoch_cuts([item], [], 1 * second, 0.1 * ms)

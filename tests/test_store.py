@@ -20,8 +20,8 @@ from depnet import store as depnet_store
 from depnet.analysis import open_run, population_rates, rate_time_course
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
 from depnet.errors import StoreError
-from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.run import run_scenario
+from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.store import STORE_VERSION, build_tree, pack, partial_path, write_dataset, write_run
 from tests.conftest import small_scenario
 
