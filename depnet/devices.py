@@ -21,7 +21,6 @@ several runs can happen in one process.
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib.util
 import json
 import os
@@ -105,22 +104,14 @@ def _allocate_arrays_from_heap(device: b2.devices.Device) -> None:
 BRIAN_DEFAULT_DT = 0.1 * b2.ms
 
 
-def reset() -> None:
+def restore_defaults() -> None:
     """Give Brian2 its state of a fresh process back: no standalone project, the runtime device,
     default preferences, ``defaultclock.dt`` of 0.1 ms and an unseeded random stream.
 
     Every global that a build sets (:func:`activated`, :func:`depnet.run.build_network`) is in
-    this list, so that what one build or test sets never reaches the next.
+    this list, so that what one build or test sets never reaches the next. (Objects' names do
+    not depend on what else lives in the process: every object of a network is named.)
     """
-    # Brian2 names objects after the live ones ("poissoninput_1", ...): collect the previous
-    # network first, so that an unchanged network gets the same names, the same generated files
-    # and therefore no recompilation.
-    gc.collect()
-    restore_defaults()
-
-
-def restore_defaults() -> None:
-    """:func:`reset` without collecting garbage first (cheap: what tests call after each test)."""
     device = b2.get_device()
     if hasattr(device, "reinit"):
         device.reinit()
@@ -423,7 +414,7 @@ def activated(
         CUDA compute capability to compile for where no GPU answers (where one does, its own
         is used); ``None``: :data:`DEFAULT_COMPUTE_CAPABILITY`.
     """
-    reset()
+    restore_defaults()
     jobs = make_jobs()
     try:
         if target == "runtime":
@@ -444,7 +435,23 @@ def activated(
             raise DeviceError(f"unknown device {target!r}")
         yield target
     finally:
-        reset()
+        restore_defaults()
+
+
+def run_network(
+    net: b2.Network, duration: b2.Quantity, target: str, build_dir: Path | None = None
+) -> None:
+    """Run a network built on the active target (see :func:`activated`) for ``duration``.
+
+    For networks that are not a scenario's (tests of one learning rule, benchmarks of a
+    reference network): in this process on ``runtime``, else Brian2's own build and run of a
+    standalone project in ``build_dir``. A scenario runs through the engine
+    (:func:`depnet.run.run_scenario`) instead.
+    """
+    net.run(duration)
+    if target != "runtime":
+        assert build_dir is not None
+        b2.get_device().build(directory=str(build_dir), compile=True, run=True, with_output=False)
 
 
 def binary_path(build_dir: Path) -> Path:

@@ -89,24 +89,29 @@ def read_monitors(monitors: Monitors, circuit: Circuit) -> MonitorArrays:
     """The arrays of a run's monitors, after a run on the runtime target."""
     arrays: MonitorArrays = {"spikes": {}, "traces": {}, "synapses": {}}
     for group, m in monitors.spikes.items():
-        arrays["spikes"][group] = {"i": np.asarray(m.i[:]), "t": np.asarray(m.t_[:])}
+        arrays["spikes"][group] = {"i": _copy(m.i[:]), "t": _copy(m.t_[:])}
     for group, m in monitors.traces.items():
-        arrays["traces"][group] = {"t": np.asarray(m.t_[:]), "rows": np.asarray(m.record)} | {
-            v: np.asarray(getattr(m, v + "_")).T for v in m.record_variables
+        arrays["traces"][group] = {"t": _copy(m.t_[:]), "rows": _copy(m.record)} | {
+            v: _copy(getattr(m, v + "_")).T for v in m.record_variables
         }
     s = monitors.serotonin
-    arrays["serotonin"] = {"t": np.asarray(s.t_[:])} | {
-        v: np.asarray(getattr(s, v + "_")).T for v in SEROTONIN_VARIABLES
+    arrays["serotonin"] = {"t": _copy(s.t_[:])} | {
+        v: _copy(getattr(s, v + "_")).T for v in SEROTONIN_VARIABLES
     }
     for name, m in monitors.synapses.items():
         syn = circuit.plastic[name]
-        record = {"t": np.asarray(m.t_[:]), "w": np.asarray(m.w_).T}
-        record |= {"pre": np.asarray(syn.i[:]), "post": np.asarray(syn.j[:])}
-        record["w_final"] = np.asarray(syn.w_[:])
+        record = {"t": _copy(m.t_[:]), "w": _copy(m.w_).T}
+        record |= {"pre": _copy(syn.i[:]), "post": _copy(syn.j[:])}
+        record["w_final"] = _copy(syn.w_[:])
         if "present" in syn.variables:
-            record |= {"present": np.asarray(m.present_).T, "present_final": syn.present_[:]}
+            record |= {"present": _copy(m.present_).T, "present_final": _copy(syn.present_[:])}
         arrays["synapses"][name] = record
     return arrays
+
+
+def _copy(values) -> np.ndarray:
+    # Brian2's runtime arrays are views into buffers freed with the network: keep copies.
+    return np.array(values, copy=True)
 
 
 def assemble(

@@ -396,24 +396,13 @@ def _manifest(device, circuit, monitors, net, data: NetworkData, options: Option
 
     recordings = {m.name: files(standalone.recorded_files(device, m)) for m in monitors.objects}
     for name, syn in circuit.plastic.items():
-        recordings[f"final_{name}"] = files(
-            {
-                "pre": standalone.array_file(device, syn.variables["_synaptic_pre"]),
-                "post": standalone.array_file(device, syn.variables["_synaptic_post"]),
-                "w_final": standalone.array_file(device, syn.variables["w"]),
-            }
-            | (
-                {"present_final": standalone.array_file(device, syn.variables["present"])}
-                if "present" in syn.variables
-                else {}
-            )
-        )
+        recordings[f"final_{name}"] = files(standalone.final_synapses(device, syn))
     variables = standalone.state_variables(net)
     state = {k: standalone.array_file(device, v) for k, v in variables.items()}
     return {
         "engine": ENGINE_VERSION, "fingerprint": data.fingerprint, "target": options.target,
         "options": options.key(), "versions": versions(), "layout": data.layout.to_dict(),
-        "static_arrays": sorted(device.static_arrays), "state": files(state),
+        "static_arrays": standalone.static_array_names(device), "state": files(state),
         "recordings": recordings, "pathways": standalone.pathways(net),
         "trace_rows": {g: np.asarray(m.record).tolist() for g, m in monitors.traces.items()},
         "spike_monitors": {g: m.name for g, m in monitors.spikes.items()},

@@ -273,6 +273,24 @@ def recorded_files(device, monitor) -> dict[str, ArrayFile]:
     return files
 
 
+def final_synapses(device, synapses: b2.Synapses) -> dict[str, ArrayFile]:
+    """A plastic projection's synapses at the end of a run: indices (Brian2's private
+    ``_synaptic_pre`` and ``_synaptic_post``), weights and, for a pool, presence."""
+    files = {
+        "pre": array_file(device, synapses.variables["_synaptic_pre"]),
+        "post": array_file(device, synapses.variables["_synaptic_post"]),
+        "w_final": array_file(device, synapses.variables["w"]),
+    }
+    if "present" in synapses.variables:
+        files["present_final"] = array_file(device, synapses.variables["present"])
+    return files
+
+
+def static_array_names(device) -> list[str]:
+    """The static arrays a built project's binary loads from ``static_arrays/``."""
+    return sorted(device.static_arrays)
+
+
 # -- the run control ----------------------------------------------------------------------------
 def pathways(net: b2.Network) -> list[str]:
     """Names of the synaptic pathways (spike queues) of ``net`` (private ``_pathways``)."""

@@ -101,7 +101,9 @@ def test_grid_runs_as_one_job_array_per_structure_group(grid):
         assert "#SBATCH --array=0-5%2" in script and "#SBATCH --gres=gpu:1" in script
         logs = sorted((plan.slurm_dir / "logs").glob(f"{job['group']}-{job['array_job']}_*.out"))
         assert len(logs) == 6  # one log per task
-        assert all("store written" in log.read_text() for log in logs)
+        silent = {log.name: log.read_text()[-1500:] for log in logs
+                  if "store written" not in log.read_text()}  # fmt: skip
+        assert not silent, silent
     # every point ran on the binary of its group, whatever its dose and seed: one build a group
     builds = {open_run(plan.store_path(p)).attrs["run"]["build_dir"] for p in plan.points}
     assert len(builds) == 2

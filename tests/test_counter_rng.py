@@ -148,7 +148,7 @@ def test_brian2_runtime_and_cpp_see_the_same_numbers(tmp_path):
             group.run_regularly("u = counter_uniform(i, t_in_timesteps, key)", when="start")
             monitor = b2.StateMonitor(group, "u", record=True, when="end")
             net = b2.Network(group, monitor)
-            devices.simulate(net, 3 * b2.defaultclock.dt, target, build)
+            devices.run_network(net, 3 * b2.defaultclock.dt, target, build)
             recorded[target] = np.asarray(monitor.u[:])
     np.testing.assert_array_equal(recorded["cpp"], recorded["runtime"])
     direct = np.stack([counter_uniform(np.arange(50), step, KEY) for step in range(3)], axis=1)

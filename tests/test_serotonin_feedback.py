@@ -71,7 +71,7 @@ def test_receptor_conductances_follow_the_occupancy_each_millisecond():
     between, while the occupancy moves every step (numpy target)."""
     spec = small_scenario("5 ms", "0 ms")
     with devices.activated("runtime"):
-        circuit, _, network, _, _ = build_network(spec)
+        circuit, _, network = build_network(spec)
         pyramidal = circuit.placements["sgacc_exc"]
         cell = pyramidal.start
         cells = b2.StateMonitor(pyramidal.group, ["g_girk", "g_h"], record=[cell], when="end")

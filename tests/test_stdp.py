@@ -311,7 +311,7 @@ def song_weights(tmp_path_factory):
     rules = ("stdp_additive", "stdp_multiplicative")
     with devices.activated("cpp", build):
         net, synapses, spikes, _ = _song_network(rules, SONG_INPUTS, seed=1)
-        devices.simulate(net, SONG_DURATION, "cpp", build)
+        devices.run_network(net, SONG_DURATION, "cpp", build)
         rates = np.bincount(spikes.i[:], minlength=len(rules)) / float(SONG_DURATION)
         return {r: synapses[r].w[:] / SONG_W_MAX for r in rules}, dict(
             zip(rules, rates, strict=True)
@@ -361,7 +361,7 @@ def test_runtime_and_cpp_learn_the_same_weights(tmp_path):
             net, synapses, _, initial = _song_network(
                 ("stdp_additive",), 100, seed=3, w_max=3 * SONG_W_MAX, eta=8.0
             )
-            devices.simulate(net, duration, target, build)
+            devices.run_network(net, duration, target, build)
             means[target] = float(np.mean(synapses["stdp_additive"].w[:] / (3 * SONG_W_MAX)))
     assert abs(means["runtime"] - np.mean(initial)) > 0.05
     assert means["cpp"] == pytest.approx(means["runtime"], rel=0.05)

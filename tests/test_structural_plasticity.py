@@ -103,7 +103,7 @@ def test_growth_curves_match_exact_solution():
             cell, ["Ca", *(f"z_{c}" for c in gc.CURVES)], record=0, dt=100 * ms
         )
         net = b2.Network(generator, cell, force, spikes, states)
-        devices.simulate(net, duration * second, "runtime")
+        devices.run_network(net, duration * second, "runtime")
         spike_times = np.asarray(spikes.t / second) + float(dt)
         t = np.asarray(states.t / second)
         ca_b2 = np.asarray(states.Ca[0])
@@ -268,7 +268,7 @@ def homeostasis_cpp(tmp_path_factory) -> dict:
     build = Path(tmp_path_factory.mktemp("structural-cpp"))
     with devices.activated("cpp", build):
         net, parts = _homeostasis_network(record_dt=1 * second)
-        devices.simulate(net, HOMEOSTASIS["duration"], "cpp", build)
+        devices.run_network(net, HOMEOSTASIS["duration"], "cpp", build)
         return _read(parts)
 
 
@@ -277,7 +277,7 @@ def homeostasis_runtime() -> dict:
     """The same network, its first 4 s on the runtime target (flags recorded every update)."""
     with devices.activated("runtime"):
         net, parts = _homeostasis_network(record_dt=sp.POOL_PARAMETERS["update_interval"].value)
-        devices.simulate(net, 4 * second, "runtime")
+        devices.run_network(net, 4 * second, "runtime")
         return _read(parts)
 
 

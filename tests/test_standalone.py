@@ -1,0 +1,155 @@
+"""What the engine relies on in Brian2 and its standalone binary (depnet.standalone).
+
+Each test fails when the upstream behaviour a function of depnet.standalone relies on changes:
+the main-file operations and what of them is data, the binary's command line and input files, and
+the run control that continues a run from one segment to the next (time, random numbers, spikes
+in flight), on a network small enough to compile in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import brian2 as b2
+import numpy as np
+import pytest
+
+from depnet import devices, standalone
+from depnet.errors import DeviceError
+
+
+def _toy(tau_ms: float = 10.0, n: int = 4, equation: str = "dv/dt = (I - v) / tau : 1"):
+    """Two groups, a delayed synapse, a random draw each step and monitors, all named."""
+    group = b2.NeuronGroup(
+        n, f"{equation}\nI : 1\ntau : second (shared, constant)\nnoise : 1", threshold="v > 0.9",
+        reset="v = 0", method="euler", name="toy",
+    )  # fmt: skip
+    group.tau = tau_ms * b2.ms
+    group.I = np.linspace(0.5, 2.0, n)
+    group.run_regularly("noise = rand()", name="toy_noise")
+    target = b2.NeuronGroup(1, "x : 1", name="target")
+    synapses = b2.Synapses(group, target, on_pre="x_post += 1", delay=3 * b2.ms, name="toy_syn")
+    synapses.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
+    spikes = b2.SpikeMonitor(group, name="toy_spikes")
+    trace = b2.StateMonitor(group, ["v", "noise"], record=True, name="toy_trace")
+    hits = b2.StateMonitor(target, "x", record=True, name="target_trace")
+    return b2.Network(group, target, synapses, spikes, trace, hits, name="toy_network")
+
+
+def test_what_main_sets_is_data_or_literals_and_the_rest_is_code(tmp_path):
+    with devices.activated("cpp", tmp_path / "p"):
+        net = _toy()
+        device = b2.get_device()
+        initial = standalone.initial_values(device, net)
+        # an array assigned from numpy: a static array the binary loads (data)
+        assert any("toy_I" in name for name in initial.static_arrays)
+        # a shared value: a literal that run_args replace
+        assert initial.literals["toy.tau"] == "0.01"
+        # the synapse creation and the clock stay code
+        assert any(line.startswith("run_code_object") for line in initial.compiled)
+        assert not any(name.startswith("defaultclock") for name in initial.literals)
+        device.main_queue.append(("a_new_kind_of_operation", ()))
+        with pytest.raises(DeviceError, match="unknown Brian2 main-file operation"):
+            standalone.initial_values(device, net)
+
+
+def test_the_description_holds_what_is_compiled_and_not_values(tmp_path):
+    def describe(**toy) -> list[str]:
+        with devices.activated("cpp", tmp_path / "p"):
+            net = _toy(**toy)
+            return standalone.describe_network(net, standalone.initial_values(b2.get_device(), net))
+
+    base = describe()
+    assert describe(tau_ms=20.0) == base  # a value: data
+    assert describe(n=5) != base  # a size
+    assert describe(equation="dv/dt = (I - 2 * v) / tau : 1") != base  # the code
+
+
+def test_objects_with_automatic_names_are_found():
+    with devices.activated("runtime"):
+        net = b2.Network(b2.NeuronGroup(1, "v : 1"), name="named")
+        assert [n for n in standalone.unnamed(net) if n.startswith("neurongroup")]
+        assert standalone.unnamed(_toy()) == []
+
+
+@pytest.fixture(scope="module")
+def toy_build(tmp_path_factory) -> tuple[Path, dict]:
+    """The toy network compiled once, with the run control (seconds on 2 cores)."""
+    folder = tmp_path_factory.mktemp("toy")
+    with devices.activated("cpp", folder):
+        device = b2.get_device()
+        net = _toy()
+        device.apply_run_args()
+        initial = standalone.initial_values(device, net)
+        standalone.insert_run_control(net, "cpp", 1 * b2.second)
+        net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=1 * b2.second)
+        device.build(directory=str(folder), compile=True, run=False)
+        files = {
+            "spikes": standalone.recorded_files(device, net["toy_spikes"]),
+            "trace": standalone.recorded_files(device, net["toy_trace"]),
+            "hits": standalone.recorded_files(device, net["target_trace"]),
+            "state": {
+                k: standalone.array_file(device, v)
+                for k, v in standalone.state_variables(net).items()
+            },  # fmt: skip
+            "pathways": standalone.pathways(net),
+            "literals": initial.literals,
+        }
+    return folder, files
+
+
+def _link(build: Path, work: Path) -> None:
+    names = [p.name for p in (build / "static_arrays").iterdir()]
+    standalone.link_static_arrays(work, build / "static_arrays", work / "none", names)
+
+
+def _segment(build: Path, files: dict, work: Path, k: int, t0: float, t1: float, args=()):
+    results = work / f"seg{k}"
+    results.mkdir(parents=True)
+    arguments = [f"{name}={value}" for name, value in files["literals"].items()] + list(args)
+    if k:
+        previous = work / f"seg{k - 1}"
+        arguments += [f"{n}={previous / f.file}" for n, f in files["state"].items()]
+        standalone.resume_files(previous, results, files["pathways"])
+    standalone.write_control(results, t0, t1 - t0, seed=5, segment=k, resume=k > 0)
+    standalone.run_binary(devices.binary_path(build), work, results, arguments)
+    return results
+
+
+def test_segments_continue_time_random_numbers_and_spikes_in_flight(toy_build, tmp_path):
+    """Three segments of the compiled toy equal one run of the same length: the clock goes on
+    (``Network::t`` and every clock set from the control file), rand() continues its stream
+    (the generators reloaded) and a spike sent 1 ms before a boundary arrives 2 ms after it
+    (the spike queues reloaded)."""
+    build, files = toy_build
+    (tmp_path / "one").mkdir()
+    (tmp_path / "three").mkdir()
+    for work in (tmp_path / "one", tmp_path / "three"):
+        _link(build, work)
+    one = _segment(build, files, tmp_path / "one", 0, 0.0, 0.06)
+    bounds = [0.0, 0.0203, 0.0411, 0.06]  # boundaries anywhere on the time-step grid
+    parts = [
+        _segment(build, files, tmp_path / "three", k, a, b)
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+    ]
+
+    def joined(kind: str, name: str) -> np.ndarray:
+        return np.concatenate([files[kind][name].read(p) for p in parts])
+
+    for kind, names in (("spikes", ("i", "t")), ("trace", ("t", "v", "noise")), ("hits", ("x",))):
+        for name in names:
+            np.testing.assert_array_equal(joined(kind, name), files[kind][name].read(one))
+    t = files["spikes"]["t"].read(one)
+    assert len(t) > 10
+    x = files["hits"]["x"].read(one)[:, 0]
+    assert np.all(np.diff(x) >= 0) and x[-1] > 0
+
+
+def test_a_literal_reaches_the_binary_and_a_missing_input_fails(toy_build, tmp_path):
+    build, files = toy_build
+    _link(build, tmp_path)
+    slow = _segment(build, files, tmp_path, 0, 0.0, 0.03, args=["toy.tau=1.0"])
+    assert len(files["spikes"]["t"].read(slow)) == 0  # tau 1 s: nobody reaches threshold
+    missing = tmp_path / "nowhere.dat"
+    with pytest.raises(DeviceError, match="could not read its inputs"):
+        _segment(build, files, tmp_path, 1, 0.0, 0.01, args=[f"toy.I={missing}"])
