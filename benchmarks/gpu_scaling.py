@@ -1,17 +1,20 @@
 """Benchmark 5: the whole circuit on the GPU (cuda) against the CPU (cpp, one thread), by scale.
 
 Each scale of ``scenarios/healthy.toml`` (scale s multiplies every population and keeps the
-in-degrees: scale 1 is ~6,800 neurons and ~0.86 million synapses, scale ~150 is 10^6 neurons) is
-built and run once per target, in a fresh build folder, in this process. Reported per scale and
-target:
+in-degrees: scale 1 is ~6,800 neurons and ~0.86 million synapses, scale ~150 is 10^6 neurons)
+runs once per target through the run engine (:func:`depnet.run.run_scenario`), from a fresh
+build cache, in this process. Reported per scale and target:
 
-- neurons, and synapses of every Synapses object (read back after the run);
-- ``net s``: Python building the network (connectivity is drawn on the host with numpy);
-- ``build s``: code generation and compilation (``Timings.build_s``), apart from the run;
-- ``binary s``: the whole simulation binary (loading arrays, setting up synapses and queues,
-  simulating, writing results);
+- neurons, and synapses of every Synapses object;
+- ``net s``: Python building the network (connectivity is drawn on the host with numpy), timed
+  once per scale on the runtime device, where the synapses and out-degrees are read;
+- ``build s``: the engine's preparation, everything before the run: the network as data (built
+  in Python again), code generation and compilation;
+- ``run s``: the engine's run (``Timings.run_s``): the simulation binary (loading arrays, setting
+  up synapses and queues, simulating, writing results) and reading its results back;
 - ``loop s / sim s``: wall time of the simulation loop alone, as the binary measures it (Brian2's
-  ``last_run_info.txt``), per simulated second: the real-time factor (1 = real time);
+  timer, the run's ``wall_time_loop_s``), per simulated second: the real-time factor (1 = real
+  time);
 - ``events / s``: synaptic events per second of loop time: every spike times the out-degree of its
   cell, summed over all Synapses (the Poisson background, a ``PoissonInput``, is not counted).
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import platform
 import shutil
@@ -40,6 +44,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import brian2 as b2
@@ -47,67 +52,96 @@ import numpy as np
 from brian2.groups.subgroup import Subgroup
 
 from depnet import devices
-from depnet.recording import Monitors
-from depnet.run import build_network
+from depnet.run import build_network, run_scenario
+from depnet.rundata import RunData
 from depnet.scenarios import scenario_path
-from depnet.spec import load_scenario
+from depnet.spec import Scenario, load_scenario
 
 RESULT_FILE = "gpu_scaling.txt"
 
 
-def _loop_seconds(build_dir: Path) -> float:
-    """Wall time of the last simulation loop, as the binary wrote it."""
-    text = (build_dir / "results" / "last_run_info.txt").read_text()
-    return float(text.split()[0])
+@dataclass
+class Connectivity:
+    """A scale's network as synaptic events are counted on it."""
+
+    #: Seconds Python took to build the network.
+    network_s: float
+    synapses: int
+    #: Source NeuronGroup -> synapses per presynaptic cell, summed over Synapses objects.
+    out_degree: dict[str, np.ndarray]
+    #: Population or drive -> (NeuronGroup, first row, last row + 1).
+    placements: dict[str, tuple[str, int, int]]
 
 
-def _synaptic_events(net: b2.Network, monitors: Monitors) -> tuple[int, int]:
-    """``(synapses, synaptic events)`` of a run, read back from the standalone project.
-
-    Events are counted exactly: per Synapses object, the spike count of every presynaptic cell
-    times its number of outgoing synapses there.
-    """
-    counts = {m.source.name: np.asarray(m.count[:]) for m in monitors.spikes.values()}
-    synapses = events = 0
-    for obj in net.objects:
-        if not isinstance(obj, b2.Synapses):
-            continue
-        source = obj.source
-        group, offset = (source.source, source.start) if isinstance(source, Subgroup) else (
-            source, 0,
-        )  # fmt: skip
-        pre = np.asarray(obj.i[:])
-        synapses += len(pre)
-        if group.name not in counts or len(pre) == 0:
-            continue  # a source without a spike monitor (none in the healthy circuit)
-        out_degree = np.bincount(pre, minlength=len(source))
-        events += int(out_degree @ counts[group.name][offset : offset + len(source)])
-    return synapses, events
-
-
-def measure(target: str, scale: float, duration: str, build_dir: Path) -> dict:
-    """Build and run the healthy circuit at ``scale`` on ``target``; one result row."""
-    spec = load_scenario(
+def _spec(scale: float, duration: str) -> Scenario:
+    return load_scenario(
         scenario_path("healthy"),
         {"scenario.scale": scale, "scenario.duration": duration, "scenario.warmup": "0 s"},
     )
+
+
+def connectivity(spec: Scenario) -> Connectivity:
+    """Build the scenario's network on the runtime device (not run); its out-degrees.
+
+    Connectivity is drawn on the host from the seed, so it is the network the engine builds for
+    cpp and cuda; the engine keeps no Brian2 objects to read it from.
+    """
+    started = time.perf_counter()
+    with devices.activated("runtime"):
+        circuit, _, net = build_network(spec)
+        network_s = time.perf_counter() - started
+        synapses, out_degree = 0, {}
+        for obj in net.objects:
+            if not isinstance(obj, b2.Synapses):
+                continue
+            source = obj.source
+            group, offset = (source.source, source.start) if isinstance(source, Subgroup) else (
+                source, 0,
+            )  # fmt: skip
+            pre = np.asarray(obj.i[:]) + offset
+            synapses += len(pre)
+            degree = out_degree.setdefault(group.name, np.zeros(len(group), dtype=np.int64))
+            degree += np.bincount(pre, minlength=len(group))
+        placements = dict(circuit.layout.placements)
+    del circuit, net
+    gc.collect()  # Brian2's objects hold reference cycles; at scale 150 they hold GBs
+    return Connectivity(network_s, synapses, out_degree, placements)
+
+
+def synaptic_events(data: RunData, network: Connectivity) -> int:
+    """Synaptic events of a run: per source group, each cell's spikes times its out-degree."""
+    events = 0
+    for group, degree in network.out_degree.items():
+        counts = np.zeros(len(degree), dtype=np.int64)
+        for name, (owner, first, last) in network.placements.items():
+            if owner == group and name in data.spikes:
+                counts[first:last] += np.bincount(
+                    np.asarray(data.spikes[name].neuron), minlength=last - first
+                )
+        events += int(degree @ counts)
+    return events
+
+
+def measure(target: str, spec: Scenario, network: Connectivity, root: Path) -> dict:
+    """Run the scenario on ``target`` with the build cache ``root``; one result row."""
     simulated = float(spec.scenario.duration / b2.second)
     started = time.perf_counter()
-    with devices.activated(target, build_dir):  # cpp: no OpenMP, one thread
-        _, monitors, net, sizes, _ = build_network(spec)
-        network_s = time.perf_counter() - started
-        timings = devices.simulate(net, spec.scenario.duration, target, build_dir)
-        loop_s = _loop_seconds(build_dir)
-        synapses, events = _synaptic_events(net, monitors)
+    # cpp: no OpenMP (threads=0), one thread
+    result = run_scenario(
+        spec, device=target, out=root / "run.zarr", root=root, write=False, progress=False
+    )
+    total_s = time.perf_counter() - started
+    loop_s = result.info["wall_time_loop_s"]
+    events = synaptic_events(result.data, network)
     return {
         "target": target,
-        "scale": scale,
-        "neurons": sum(sizes.values()),
-        "synapses": synapses,
+        "scale": spec.scenario.scale,
+        "neurons": sum(spec.population_sizes().values()),
+        "synapses": network.synapses,
         "simulated_s": simulated,
-        "network_s": network_s,
-        "build_s": timings.build_s,
-        "binary_s": timings.run_s,
+        "network_s": network.network_s,
+        "build_s": total_s - result.timings.run_s,
+        "run_s": result.timings.run_s,
         "rtf": loop_s / simulated,
         "events_per_s": events / loop_s if loop_s > 0 else float("nan"),
     }
@@ -149,12 +183,14 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
         f"benchmark 5 (gpu_scaling), measured {datetime.date.today()} on {platform.node()}",
         header,
         f"healthy scenario; cuda {args.duration} simulated per scale, cpp (single-threaded, no "
-        f"OpenMP) {args.cpp_duration} up to scale {args.cpp_max_scale:g}; fresh build per run",
+        f"OpenMP) {args.cpp_duration} up to scale {args.cpp_max_scale:g}; through the run "
+        "engine, fresh build cache per run",
         "loop s / sim s: simulation loop alone (binary's own timer) per simulated second = "
-        "real-time factor; binary s: the whole binary (setup, loop, writing results)",
+        "real-time factor; run s: the whole binary (setup, loop, writing results) and reading "
+        "its results back",
         "",
         f"{'target':<7}{'scale':>6}{'neurons':>10}{'synapses':>13}{'net s':>8}{'build s':>9}"
-        f"{'binary s':>10}{'loop s / sim s':>16}{'events / s':>12}",
+        f"{'run s':>10}{'loop s / sim s':>16}{'events / s':>12}",
     ]
     for r in rows:
         if "error" in r:
@@ -162,7 +198,7 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
             continue
         lines.append(
             f"{r['target']:<7}{r['scale']:>6g}{r['neurons']:>10d}{r['synapses']:>13d}"
-            f"{r['network_s']:>8.1f}{r['build_s']:>9.1f}{r['binary_s']:>10.1f}"
+            f"{r['network_s']:>8.1f}{r['build_s']:>9.1f}{r['run_s']:>10.1f}"
             f"{r['rtf']:>16.3f}{r['events_per_s']:>12.3g}"
         )
     ratios = speed_ratios(rows)
@@ -205,12 +241,16 @@ def main() -> None:
         if scale <= args.cpp_max_scale:
             plan.append(("cpp", scale, args.cpp_duration))
     rows: list[dict] = []
+    networks: dict[float, Connectivity] = {}  # by scale: cuda and cpp share one
     with tempfile.TemporaryDirectory(dir=args.build_root) as tmp:
         for target, scale, duration in plan:
-            build_dir = Path(tmp) / f"{target}-s{scale:g}"
+            root = Path(tmp) / f"{target}-s{scale:g}"
             print(f"--- {target} at scale {scale:g}, {duration} ...", flush=True)
             try:
-                rows.append(measure(target, scale, duration, build_dir))
+                spec = _spec(scale, duration)
+                if scale not in networks:
+                    networks[scale] = connectivity(spec)
+                rows.append(measure(target, spec, networks[scale], root))
             except Exception as err:  # one failed scale (memory, a build) must not lose the rest
                 traceback.print_exc()
                 message = str(err).strip().splitlines()
@@ -218,7 +258,7 @@ def main() -> None:
                     {"target": target, "scale": scale, "error": message[-1] if message else err}
                 )
             finally:
-                shutil.rmtree(build_dir, ignore_errors=True)  # scale 150 writes GBs of arrays
+                shutil.rmtree(root, ignore_errors=True)  # scale 150 writes GBs of arrays
             text = report(rows, args, header)
             (args.out / RESULT_FILE).write_text(text)
             print(text, flush=True)

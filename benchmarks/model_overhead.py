@@ -12,13 +12,18 @@ reference's total input; a constant drive added to the membrane equation is then
 bisection so that its mean rate matches the scenario's (one binary, the drive passed through
 ``run_args``: no recompilation).
 
-Both networks are C++ standalone (single-threaded) in this one process: the scenario is built and
-run as ``depnet run`` runs it (with its scenario's monitors: every spike, its voltage traces and
-[5-HT]), then both binaries are run alternately, each timed alone, best of ``--repeats``. The
-ratio model / CUBA is what the model's equations, per-synapse delays, Poisson background and
-serotonin system cost above the leanest network with the same neurons, synapses and spikes.
-Synaptic events (spikes x out-degree, summed) are printed for both: equal mean rates need not
-mean equal synaptic traffic when the fast-firing cells differ in out-degree.
+Both networks are C++ standalone (single-threaded) in this one process: the scenario runs as
+``depnet run`` runs it, through the run engine (:func:`depnet.run.run_scenario`, with its
+scenario's monitors: every spike, its voltage traces and [5-HT]); CUBA is Brian2's own build of
+its network (compiled once, its binary run directly). Both then run alternately, best of
+``--repeats``; what is compared is the simulation loop's wall time as each binary measures it
+(Brian2's timer: the model run's ``wall_time_loop_s``, CUBA's ``results/last_run_info.txt``), not
+what each does around it. The ratio model / CUBA is what the model's equations, per-synapse
+delays, Poisson background and serotonin system cost above the leanest network with the same
+neurons, synapses and spikes. Synaptic events (spikes x out-degree, summed) are printed for both:
+equal mean rates need not mean equal synaptic traffic when the fast-firing cells differ in
+out-degree. The model's synapses and out-degrees are read from its network built once more on
+the runtime device (not run): connectivity is drawn on the host from the seed.
 
 Usage::
 
@@ -26,7 +31,8 @@ Usage::
         [--repeats 2] [--tolerance 0.05] [--profile]
 
 ``--profile`` also builds the scenario with Brian2's profiling and prints where its time goes
-(the top code objects of ``profiling_summary``; a separate build, not part of the ratio).
+(the top code objects of ``profiling_summary``; a separate build, not part of the ratio, of the
+circuit with its base protocol: the scenario's interventions and traits are not applied).
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ import numpy as np
 from brian2 import ms, mV
 
 from depnet import devices
-from depnet.run import build_network
+from depnet.run import build_network, run_scenario
+from depnet.rundata import RunData
 from depnet.scenarios import scenario_path
 from depnet.spec import Scenario, load_scenario
 
@@ -89,31 +96,80 @@ def _scenario_file(name: str) -> Path:
     return path if path.suffix == ".toml" else scenario_path(name)
 
 
-def _stats(synapses: list[b2.Synapses], counts: dict[str, np.ndarray], duration_s: float) -> Stats:
+def _out_degree(synapses: list[b2.Synapses]) -> dict[str, np.ndarray]:
+    """Synapses per presynaptic cell, by source NeuronGroup, summed over ``synapses``."""
+    degrees: dict[str, np.ndarray] = {}
+    for syn in synapses:
+        n = len(syn.source)
+        degree = degrees.setdefault(syn.source.name, np.zeros(n, dtype=np.int64))
+        degree += np.bincount(np.asarray(syn.i[:]), minlength=n)
+    return degrees
+
+
+def _stats(
+    out_degree: dict[str, np.ndarray], counts: dict[str, np.ndarray], duration_s: float
+) -> Stats:
     """Neurons, synapses, spikes and synaptic events from per-cell spike counts by group."""
     events = 0
-    for syn in synapses:
-        source = counts.get(syn.source.name)
+    for group, degree in out_degree.items():
+        source = counts.get(group)
         if source is not None:  # a source without a spike monitor sends no spikes here
-            events += int(source[np.asarray(syn.i[:])].sum())
+            events += int(degree @ source)
     return Stats(
         neurons=sum(len(c) for c in counts.values()),
-        synapses=sum(len(s) for s in synapses),
+        synapses=int(sum(d.sum() for d in out_degree.values())),
         spikes=int(sum(c.sum() for c in counts.values())),
         events=events,
         duration_s=duration_s,
     )
 
 
-def run_model(spec: Scenario, build_dir: Path) -> tuple[Stats, float]:
-    """Build and run the scenario on cpp, as ``depnet run`` does; its stats and build seconds."""
-    with devices.activated("cpp", build_dir):
-        _, monitors, net, _, _ = build_network(spec)
-        timings = devices.simulate(net, spec.scenario.duration, "cpp", build_dir)
-        counts = {name: np.asarray(m.count[:]) for name, m in monitors.spikes.items()}
+@dataclass
+class ModelNetwork:
+    """The scenario's network as its stats are read from a run's data."""
+
+    out_degree: dict[str, np.ndarray]
+    #: NeuronGroup -> cells.
+    groups: dict[str, int]
+    #: Population or drive -> (NeuronGroup, first row, last row + 1).
+    placements: dict[str, tuple[str, int, int]]
+
+
+def model_network(spec: Scenario) -> ModelNetwork:
+    """The scenario's network built on the runtime device, not run: its out-degrees and layout
+    (the engine keeps no Brian2 objects to read them from)."""
+    with devices.activated("runtime"):
+        circuit, _, net = build_network(spec)
         synapses = [obj for obj in net.objects if isinstance(obj, b2.Synapses)]
-        stats = _stats(synapses, counts, float(spec.scenario.duration / b2.second))
-        return stats, timings.build_s
+        layout = circuit.layout
+        return ModelNetwork(_out_degree(synapses), dict(layout.groups), dict(layout.placements))
+
+
+def _counts(data: RunData, network: ModelNetwork) -> dict[str, np.ndarray]:
+    """Spikes per cell of every NeuronGroup, from a run's spikes by population."""
+    counts = {group: np.zeros(n, dtype=np.int64) for group, n in network.groups.items()}
+    for name, (group, first, last) in network.placements.items():
+        counts[group][first:last] += np.bincount(
+            np.asarray(data.spikes[name].neuron), minlength=last - first
+        )
+    return counts
+
+
+def run_model(spec: Scenario, network: ModelNetwork, root: Path, out: Path) -> tuple[Stats, float]:
+    """Build (in the cache ``root``) and run the scenario on cpp, as ``depnet run`` does; its
+    stats and the seconds before the run (network data, code generation, compilation)."""
+    started = time.perf_counter()
+    result = run_scenario(spec, device="cpp", out=out, root=root, write=False, progress=False)
+    build_s = time.perf_counter() - started - result.timings.run_s
+    counts = _counts(result.data, network)
+    stats = _stats(network.out_degree, counts, float(spec.scenario.duration / b2.second))
+    return stats, build_s
+
+
+def model_loop(spec: Scenario, root: Path, out: Path) -> float:
+    """Wall seconds of the model's simulation loop in one run on its cached build."""
+    result = run_scenario(spec, device="cpp", out=out, root=root, write=False, progress=False)
+    return result.info["wall_time_loop_s"]
 
 
 def _cuba_network(n: int, n_synapses: int, seed: int) -> tuple[b2.Network, b2.NeuronGroup]:
@@ -164,8 +220,11 @@ def run_cuba(
         b2.seed(spec.scenario.seed)
         net, group = _cuba_network(model.neurons, model.synapses, spec.scenario.seed)
         duration = spec.scenario.duration
-        timings = devices.simulate(net, duration, "cpp", build_dir, compile_only=True)
         device = b2.get_device()
+        started = time.perf_counter()
+        net.run(duration)
+        device.build(directory=str(build_dir), compile=True, run=False)
+        build_s = time.perf_counter() - started
         monitor = net["cuba_spikes"]
         synapses = [net["cuba_exc"], net["cuba_inh"]]
         runs: dict[float, float] = {}  # drive (mV) -> mean rate (Hz), in the order run
@@ -201,24 +260,24 @@ def run_cuba(
         if best != list(runs)[-1]:
             rate(best)  # leave the chosen run's results for the counts below
         counts = {CUBA_GROUP: np.asarray(monitor.count[:])}
-        stats = _stats(synapses, counts, float(duration / b2.second))
-        return stats, float(best * mV), len(runs), timings.build_s
+        stats = _stats(_out_degree(synapses), counts, float(duration / b2.second))
+        return stats, float(best * mV), len(runs), build_s
 
 
-def _time_binary(build_dir: Path, args: list[str]) -> float:
-    """Wall seconds of one run of a standalone binary, alone (not Python, not the compiler)."""
-    started = time.perf_counter()
+def cuba_loop(build_dir: Path, args: list[str]) -> float:
+    """Wall seconds of the CUBA binary's simulation loop in one run (Brian2's timer)."""
     subprocess.run(
         [str(devices.binary_path(build_dir)), *args], cwd=build_dir, check=True,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return time.perf_counter() - started
+    # "<loop seconds> <completed fraction>" of the network's (one) run
+    return float((build_dir / "results" / "last_run_info.txt").read_text().split()[0])
 
 
 def profile_model(spec: Scenario, build_dir: Path, show: int) -> str:
     """Brian2's profiling summary of the scenario on cpp (its own build)."""
     with devices.activated("cpp", build_dir):
-        _, _, net, _, _ = build_network(spec)
+        _, _, net = build_network(spec)
         net.run(spec.scenario.duration, profile=True)
         b2.get_device().build(directory=str(build_dir), compile=True, run=True, with_output=False)
         return repr(b2.profiling_summary(net, show=show))
@@ -241,19 +300,21 @@ def main() -> None:
     )
     simulated = float(spec.scenario.duration / b2.second)
     with tempfile.TemporaryDirectory(prefix="depnet-bench-") as tmp:
-        model_dir, cuba_dir = Path(tmp) / "model", Path(tmp) / "cuba"
-        model, model_build = run_model(spec, model_dir)
+        root, cuba_dir = Path(tmp) / "build", Path(tmp) / "cuba"
+        network = model_network(spec)
+        model, model_build = run_model(spec, network, root, Path(tmp) / "model-0.zarr")
         cuba, drive, calibration_runs, cuba_build = run_cuba(model, spec, cuba_dir, args.tolerance)
         cuba_args = [f"{CUBA_GROUP}.v_drive={drive!r}"]
-        walls: dict[str, list[float]] = {"model": [], "cuba": []}
-        for _ in range(args.repeats):  # alternate, so that load from others hits both alike
-            walls["model"].append(_time_binary(model_dir, []))
-            walls["cuba"].append(_time_binary(cuba_dir, cuba_args))
+        loops: dict[str, list[float]] = {"model": [], "cuba": []}
+        for k in range(args.repeats):  # alternate, so that load from others hits both alike
+            # a fresh store path each time: the engine would resume a finished run's work folder
+            loops["model"].append(model_loop(spec, root, Path(tmp) / f"model-{k + 1}.zarr"))
+            loops["cuba"].append(cuba_loop(cuba_dir, cuba_args))
         profile = None
         if args.profile:
             profile = profile_model(spec, Path(tmp) / "profile", args.show)
 
-    per_s = {name: min(w) / simulated for name, w in walls.items()}
+    per_s = {name: min(w) / simulated for name, w in loops.items()}
     print(
         f"measured {datetime.date.today()} on {platform.node()}: "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
@@ -261,11 +322,12 @@ def main() -> None:
     )
     print(
         f"{spec.name} scenario vs CUBA (Brette et al. 2007 benchmark 2), {simulated:g} s "
-        f"simulated, dt {spec.scenario.dt / ms:g} ms; binaries timed alone, best of {args.repeats}"
+        f"simulated, dt {spec.scenario.dt / ms:g} ms; simulation loops timed by the binaries, "
+        f"best of {args.repeats}"
     )
     print(
         f"{'network':<9}{'neurons':>9}{'synapses':>11}{'rate Hz':>9}{'events / sim s':>16}"
-        f"{'wall s / sim s':>16}{'build s':>9}"
+        f"{'loop s / sim s':>16}{'build s':>9}"
     )
     for name, stats, build in (("model", model, model_build), ("cuba", cuba, cuba_build)):
         print(
@@ -273,7 +335,7 @@ def main() -> None:
             f"{stats.events / simulated:>16.3g}{per_s[name]:>16.3f}{build:>9.1f}"
         )
     print(
-        f"model / CUBA wall time per simulated second: {per_s['model'] / per_s['cuba']:.2f}x "
+        f"model / CUBA loop time per simulated second: {per_s['model'] / per_s['cuba']:.2f}x "
         f"(rates {model.rate:.2f} / {cuba.rate:.2f} Hz; synaptic events "
         f"{model.events / max(cuba.events, 1):.2f}x)"
     )

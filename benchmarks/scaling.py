@@ -1,13 +1,16 @@
 """How the whole circuit's cost grows with scale on C++ standalone: wall time and memory.
 
-For each scale the healthy scenario is built once (compile only), then its binary is run on its
-own under ``/usr/bin/time``, so that wall time and peak resident memory are the simulation's
-alone (not Python's, not the compiler's). Two wall times per scale: the simulation loop's
-(Brian2's own timing of ``network.run``, ``results/last_run_info.txt``: the cost per simulated
-second) and the whole binary's (adds loading the connectivity from disk, the spike queues'
-set-up and writing the results: a cost per run, which the page cache makes noisy on a shared
-machine). Neurons come from the scenario, synapses from the binary's connectivity arrays. The
-growth exponents are least-squares slopes on log-log axes: 1 means linear in synapse count.
+For each scale the healthy scenario is built once through the run engine (compile only, in a
+fresh build cache), then run through the engine (:func:`depnet.run.run_scenario`, on that
+build) in a fresh interpreter of its own, whose only child process is the simulation binary: its
+peak resident memory (``RUSAGE_CHILDREN``) is the binary's alone (not Python's, not the
+compiler's). Two wall times per scale: the simulation loop's (Brian2's own timing of the network
+run, the run's ``wall_time_loop_s``: the cost per simulated second) and the whole run's (adds the
+binary's loading the connectivity from disk, the spike queues' set-up and writing the results,
+and reading them back into numpy: a cost per run, which the page cache makes noisy on a shared
+machine). Neurons come from the scenario, synapses (the serotonin release's excluded) from its
+network built on the runtime device (not run; connectivity is drawn on the host from the seed).
+The growth exponents are least-squares slopes on log-log axes: 1 means linear in synapse count.
 
 Usage::
 
@@ -22,53 +25,85 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import multiprocessing
 import os
 import platform
-import subprocess
+import resource
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import brian2 as b2
 import numpy as np
 
 from depnet import devices
-from depnet.run import run_scenario
+from depnet.run import build_network, run_scenario
 from depnet.scenarios import scenario_path
-from depnet.spec import load_scenario
+from depnet.spec import Scenario, load_scenario
+
+#: Synapses from cells to the serotonin compartments: not synapses between cells.
+RELEASE = "serotonin_release"
 
 
-def _synapse_count(build_dir: Path) -> int:
-    """Synapses of every Synapses object, from the int32 presynaptic index arrays on disk."""
-    files = (build_dir / "results").glob("*_synaptic_pre*")
-    return sum(f.stat().st_size // 4 for f in files if "serotonin_release" not in f.name)
-
-
-def measure(scale: float, duration: str, root: Path) -> dict:
-    spec = load_scenario(
+def _spec(scale: float, duration: str) -> Scenario:
+    return load_scenario(
         scenario_path("healthy"),
         {"scenario.scale": scale, "scenario.duration": duration, "scenario.warmup": "0 s"},
     )
-    started = time.perf_counter()
-    result = run_scenario(spec, device="cpp", compile_only=True, build_dir=root / f"s{scale}")
-    build_s = time.perf_counter() - started
-    binary = devices.binary_path(result.build_dir)
-    timed = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", str(binary)], cwd=result.build_dir,
-        capture_output=True, text=True, check=True,
+
+
+def _synapse_count(spec: Scenario) -> int:
+    """Synapses of every Synapses object but the serotonin release, on the runtime device."""
+    with devices.activated("runtime"):
+        _, _, net = build_network(spec)
+        return sum(
+            len(obj) for obj in net.objects if isinstance(obj, b2.Synapses) and obj.name != RELEASE
+        )
+
+
+def run_alone(scale: float, duration: str, root: str, out: str) -> dict:
+    """Run the scenario on its cached build; the loop's and the run's seconds and the binary's
+    peak resident memory (KiB). Meant for a fresh process: ``RUSAGE_CHILDREN`` is the peak of
+    every child it ever had, and here the binary is the only one."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = run_scenario(
+        _spec(scale, duration), device="cpp", out=Path(out), root=Path(root), write=False,
+        progress=False,
     )  # fmt: skip
-    wall, kbytes = timed.stderr.strip().splitlines()[-1].split()
-    # "<seconds> <completed fraction>" of the last network.run: the healthy scenario has one
-    loop_s = float((result.build_dir / "results" / "last_run_info.txt").read_text().split()[0])
+    if result.timings.build_s > 5:
+        raise RuntimeError(f"scale {scale:g}: the run built its network again (no cached build)")
+    return {
+        "loop_s": result.info["wall_time_loop_s"],
+        "run_s": result.timings.run_s,
+        "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "children_before_kib": before,
+    }
+
+
+def measure(scale: float, duration: str, root: Path) -> dict:
+    spec = _spec(scale, duration)
+    synapses = _synapse_count(spec)
+    cache = root / f"s{scale:g}"
+    started = time.perf_counter()
+    run_scenario(spec, device="cpp", compile_only=True, root=cache, progress=False)
+    build_s = time.perf_counter() - started
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        alone = pool.submit(run_alone, scale, duration, str(cache), str(cache / "run.zarr"))
+        alone = alone.result()
+    if alone["children_before_kib"]:
+        print(f"scale {scale:g}: the run's process had children before the binary; its peak "
+              "memory may be theirs")  # fmt: skip
     simulated = float(spec.scenario.duration / b2.second)
     return {
         "scale": scale,
         "neurons": sum(spec.population_sizes().values()),
-        "synapses": _synapse_count(result.build_dir),
+        "synapses": synapses,
         "build_s": build_s,
-        "loop_per_sim_s": loop_s / simulated,
-        "wall_per_sim_s": float(wall) / simulated,
-        "peak_mb": int(kbytes) / 1024,
+        "loop_per_sim_s": alone["loop_s"] / simulated,
+        "wall_per_sim_s": alone["run_s"] / simulated,
+        "peak_mb": alone["peak_kib"] / 1024,
     }
 
 
@@ -87,11 +122,12 @@ def main() -> None:
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"brian2 {b2.__version__}, cpp single-threaded")  # fmt: skip
     print(
-        f"healthy scenario, {args.duration} simulated per scale; wall and peak memory of the "
-        "simulation binary alone (loop: network.run; binary: the whole process)"
+        f"healthy scenario, {args.duration} simulated per scale, through the run engine; peak "
+        "memory of the simulation binary alone (loop: network.run; run: the binary and reading "
+        "its results back)"
     )
     print(f"{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'loop s / sim s':>16}"
-          f"{'binary s / sim s':>18}{'peak MB':>9}")  # fmt: skip
+          f"{'run s / sim s':>18}{'peak MB':>9}")  # fmt: skip
     for r in rows:
         print(f"{r['scale']:>6g}{r['neurons']:>9d}{r['synapses']:>11d}{r['build_s']:>9.1f}"
               f"{r['loop_per_sim_s']:>16.2f}{r['wall_per_sim_s']:>18.2f}"
@@ -103,11 +139,11 @@ def main() -> None:
             for key in ("loop_per_sim_s", "wall_per_sim_s", "peak_mb")
         )
         print(f"growth with synapse count (log-log slope): simulation loop {loop:.2f}, whole "
-              f"binary {wall:.2f}, memory {memory:.2f} (1 = linear)")  # fmt: skip
+              f"run {wall:.2f}, memory {memory:.2f} (1 = linear)")  # fmt: skip
         largest, smallest = rows[-1], rows[0]
         print(f"x{largest['synapses'] / smallest['synapses']:.1f} synapses cost "
               f"x{largest['loop_per_sim_s'] / smallest['loop_per_sim_s']:.1f} loop time, "
-              f"x{largest['wall_per_sim_s'] / smallest['wall_per_sim_s']:.1f} binary time and "
+              f"x{largest['wall_per_sim_s'] / smallest['wall_per_sim_s']:.1f} run time and "
               f"x{largest['peak_mb'] / smallest['peak_mb']:.1f} memory")  # fmt: skip
 
 

@@ -12,7 +12,9 @@ old
     commit: interventions were assignments between runs, so each new schedule regenerated and
     recompiled part of the project.
 
-Both columns are measured in one invocation, one after the other, on one machine. For the new
+Both columns are measured in one invocation, one after the other, on one machine, and each
+scenario's stores are compared (same spikes, bit for bit: the engines simulate the same model,
+except early-life stress, which no scenario here uses). For the new
 engine the table also gives, per scenario, the simulation loop's wall time (Brian2's timing of
 the network run, summed over segments) and the time beyond it (interpreter start, network data,
 schedule, loading, the store); the issue's target is beyond-loop <= 25% of the loop at 5 s
@@ -114,6 +116,20 @@ def measure(engine: str, tmp: Path, old_commit: str) -> dict[str, dict]:
     return results
 
 
+def _same_spikes(a: Path, b: Path) -> bool:
+    """Whether two stores hold the same spikes, bit for bit."""
+    import numpy as np
+
+    from depnet.store import open_run
+
+    first, second = open_run(a), open_run(b)
+    for pop, node in first["spikes"].children.items():
+        for var in ("neuron", "time"):
+            if not np.array_equal(node.dataset[var].values, second[f"spikes/{pop}"][var].values):
+                return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="9664e18", help="commit of the engine compared against")
@@ -122,11 +138,17 @@ def main() -> None:
     engines = [args.only] if args.only else ["new", "old"]
     with tempfile.TemporaryDirectory(prefix="depnet-bench-") as folder:
         measured = {e: measure(e, Path(folder), args.old) for e in engines}
+        stores = {e: Path(folder, e) for e in engines}
+        same = {}
+        if len(engines) == 2:
+            for name in LIBRARY:
+                same[name] = _same_spikes(*(stores[e] / f"{name}.zarr" for e in engines))
     lines = [
         f"treatment library: 11 scenarios from a cold build cache, `depnet run` each "
         f"({platform.node()}, {os.cpu_count()} cores)",
         f"{'scenario':<20} {'sim s':>6} " + " ".join(f"{e + ' wall s':>11}" for e in engines)
-        + (f" {'new loop s':>10} {'beyond s':>9} {'at 5 s':>7}" if "new" in engines else ""),
+        + (f" {'new loop s':>10} {'beyond s':>9} {'at 5 s':>7}" if "new" in engines else "")
+        + (f" {'same spikes':>12}" if same else ""),
     ]  # fmt: skip
     for name in LIBRARY:
         row = f"{name:<20} {measured[engines[0]][name]['duration_s']:>6.0f} "
@@ -136,6 +158,8 @@ def main() -> None:
             beyond = new["wall_s"] - new["build_s"] - new["loop_s"]
             per_second = new["loop_s"] / new["duration_s"]
             row += f" {new['loop_s']:>10.1f} {beyond:>9.1f} {beyond / (5 * per_second):>7.0%}"
+        if same:
+            row += f" {'yes' if same[name] else 'NO':>12}"
         lines.append(row)
     totals = {e: sum(r["wall_s"] for r in measured[e].values()) for e in engines}
     lines.append("total wall s: " + ", ".join(f"{e} {t:.0f}" for e, t in totals.items()))

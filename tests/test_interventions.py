@@ -212,3 +212,27 @@ def test_interventions_command_lists_kinds_settings_and_sources():
     for name in [*KINDS, *TRAITS]:
         assert f"= {name}:" in result.stdout
     assert "occupancy = 0.8    # Meyer et al. 2004" in result.stdout
+
+
+def test_early_life_stress_silences_a_share_of_schaffer_synapses_at_the_start():
+    """Early-life stress lowers baseline CA3->CA1 synapse density (VALIDATION.md C5's direction)
+    without another network: 3% (moderate) of the pool's present synapses start absent, drawn
+    from the seed, and the rest of the circuit is drawn as without the trait."""
+    from depnet.run import build_network
+    from depnet.scenarios import scenario_path
+    from depnet.spec import load_scenario
+
+    present = {}
+    for severity in ("none", "moderate"):
+        spec = load_scenario(
+            scenario_path("healthy_plastic"), {"traits.early_life_stress": severity}
+        )
+        with devices.activated("runtime"):
+            circuit, _, _ = build_network(spec)
+            pool = circuit.plastic["ca3_exc_to_ca1_exc"]
+            other = circuit.plastic["dlpfc_exc_to_dlpfc_exc"]
+            present[severity] = (np.array(pool.present[:]), np.array(other.present[:]))
+    (none, dlpfc_none), (moderate, dlpfc_moderate) = present["none"], present["moderate"]
+    assert moderate.sum() == round(0.97 * none.sum())
+    assert np.all(moderate <= none)  # silenced, not moved
+    np.testing.assert_array_equal(dlpfc_moderate, dlpfc_none)
