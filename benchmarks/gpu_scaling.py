@@ -88,7 +88,7 @@ def connectivity(spec: Scenario) -> Connectivity:
     """
     started = time.perf_counter()
     with devices.activated("runtime"):
-        circuit, _, net = build_network(spec)
+        circuit, monitors, net = build_network(spec)
         network_s = time.perf_counter() - started
         synapses, out_degree = 0, {}
         for obj in net.objects:
@@ -103,7 +103,7 @@ def connectivity(spec: Scenario) -> Connectivity:
             degree = out_degree.setdefault(group.name, np.zeros(len(group), dtype=np.int64))
             degree += np.bincount(pre, minlength=len(group))
         placements = dict(circuit.layout.placements)
-    del circuit, net
+    del circuit, monitors, net
     gc.collect()  # Brian2's objects hold reference cycles; at scale 150 they hold GBs
     return Connectivity(network_s, synapses, out_degree, placements)
 

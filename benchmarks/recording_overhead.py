@@ -14,8 +14,9 @@ scenario's record
     back into numpy (the engine's run time), then the store written
     (:func:`depnet.store.write_run`).
 
-Both binaries are launched alike (:func:`depnet.standalone.run_binary`, the engine's launcher),
-alternately, ``--repeats`` times, and the best of each is kept. The ratio is (run + zarr write)
+Both binaries are launched alike (:func:`depnet.standalone.run_binary`, the engine's launcher,
+which polls the binary every 0.2 s: run times are rounded up alike), alternately, ``--repeats``
+times, and the best of each is kept. The ratio is (run + zarr write)
 with recording / run without monitors, per simulated second; the simulation loops alone (each
 binary's own timer) are compared too. ``--trace-neurons`` overrides the number of cells per
 population whose traces are kept (e.g. a large number for every cell), to see what heavier

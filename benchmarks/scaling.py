@@ -1,16 +1,17 @@
 """How the whole circuit's cost grows with scale on C++ standalone: wall time and memory.
 
 For each scale the healthy scenario is built once through the run engine (compile only, in a
-fresh build cache), then run through the engine (:func:`depnet.run.run_scenario`, on that
-build) in a fresh interpreter of its own, whose only child process is the simulation binary: its
-peak resident memory (``RUSAGE_CHILDREN``) is the binary's alone (not Python's, not the
-compiler's). Two wall times per scale: the simulation loop's (Brian2's own timing of the network
-run, the run's ``wall_time_loop_s``: the cost per simulated second) and the whole run's (adds the
-binary's loading the connectivity from disk, the spike queues' set-up and writing the results,
-and reading them back into numpy: a cost per run, which the page cache makes noisy on a shared
-machine). Neurons come from the scenario, synapses (the serotonin release's excluded) from its
-network built on the runtime device (not run; connectivity is drawn on the host from the seed).
-The growth exponents are least-squares slopes on log-log axes: 1 means linear in synapse count.
+fresh build cache), then run through the engine (:func:`depnet.run.run_scenario`) on that
+build, while a thread samples the simulation binary's peak resident memory (``VmHWM`` in
+``/proc``, every 20 ms): the binary's alone, not Python's, not the compiler's. Two wall times
+per scale: the simulation loop's (Brian2's own timing of the network run, the run's
+``wall_time_loop_s``: the cost per simulated second) and the whole run's (adds the binary's
+loading the connectivity from disk, the spike queues' set-up and writing the results, and
+reading them back into numpy: a cost per run, which the page cache makes noisy on a shared
+machine; the engine polls the binary every 0.2 s, so short runs are rounded up). Neurons come
+from the scenario, synapses (the serotonin release's excluded) from its network built on the
+runtime device (not run; connectivity is drawn on the host from the seed). The growth exponents
+are least-squares slopes on log-log axes: 1 means linear in synapse count.
 
 Usage::
 
@@ -25,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import platform
-import resource
 import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import brian2 as b2
@@ -62,23 +61,47 @@ def _synapse_count(spec: Scenario) -> int:
         )
 
 
-def run_alone(scale: float, duration: str, root: str, out: str) -> dict:
-    """Run the scenario on its cached build; the loop's and the run's seconds and the binary's
-    peak resident memory (KiB). Meant for a fresh process: ``RUSAGE_CHILDREN`` is the peak of
-    every child it ever had, and here the binary is the only one."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = run_scenario(
-        _spec(scale, duration), device="cpp", out=Path(out), root=Path(root), write=False,
-        progress=False,
-    )  # fmt: skip
-    if result.timings.build_s > 5:
-        raise RuntimeError(f"scale {scale:g}: the run built its network again (no cached build)")
-    return {
-        "loop_s": result.info["wall_time_loop_s"],
-        "run_s": result.timings.run_s,
-        "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        "children_before_kib": before,
-    }
+class PeakMemory:
+    """Peak resident memory (KiB) of this process's children that run ``binary``, sampled
+    every ``period`` seconds inside a ``with`` block (0 if none was seen)."""
+
+    def __init__(self, binary: Path, period: float = 0.02) -> None:
+        self.binary = binary.resolve()
+        self.period = period
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.period):
+            for pid in _children():
+                try:
+                    if Path(f"/proc/{pid}/exe").resolve() != self.binary:
+                        continue
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):  # the high-water mark: a peak, not a sample
+                            self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                except (OSError, ValueError):  # it exited meanwhile
+                    continue
+
+
+def _children() -> list[str]:
+    """Process ids of this process's children (those of each of its threads)."""
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += (task / "children").read_text().split()
+        except OSError:
+            continue
+    return pids
 
 
 def measure(scale: float, duration: str, root: Path) -> dict:
@@ -86,24 +109,21 @@ def measure(scale: float, duration: str, root: Path) -> dict:
     synapses = _synapse_count(spec)
     cache = root / f"s{scale:g}"
     started = time.perf_counter()
-    run_scenario(spec, device="cpp", compile_only=True, root=cache, progress=False)
+    build = run_scenario(spec, device="cpp", compile_only=True, root=cache, progress=False)
     build_s = time.perf_counter() - started
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        alone = pool.submit(run_alone, scale, duration, str(cache), str(cache / "run.zarr"))
-        alone = alone.result()
-    if alone["children_before_kib"]:
-        print(f"scale {scale:g}: the run's process had children before the binary; its peak "
-              "memory may be theirs")  # fmt: skip
+    with PeakMemory(devices.binary_path(build.build_dir)) as memory:
+        result = run_scenario(
+            spec, device="cpp", out=cache / "run.zarr", root=cache, write=False, progress=False
+        )
     simulated = float(spec.scenario.duration / b2.second)
     return {
         "scale": scale,
         "neurons": sum(spec.population_sizes().values()),
         "synapses": synapses,
         "build_s": build_s,
-        "loop_per_sim_s": alone["loop_s"] / simulated,
-        "wall_per_sim_s": alone["run_s"] / simulated,
-        "peak_mb": alone["peak_kib"] / 1024,
+        "loop_per_sim_s": result.info["wall_time_loop_s"] / simulated,
+        "wall_per_sim_s": result.timings.run_s / simulated,
+        "peak_mb": memory.peak_kib / 1024 if memory.peak_kib else float("nan"),
     }
 
 

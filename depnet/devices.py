@@ -21,6 +21,7 @@ several runs can happen in one process.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import json
 import os
@@ -414,6 +415,10 @@ def activated(
         CUDA compute capability to compile for where no GPU answers (where one does, its own
         is used); ``None``: :data:`DEFAULT_COMPUTE_CAPABILITY`.
     """
+    # Brian2 names the code objects it makes after the live ones ("<owner>_codeobject_1"); the
+    # previous network's live on in reference cycles until collected, so collect them first:
+    # then a network generates the same code in any process.
+    gc.collect()
     restore_defaults()
     jobs = make_jobs()
     try:

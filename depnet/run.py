@@ -37,6 +37,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -712,8 +713,10 @@ def run_scenario(
             raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
         if restart:
             shutil.rmtree(work_folder(store), ignore_errors=True)
+        # without a store there is nothing to resume into: segments go to a temporary folder
+        work = work_folder(store) if write else Path(tempfile.mkdtemp(prefix="depnet-run-"))
         return run_and_store(
-            spec, build, data, work_folder(store), store if write else None,
+            spec, build, data, work, store if write else None,
             progress=bar.update if bar else None, log=log, overwrite=overwrite,
             build_s=build_s, started=started,
         )  # fmt: skip
@@ -738,7 +741,7 @@ def run_and_store(
 ) -> RunResult:
     """Run a scenario on a build (:func:`run_point`) and write its store (None: keep the data
     in memory only); what ``depnet run`` and every sweep task do. The work folder goes once
-    the store is written."""
+    the run is complete (and its store written)."""
     started = time.perf_counter() if started is None else started
     point = run_point(spec, build, data, work, progress, log)
     plan = scenario_schedule(spec, data.layout)
@@ -754,8 +757,8 @@ def run_and_store(
     )  # fmt: skip
     if store is not None:
         result.store = _write(store, spec, result, plan, started, overwrite, attrs)
-        shutil.rmtree(work, ignore_errors=True)
-        Path(str(work) + ".lock").unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    Path(str(work) + ".lock").unlink(missing_ok=True)
     return result
 
 

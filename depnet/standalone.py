@@ -160,7 +160,8 @@ def initial_values(device, net: b2.Network) -> InitialValues:
         elif kind in ("resize_array", "set_array_by_array"):
             compiled.append(f"{kind} {args!r}")
         elif kind in ("run_code_object", "before_run_code_object", "after_run_code_object"):
-            compiled.append(f"{kind} {args[0].name}")
+            # Brian2 numbers code objects after the live ones: the number is not the network's
+            compiled.append(f"{kind} {re.sub(r'_codeobject_\d+$', '_codeobject', args[0].name)}")
         elif kind == "seed":
             compiled.append("seed")  # the run control seeds the generators
         elif kind == "insert_code":

@@ -398,16 +398,16 @@ n_inh = 25
 
 
 def test_scenario_files_are_run_into_the_runs_folder_and_reused_on_request(tmp_path, capsys, cli):
-    """A scenario file runs (runtime: no build) into --runs; --reuse compares that store instead
-    of running again, and without --reuse a new store is written beside it."""
+    """A scenario file runs into --runs; --reuse compares that store instead of running again,
+    and without --reuse a new store is written beside it."""
     scenario = tmp_path / "short.toml"
     scenario.write_text(SHORT)
     runs = tmp_path / "runs"
-    common = ["--runs", str(runs), "--device", "runtime", "--figure", str(tmp_path / "f.png")]
+    common = ["--runs", str(runs), "--device", "cpp", "--figure", str(tmp_path / "f.png")]
     assert cli(["compare", str(scenario), *common]) == 0
     captured = capsys.readouterr()
-    (first,) = runs.glob("short-runtime-*.zarr")
-    assert f"[1/1] {scenario}: running short on runtime -> {first}" in captured.err
+    (first,) = runs.glob("short-cpp-*.zarr")
+    assert f"[1/1] {scenario}: running short on cpp -> {first}" in captured.err
     assert f"[1/1] {scenario}: wrote {first}" in captured.err
     assert captured.out.splitlines()[0].split() == ["measure", "short"]
 
@@ -426,7 +426,7 @@ def test_scenario_files_are_run_into_the_runs_folder_and_reused_on_request(tmp_p
 
     scenario.write_text(SHORT.replace('warmup = "0.5 s"', 'warmup = "0.4 s"'))  # edited
     assert cli(["compare", str(scenario), *common, "--reuse"]) == 0
-    assert "running short on runtime" in capsys.readouterr().err
+    assert "running short on cpp" in capsys.readouterr().err
     assert len(list(runs.glob("*.zarr"))) == 2
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import dask.array as da
 import numpy as np
@@ -29,14 +30,16 @@ POPULATIONS = {"drn_5ht", "drn_gaba", "sgacc_exc", "sgacc_inh"}
 
 
 @pytest.fixture(scope="module")
-def runtime_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("store") / "run.zarr"
-    result = run_scenario(small_scenario("1 s", "0.5 s"), device="runtime", out=out, progress=False)
-    return result
+def stored_run(shared_runs):
+    """A store of the raphe-sgACC loop (1 s on cpp, shared with the other tests), and the data
+    of the same run."""
+    spec = small_scenario("1 s", "0.5 s")
+    data = run_scenario(spec, device="cpp", write=False, progress=False).data
+    return SimpleNamespace(store=shared_runs(spec), data=data)
 
 
-def test_store_opens_as_a_datatree_with_named_dimensions_and_units(runtime_run):
-    tree = open_run(runtime_run.store)
+def test_store_opens_as_a_datatree_with_named_dimensions_and_units(stored_run):
+    tree = open_run(stored_run.store)
     assert set(tree["spikes"].children) == POPULATIONS
     spikes = tree["spikes/drn_5ht"]
     assert spikes["time"].dims == ("spike",) and spikes["time"].attrs["units"] == "s"
@@ -51,16 +54,16 @@ def test_store_opens_as_a_datatree_with_named_dimensions_and_units(runtime_run):
     assert list(c5ht.region.values) == ["drn", "sgacc"]
 
 
-def test_store_is_zarr_v3(runtime_run):
-    assert (runtime_run.store / "zarr.json").is_file()
-    assert (runtime_run.store / "spikes" / "time" / "zarr.json").is_file()
-    assert open_run(runtime_run.store).attrs["store_version"] == STORE_VERSION
+def test_store_is_zarr_v3(stored_run):
+    assert (stored_run.store / "zarr.json").is_file()
+    assert (stored_run.store / "spikes" / "time" / "zarr.json").is_file()
+    assert open_run(stored_run.store).attrs["store_version"] == STORE_VERSION
 
 
-def test_store_attributes_hold_what_reproduces_the_run(runtime_run):
-    attrs = open_run(runtime_run.store).attrs
+def test_store_attributes_hold_what_reproduces_the_run(stored_run):
+    attrs = open_run(stored_run.store).attrs
     assert attrs["status"] == "complete"
-    assert attrs["device"] == "runtime" and attrs["seed"] == 1
+    assert attrs["device"] == "cpp" and attrs["seed"] == 1
     assert attrs["scenario"]["scenario"]["name"] == "raphe_pfc"
     assert attrs["parameters"]["serotonin.km_sert"] == "60 nM"
     assert "Best" in attrs["parameter_sources"]["serotonin.km_sert"]
@@ -69,8 +72,8 @@ def test_store_attributes_hold_what_reproduces_the_run(runtime_run):
     assert attrs["git_commit"]
 
 
-def test_binned_rates_agree_with_spike_counts(runtime_run):
-    tree = open_run(runtime_run.store)
+def test_binned_rates_agree_with_spike_counts(stored_run):
+    tree = open_run(stored_run.store)
     binned = tree["rates"]["rate"].sel(population="sgacc_exc")
     from_spikes = population_rates(tree, start=0.0).sel(population="sgacc_exc")
     assert float(binned.mean()) == pytest.approx(float(from_spikes), rel=1e-6)
@@ -81,22 +84,22 @@ def test_missing_store_is_one_line(tmp_path):
         open_run(tmp_path / "absent.zarr")
 
 
-def test_existing_store_is_not_overwritten(runtime_run):
+def test_existing_store_is_not_overwritten(stored_run):
     with pytest.raises(StoreError, match="already exists"):
-        run_scenario(small_scenario("0.1 s", "0 s"), device="runtime", out=runtime_run.store)
+        run_scenario(small_scenario("0.1 s", "0 s"), device="runtime", out=stored_run.store)
 
 
-def test_partial_store_of_a_killed_writer_does_not_open(runtime_run, tmp_path):
+def test_partial_store_of_a_killed_writer_does_not_open(stored_run, tmp_path):
     """What a writer killed mid-way leaves: the partial folder, status 'writing'."""
     partial = partial_path(tmp_path / "run.zarr")
-    tree = pack(build_tree(runtime_run.data, {"status": "writing", "store_version": 2}))
+    tree = pack(build_tree(stored_run.data, {"status": "writing", "store_version": 2}))
     tree.to_zarr(partial, mode="w", consolidated=False, zarr_format=3)
     with pytest.raises(StoreError, match="incomplete"):
         open_run(partial)
     assert not (tmp_path / "run.zarr").exists()
 
 
-def test_full_disk_leaves_nothing_behind(runtime_run, tmp_path, monkeypatch):
+def test_full_disk_leaves_nothing_behind(stored_run, tmp_path, monkeypatch):
     def disk_full(self, store, **kwargs):
         xr.Dataset({"x": ("a", np.zeros(3))}).to_zarr(store, mode="w")  # some bytes landed
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -104,12 +107,12 @@ def test_full_disk_leaves_nothing_behind(runtime_run, tmp_path, monkeypatch):
     monkeypatch.setattr(xr.DataTree, "to_zarr", disk_full)
     target = tmp_path / "run.zarr"
     with pytest.raises(StoreError, match="No space left on device"):
-        write_run(target, runtime_run.data, {})
+        write_run(target, stored_run.data, {})
     assert list(tmp_path.iterdir()) == []
 
 
 def test_full_disk_while_the_files_are_written_leaves_nothing_behind(
-    runtime_run, tmp_path, monkeypatch
+    stored_run, tmp_path, monkeypatch
 ):
     """A small store is built in memory, then written file by file: the disk fills mid-way."""
     write_bytes, written = Path.write_bytes, []
@@ -122,7 +125,7 @@ def test_full_disk_while_the_files_are_written_leaves_nothing_behind(
 
     monkeypatch.setattr(Path, "write_bytes", fill_up)
     with pytest.raises(StoreError, match="No space left on device"):
-        write_run(tmp_path / "run.zarr", runtime_run.data, {})
+        write_run(tmp_path / "run.zarr", stored_run.data, {})
     assert len(written) == 5 and written[0].name == "zarr.json"  # the root metadata first
     assert list(tmp_path.iterdir()) == []
 
@@ -134,12 +137,12 @@ def _files(root: Path) -> dict[str, bytes | None]:
     }
 
 
-def test_stores_built_in_memory_are_the_files_zarr_writes(runtime_run, tmp_path, monkeypatch):
+def test_stores_built_in_memory_are_the_files_zarr_writes(stored_run, tmp_path, monkeypatch):
     """The same folders and bytes as a store streamed to disk by xarray's own writer."""
     attrs = {"seed": 1, "scenario": {"name": "raphe_pfc"}}
-    buffered = write_run(tmp_path / "buffered.zarr", runtime_run.data, attrs)
+    buffered = write_run(tmp_path / "buffered.zarr", stored_run.data, attrs)
     monkeypatch.setattr(depnet_store, "BUFFER_BYTES", 0)  # too big to buffer: streamed
-    streamed = write_run(tmp_path / "streamed.zarr", runtime_run.data, attrs)
+    streamed = write_run(tmp_path / "streamed.zarr", stored_run.data, attrs)
     assert _files(buffered) == _files(streamed)
     assert open_run(buffered).attrs["status"] == "complete"
 
