@@ -55,8 +55,12 @@ def epoch_declaration(epoch: str = EPOCH) -> str:
     """What an owner of protocol variables adds to its equations."""
     return f"{epoch} : integer (shared)"
 
-#: Per-cell protocol variables of the neuron groups and their units (what
-#: :data:`depnet.circuits.neuron.INTERVENABLE` declares).
+
+#: Per-cell protocol variables of the neuron groups and their units: a polarizing current (tDCS;
+#: the loss of raphe excitability under stress), the share of NMDA channels blocked (ketamine),
+#: the conductance kick per pulse of stimulator channel a or b (rTMS, DBS, PAS) and the AMPA decay
+#: time (slower glutamate clearance in sgACC, Ramirez-Mahaluf et al. 2017). Outside
+#: interventions they are 0, and the AMPA decay the synaptic table's ``tau_ampa``.
 PER_CELL: dict[str, str] = {
     "I_stim": "amp",
     "nmda_block": "1",

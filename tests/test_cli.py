@@ -1,24 +1,45 @@
-"""The command line as the README uses it: run the default scenario, then inspect its store."""
+"""The command line as the README uses it: run the main job, then inspect its store."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 from depnet.analysis import open_run
 from tests.conftest import ROOT, depnet_cli
 
+README = (ROOT / "README.md").read_text()
 
-def test_readme_main_job_writes_a_store_that_opens(tmp_path):
-    """`depnet run scenarios/raphe_pfc.toml` on the CPU default (cpp), from the checkout."""
-    out = tmp_path / "healthy.zarr"
-    run = depnet_cli("run", "scenarios/raphe_pfc.toml", "--out", str(out), "--quiet", cwd=ROOT)
+
+def _readme_sample(prefix: str) -> str:
+    """The line of the README's sample output that starts with ``prefix``."""
+    return next(line for line in README.splitlines() if line.startswith(prefix))
+
+
+def test_the_readme_main_job_runs_as_written_and_prints_what_the_readme_shows(tmp_path):
+    """The README's first command, ``.venv/bin/depnet run scenarios/healthy.toml``, exactly (in a
+    folder holding the checkout's scenarios, so that its ``runs/`` lands there): the whole
+    healthy circuit on the CPU default for 4 s, whose summary is the README's sample, digit for
+    digit (the run is deterministic), and whose store opens."""
+    assert "./bootstrap.sh && .venv/bin/depnet run scenarios/healthy.toml" in README
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    depnet = Path(sys.executable).with_name("depnet")
+    run = subprocess.run(
+        [str(depnet), "run", "scenarios/healthy.toml"], cwd=tmp_path, capture_output=True,
+        text=True, timeout=1200,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert f"store: {out}" in run.stdout
-    assert "firing rates: drn_5ht" in run.stdout and "[5-HT]: drn" in run.stdout
-    tree = open_run(out)
+    (store,) = (tmp_path / "runs").glob("healthy-cpp-*.zarr")
+    assert f"store: runs/{store.name}" in run.stdout
+    for prefix in ("scenario healthy", "firing rates:", "raphe regularity:", "[5-HT]:"):
+        assert _readme_sample(prefix) in run.stdout.splitlines(), prefix
+    tree = open_run(store)
     assert tree.attrs["device"] == "cpp" and tree.attrs["status"] == "complete"
 
-    info = depnet_cli("info", str(out))
+    info = depnet_cli("info", str(store))
     assert info.returncode == 0, info.stderr
-    assert "raphe regularity" in info.stdout
+    assert _readme_sample("raphe regularity:") in info.stdout
 
 
 def test_info_on_a_missing_store_is_one_line(tmp_path):

@@ -219,3 +219,31 @@ def test_a_bad_intervention_axis_is_one_line_with_status_2(tmp_path, axes, messa
     (line,) = cli.stderr.strip().splitlines()
     assert line.startswith(f"depnet: error: {path}: ") and message in line, line
     assert not (tmp_path / "out").exists()  # nothing submitted
+
+
+def test_a_protocol_beyond_the_epoch_table_is_one_line_with_status_2(tmp_path):
+    """An axis that puts a window off the 1 ms protocol grid, and a scenario whose windows cut
+    the run into more epochs than a build's tables hold: one line, exit status 2, nothing run."""
+    off_grid = _ketamine_sweep(tmp_path, '"interventions.ketamine.start" = ["0.2005 s"]')
+    cli = depnet_cli("sweep", str(off_grid), "--dry-run")
+    assert cli.returncode == 2
+    (line,) = cli.stderr.strip().splitlines()
+    assert "axes.interventions.ketamine.start: '0.2005 s': " in line
+    assert "not a whole number of the protocol step (1 ms)" in line
+
+    windows = "".join(
+        f'[[interventions]]\nkind = "ssri"\nstart = "{k / 100:.2f} s"\n'
+        f'stop = "{k / 100 + 0.005:.3f} s"\n'
+        for k in range(1, 20)
+    )
+    (tmp_path / "pulsed.toml").write_text(
+        f'extends = "{ROOT / "scenarios" / "raphe_pfc.toml"}"\n[scenario]\nname = "pulsed"\n'
+        + windows
+    )
+    base = BASE.replace('"raphe_pfc"', '"pulsed.toml"')
+    path = sweep_file(tmp_path, '"serotonin.vmax_sert" = ["180 nM/s"]', base, "pulsed.sweep.toml")
+    cli = depnet_cli("sweep", str(path), "--dry-run", "--out", str(tmp_path / "out"))
+    assert cli.returncode == 2
+    (line,) = cli.stderr.strip().splitlines()
+    assert "39 epochs; a build holds at most 32 (depnet.circuits.protocol.MAX_EPOCHS)" in line
+    assert not (tmp_path / "out").exists()

@@ -12,7 +12,9 @@ from depnet import devices
 from depnet.analysis import mean_serotonin, open_run, population_rates
 from depnet.run import run_scenario
 from tests.conftest import small_scenario
-from tests.test_devices import RATE_TOLERANCE, SEROTONIN_TOLERANCE
+
+RATE_TOLERANCE = 0.10  # relative, per population
+SEROTONIN_TOLERANCE = 0.05  # relative, per region
 
 pytestmark = [
     pytest.mark.gpu,
@@ -23,13 +25,13 @@ pytestmark = [
 
 
 def test_cuda_and_cpp_give_the_same_population_rates(tmp_path):
-    """The bands of the runtime-vs-cpp test, for statistical rather than close agreement.
+    """Statistical rather than spike-for-spike agreement (runtime and cpp agree spike for spike).
 
-    Both targets simulate the same graph (drawn on the host from the seed), but brian2cuda draws
-    the run's random numbers (Poisson background) with cuRAND, so spike trains differ. 2 s after
-    the warmup keep the sampling error of the smallest population (25 raphe GABA cells at ~10 Hz,
-    ~500 spikes: ~4.5% s.d. if Poisson) well inside the 10% rate band; the regular 5-HT cells,
-    which set [5-HT], vary less.
+    Both targets simulate the same graph (drawn on the host from the seed) and the same
+    counter-based background, but the GPU's arithmetic (fast math, fused multiply-adds) moves
+    individual spike times, and then the trains part. 2 s after the warmup keep the sampling
+    error of the smallest population (25 raphe GABA cells at ~10 Hz, ~500 spikes: ~4.5% s.d. if
+    Poisson) well inside the 10% rate band; the regular 5-HT cells, which set [5-HT], vary less.
     """
     spec = small_scenario("3 s", "1 s")
     stores = {

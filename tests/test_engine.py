@@ -188,3 +188,20 @@ def test_another_seed_duration_or_intervention_runs_on_the_same_build(tmp_path):
         assert data.folder != base.folder or "duration" in change  # another seed: other data
     treated = {**doc, "interventions": [{"kind": "ssri", "start": "1 s"}]}
     assert network_data(parse_scenario(treated), "cpp").folder == base.folder
+
+
+def test_two_cpp_runs_of_one_seed_are_the_same_bit_for_bit():
+    spec = load_scenario(
+        scenario_path("raphe_pfc"), {"scenario.duration": "0.5 s", "scenario.warmup": "0 s"}
+    )
+    first, second = (run_scenario(spec, write=False, progress=False).data for _ in range(2))
+    assert sum(len(s.time) for s in first.spikes.values()) > 500
+    for name, spikes in first.spikes.items():
+        np.testing.assert_array_equal(spikes.neuron, second.spikes[name].neuron)
+        np.testing.assert_array_equal(spikes.time, second.spikes[name].time)
+    for name, traces in first.traces.items():
+        for var, values in traces.values.items():
+            np.testing.assert_array_equal(values, second.traces[name].values[var])
+    other = run_scenario(spec.model_copy(update={"scenario": spec.scenario.model_copy(
+        update={"seed": 2})}), write=False, progress=False).data  # fmt: skip
+    assert not np.array_equal(other.spikes["drn_5ht"].time, first.spikes["drn_5ht"].time)
