@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--segment", type=str, metavar="TIME",
         help="cut the run into segments this long, e.g. '2 s' (default: the scenario's "
-        "scenario.segment, else 10 s); a killed run resumes from its last complete segment",
+        "scenario.segment, else 60 s); a killed run resumes from its last complete segment",
     )  # fmt: skip
     run.add_argument(
         "--restart", action="store_true",

@@ -65,8 +65,10 @@ BrianLogger.suppress_name("unused_brian_object")
 
 #: The Network's name (it names its C++ object in the generated code).
 NETWORK_NAME = "depnet_network"
-#: Segment length where a scenario does not give one (``scenario.segment``).
-DEFAULT_SEGMENT = 10 * b2.second
+#: Segment length where a scenario does not give one (``scenario.segment``): each segment costs
+#: a start of the binary (loading its data, writing its results, ~1-2 s for the plastic whole
+#: circuit), and a killed run loses at most one segment.
+DEFAULT_SEGMENT = 60 * b2.second
 #: How often a running binary reports its progress (wall time).
 REPORT_PERIOD = 1 * b2.second
 #: Version of the build manifest and network data layouts (a change rebuilds).

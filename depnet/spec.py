@@ -107,7 +107,10 @@ class ScenarioSection(_Strict):
         if not 0 * second <= self.warmup < self.duration:
             raise ValueError("warmup must be >= 0 and shorter than duration")
         if self.segment is not None and not self.segment >= self.dt:
-            raise ValueError(f"segment must be at least one time step dt, got {self.segment}")
+            raise ValueError(
+                f"segment must be at least one time step dt ({format_quantity(self.dt)}), "
+                f"got {format_quantity(self.segment)}"
+            )
         return self
 
 

@@ -35,10 +35,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: Each test file's layer (README, "Tests, CI, benchmarks"): ``unit`` (seconds, no compiler),
+#: ``integration`` (compiles or runs a standalone build), ``validation`` (the whole circuit against
+#: VALIDATION.md), ``cluster`` (sweeps on the executors, real Slurm). A file takes the layer of its
+#: heaviest tests; ``cuda`` (brian2cuda generation and nvcc) and ``gpu`` mark single tests.
+LAYERS = {
+    "validation": ("validation/",),
+    "cluster": ("test_cluster_slurm.py", "test_cluster_local.py"),
+    "integration": (
+        "test_engine.py", "test_standalone.py", "test_devices.py", "test_cli.py",
+        "test_store.py", "test_compare.py", "test_interventions.py", "test_stdp.py",
+        "test_structural_plasticity.py", "test_plasticity_scenarios.py", "test_counter_rng.py",
+        "test_serotonin_feedback.py", "test_analysis_real.py", "test_report.py",
+        "test_notebooks.py", "test_analysis_sweep.py", "test_cluster_spec.py",
+        "test_cuda_settings.py", "test_cuda_parity.py", "test_packaging.py",
+    ),
+}  # fmt: skip
+#: Wall-time budget of one test per layer (s; pytest-timeout): a hang fails in minutes, not
+#: CI's 90. A cold build of the whole plastic circuit takes ~2 min on CI's 2 cores, an nvcc
+#: compile of a network ~10-20 min.
+BUDGETS = {"unit": 120, "integration": 900, "cluster": 1200, "validation": 1800}
+CUDA_COMPILE_BUDGET = 3600
+
+
+def layer_of(item: pytest.Item) -> str:
+    """The layer of a test: that of its file (:data:`LAYERS`), else ``unit``."""
+    path = Path(str(item.fspath)).relative_to(Path(__file__).parent).as_posix()
+    for layer, files in LAYERS.items():
+        if any(path == f or path.startswith(f) for f in files):
+            return layer
+    return "unit"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Checks marked ``slow`` (``exhaustive``) are skipped, with the way to run them, unless
-    ``--slow`` (``--exhaustive``) is given
-    (the default suite stays under ~25 minutes on 2 cores)."""
+    """Every test gets its layer's marker and time budget; checks marked ``slow``
+    (``exhaustive``) are skipped, with the way to run them, unless ``--slow``
+    (``--exhaustive``) is given."""
+    for item in items:
+        layer = layer_of(item)
+        item.add_marker(getattr(pytest.mark, layer))
+        if item.get_closest_marker("timeout") is None:
+            compile_ = "cuda" in item.keywords and "slow" in item.keywords
+            item.add_marker(
+                pytest.mark.timeout(CUDA_COMPILE_BUDGET if compile_ else BUDGETS[layer])
+            )
     skips = {
         "slow": pytest.mark.skip(reason="slow check: run with --slow (.ci/run does)"),
         "exhaustive": pytest.mark.skip(reason="exhaustive check: run with --exhaustive"),

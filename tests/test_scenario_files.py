@@ -99,19 +99,26 @@ def test_there_are_at_least_ten_malformed_examples():
     assert len(MALFORMED) >= 10
 
 
+def _expected(path: Path) -> str:
+    """What a malformed file's error must say: its first line, ``# error: <message>``."""
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# error: "), f"{path.name}: no '# error: <message>' first line"
+    return first.removeprefix("# error: ")
+
+
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
-def test_malformed_scenario_is_rejected_in_one_line(path):
+def test_malformed_scenario_is_rejected_in_one_line_saying_why(path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     message = str(err.value)
     assert "\n" not in message
-    assert message.startswith(str(path))
+    assert message.startswith(f"{path}: ")
+    assert _expected(path) in message
 
 
 def test_malformed_scenarios_exit_2_with_one_line_and_no_store(tmp_path, capsys, cli):
-    """Through the command line, as a user meets it: `depnet run` on each malformed file (in this
-    process: a fresh interpreter each, 48 times, took ~7 min of CI; the next test runs one in a
-    fresh interpreter)."""
+    """Through the command line, as a user meets it: `depnet run` on each malformed file, in this
+    process (the next test runs one in a fresh interpreter)."""
     for path in MALFORMED:
         out = tmp_path / f"{path.stem}.zarr"
         status = cli(["run", str(path), "--device", "runtime", "--out", str(out)])
@@ -119,7 +126,7 @@ def test_malformed_scenarios_exit_2_with_one_line_and_no_store(tmp_path, capsys,
         assert status == 2, (path.name, stderr)
         lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("depnet: error: "), (path.name, lines)
-        assert path.name in lines[0]
+        assert path.name in lines[0] and _expected(path) in lines[0]
     assert list(tmp_path.iterdir()) == []
 
 
