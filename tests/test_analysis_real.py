@@ -1,9 +1,11 @@
-"""Analysis of real runs of the default scenario: healthy, SSRI, stronger autoreceptors, and a
+"""Analysis of real runs of the raphe-sgACC loop: healthy, SSRI, stronger autoreceptors, and a
 small SSRI dose-response sweep. The stores are made once per test session (one C++ build, 2 s
-runs) by :func:`real_stores`, which the report and notebook tests share."""
+runs) by :func:`real_stores`, which the report, notebook and compare tests share."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +24,6 @@ from depnet.analysis import (
 from depnet.analysis.compare import run_summary
 from depnet.analysis.figures import raster_figure
 from depnet.analysis.spiking import sample_neurons
-from depnet.run import run_scenario
 from tests.conftest import small_scenario
 
 #: Conditions of the default scenario, as parameter overrides (scenario files for stress and
@@ -37,36 +38,36 @@ CONDITIONS = {
 SWEEP = {"0.0": "healthy", "0.4": "ssri-0.4", "0.8": "ssri"}
 
 
-def real_stores(tmp_path_factory) -> dict[str, Path]:
-    """Stores of :data:`CONDITIONS` and a sweep folder, made on first use in this session.
+def real_stores(shared_runs, tmp_path_factory) -> dict[str, Path]:
+    """Stores of :data:`CONDITIONS` and a sweep folder of them, made once per session.
 
-    Kept on disk under the session's temporary folder, so every test module that asks gets the
-    same stores (they share one standalone build: parameters are not part of its key).
+    The runs are shared by every test module and xdist worker that asks (``shared_runs``: one
+    build, a lock per run); the sweep folder is made once, under a lock too.
     """
-    root = tmp_path_factory.getbasetemp() / "analysis-stores"
-    root.mkdir(exist_ok=True)
-    stores = {}
-    for name, overrides in CONDITIONS.items():
-        path = root / f"{name}.zarr"
-        if not path.exists():
-            spec = small_scenario("2 s", "1 s", **overrides)
-            run_scenario(spec, device="cpp", out=path, progress=False)
-        stores[name] = path
+    stores = {
+        name: shared_runs(small_scenario("2 s", "1 s", **overrides))
+        for name, overrides in CONDITIONS.items()
+    }
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # shared by the workers
     sweep = root / "ssri-sweep"
-    if not sweep.exists():
-        partial = root / "ssri-sweep.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir()
-        for occupancy, name in SWEEP.items():
-            shutil.copytree(stores[name], partial / f"occupancy-{occupancy}.zarr")
-        partial.rename(sweep)
+    with open(root / "ssri-sweep.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not sweep.exists():
+            partial = root / "ssri-sweep.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            for occupancy, name in SWEEP.items():
+                shutil.copytree(stores[name], partial / f"occupancy-{occupancy}.zarr")
+            partial.rename(sweep)
     stores["sweep"] = sweep
     return stores
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory) -> dict[str, Path]:
-    return real_stores(tmp_path_factory)
+def stores(shared_runs, tmp_path_factory) -> dict[str, Path]:
+    return real_stores(shared_runs, tmp_path_factory)
 
 
 def test_summary_of_the_default_scenario_is_complete_and_finite(stores):

@@ -1,9 +1,9 @@
 """``depnet compare``: outcome measures of runs side by side, as a table, a CSV and a figure.
 
-Real measures come from one 2 s run of the default scenario (the ``healthy`` store of
-:func:`tests.test_analysis_real.real_stores`: made here when no module made it first, at the same
-path, so a session builds it once). Measures with a known answer (synapse density and its
-change, the PAS response, the DMN index) come from synthetic stores.
+Real measures come from 2 s runs of the raphe-sgACC loop, healthy and with an SSRI (the stores of
+:func:`tests.test_analysis_real.real_stores`: one run each per session, whichever module asks
+first). Measures with a known answer (synapse density and its change, the PAS response, the DMN
+index) come from synthetic stores.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from depnet.analysis.outcomes import (
     unique_names,
 )
 from depnet.analysis.synthetic import poisson_trains, synthetic_run
-from depnet.run import run_scenario
 from depnet.rundata import Spikes, SynapseRecord
 from tests.conftest import small_scenario
 from tests.test_report import assert_not_blank
@@ -53,13 +52,15 @@ W_MEAN = (1.0 + 0.25 * np.arange(11)) * 1e-9
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "analysis-stores"
-    root.mkdir(exist_ok=True)
-    path = root / "healthy.zarr"  # the path and scenario of real_stores' "healthy"
-    if not path.exists():
-        run_scenario(small_scenario("2 s", "1 s"), device="cpp", out=path, progress=False)
-    return path
+def store(shared_runs) -> Path:
+    """The healthy raphe-sgACC loop's store, 2 s (real_stores' "healthy": one run a session)."""
+    return shared_runs(small_scenario("2 s", "1 s"))
+
+
+@pytest.fixture(scope="module")
+def ssri_store(shared_runs) -> Path:
+    """The same loop with SERT 80% blocked (real_stores' "ssri")."""
+    return shared_runs(small_scenario("2 s", "1 s", serotonin__ssri_occupancy=0.8))
 
 
 def synthetic(
@@ -114,13 +115,22 @@ def pas(start: str, stop: str | None) -> list[dict]:
     return [{"kind": "ssri", "start": "0 s", "stop": None}, block]
 
 
-def test_the_table_has_a_column_per_condition_and_a_row_per_measure(store):
+def test_the_table_has_a_column_per_condition_and_a_row_per_measure(store, ssri_store):
     tree = open_run(store)
-    outcomes = outcome_table({"healthy": tree, "again": store})
-    assert list(outcomes["condition"].values) == ["healthy", "again"]
+    outcomes = outcome_table({"healthy": tree, "ssri": ssri_store})
+    assert list(outcomes["condition"].values) == ["healthy", "ssri"]
     assert list(outcomes["measure"].values) == DEFAULT_ROWS
     values = outcomes["value"]
-    np.testing.assert_array_equal(values.sel(condition="healthy"), values.sel(condition="again"))
+    # each column is its own run: SERT blocked raises [5-HT] and (5-HT1A) lowers raphe firing
+    for region in ("drn", "sgacc"):
+        label = f"{region} [5-HT] (nM)"
+        assert float(values.sel(condition="ssri", measure=label)) > float(
+            values.sel(condition="healthy", measure=label)
+        )
+    raphe = "raphe 5-HT rate, drn_5ht (Hz)"
+    assert float(values.sel(condition="ssri", measure=raphe)) < float(
+        values.sel(condition="healthy", measure=raphe)
+    )
     rates = population_rates(tree)
     c5ht = mean_serotonin(tree)
     row = values.sel(condition="healthy")

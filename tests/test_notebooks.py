@@ -19,8 +19,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "analysis" / "notebooks"
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory):
-    return real_stores(tmp_path_factory)
+def stores(shared_runs, tmp_path_factory):
+    return real_stores(shared_runs, tmp_path_factory)
 
 
 def environment(stores) -> dict[str, str]:

@@ -22,8 +22,8 @@ IMAGE = re.compile(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory):
-    return real_stores(tmp_path_factory)
+def stores(shared_runs, tmp_path_factory):
+    return real_stores(shared_runs, tmp_path_factory)
 
 
 def images(html: str) -> list[np.ndarray]:
@@ -45,7 +45,7 @@ def test_report_of_the_default_scenario_has_its_figures_and_tables(stores, tmp_p
     runs); tables of per-population and per-region measures."""
     result = depnet_cli("report", str(stores["healthy"]), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    report = tmp_path / "out" / "healthy-report.html"
+    report = tmp_path / "out" / f"{stores['healthy'].stem}-report.html"  # named after the store
     assert result.stdout.strip() == f"report: {report}"
     html = report.read_text()
     plastic = "synapses" in open_run(stores["healthy"]).children
