@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from depnet.cluster.errors import SweepError
-from depnet.cluster.sweep_spec import Sweep, load_sweep, point_scenario
+from depnet.cluster.sweep_spec import Sweep, check_path, load_sweep, point_scenario
 from depnet.run import Options, build_folder, build_root, network_data
 from depnet.spec import Scenario
 
@@ -184,6 +184,11 @@ def make_plan(sweep_file: str | Path, out: str | Path | None = None) -> Plan:
     sweep = load_sweep(sweep_file)
     section = sweep.content.sweep
     root = Path(out) if out is not None else default_out(sweep)
+    for key, path in (("out", root.resolve()), ("build_root", section.build_root or build_root())):
+        try:
+            check_path(str(Path(path).resolve()))
+        except ValueError as err:
+            raise SweepError(f"{sweep_file}: sweep.{key}: {err}") from None
     base = sweep.scenario({}, sweep.seeds[0])
     plan = Plan(
         name=sweep.name,

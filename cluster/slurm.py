@@ -31,19 +31,34 @@ def _python(plan: Plan) -> str:
     return "python" if plan.resources.get("setup") else sys.executable
 
 
+def directive(option: str, value: str | int | None = None) -> str:
+    """One ``#SBATCH`` line. Slurm splits a directive on blanks unless they are in double quotes,
+    so a value with blanks is quoted; values are checked when the sweep file is read (no control
+    characters, double quotes or ``%`` in paths; names, times and sizes by their patterns), and a
+    directive line is a comment to bash whatever it holds."""
+    if value is None:
+        return f"#SBATCH {option}"
+    text = str(value)
+    return (
+        f'#SBATCH {option}="{text}"'
+        if any(c.isspace() for c in text)
+        else f"#SBATCH {option}={text}"
+    )
+
+
 def _common(plan: Plan, cpus: int, time: str, partition: str | None) -> list[str]:
     res = plan.resources
     # Run in the sweep folder, not wherever sbatch was called: `python -m` puts the working
     # directory first on sys.path, and a source checkout there would shadow the installed depnet.
-    lines = [f"#SBATCH --chdir={plan.out}"]
-    lines += [f"#SBATCH --cpus-per-task={cpus}", f"#SBATCH --mem={res['mem']}"]
-    lines.append(f"#SBATCH --time={time}")
+    lines = [directive("--chdir", plan.out)]
+    lines += [directive("--cpus-per-task", cpus), directive("--mem", res["mem"])]
+    lines.append(directive("--time", time))
     if partition:
-        lines.append(f"#SBATCH --partition={partition}")
+        lines.append(directive("--partition", partition))
     if res.get("account"):
-        lines.append(f"#SBATCH --account={res['account']}")
+        lines.append(directive("--account", res["account"]))
     if res.get("qos"):
-        lines.append(f"#SBATCH --qos={res['qos']}")
+        lines.append(directive("--qos", res["qos"]))
     return lines
 
 
@@ -62,15 +77,15 @@ def build_script(plan: Plan, group: Group) -> str:
     logs = plan.slurm_dir / "logs"
     header = [
         "#!/bin/bash",
-        f"#SBATCH --job-name=depnet-{plan.name}-{group.id}-build",
-        f"#SBATCH --output={logs}/{group.id}-build-%j.out",
+        directive("--job-name", f"depnet-{plan.name}-{group.id}-build"),
+        directive("--output", f"{logs}/{group.id}-build-%j.out"),
         *_common(
             plan,
             res["build_cpus"],
             res["build_time"],
             res.get("build_partition") or res.get("partition"),
         ),  # fmt: skip
-        *(f"#SBATCH {option}" for option in res.get("extra_sbatch", ())),
+        *(directive(option) for option in res.get("extra_sbatch", ())),
     ]
     command = [_python(plan), "-m", "depnet.cluster.worker", "build", plan.out, group.id]
     return "\n".join([*header, "", *_body(plan, command, res["build_cpus"])]) + "\n"
@@ -83,20 +98,20 @@ def array_script(plan: Plan, group: Group, task_list: Path, n_tasks: int) -> str
     throttle = min(res["array_throttle"], n_tasks)
     header = [
         "#!/bin/bash",
-        f"#SBATCH --job-name=depnet-{plan.name}-{group.id}",
-        f"#SBATCH --array=0-{n_tasks - 1}%{throttle}",
-        f"#SBATCH --output={logs}/{group.id}-%A_%a.out",
+        directive("--job-name", f"depnet-{plan.name}-{group.id}"),
+        directive("--array", f"0-{n_tasks - 1}%{throttle}"),
+        directive("--output", f"{logs}/{group.id}-%A_%a.out"),
         *_common(plan, res["cpus_per_task"], res["time"], res.get("partition")),
     ]
     if res["gpus"]:
         kind = f"{res['gpu_type']}:" if res.get("gpu_type") else ""
-        header.append(f"#SBATCH --gres=gpu:{kind}{res['gpus']}")
+        header.append(directive("--gres", f"gpu:{kind}{res['gpus']}"))
     header += [
-        "#SBATCH --kill-on-invalid-dep=yes",  # a failed build cancels its array
-        "#SBATCH --requeue",
-        "#SBATCH --open-mode=append",
-        "#SBATCH --signal=TERM@120",
-        *(f"#SBATCH {option}" for option in res.get("extra_sbatch", ())),
+        directive("--kill-on-invalid-dep", "yes"),  # a failed build cancels its array
+        directive("--requeue"),
+        directive("--open-mode", "append"),
+        directive("--signal", "TERM@120"),
+        *(directive(option) for option in res.get("extra_sbatch", ())),
     ]
     command = [_python(plan), "-m", "depnet.cluster.worker", "task", plan.out, str(task_list)]
     body = _body(plan, [*command, "$SLURM_ARRAY_TASK_ID"], res["threads"])

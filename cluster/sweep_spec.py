@@ -83,10 +83,36 @@ class Range(_Strict):
 AxisValues = list[Any] | Range
 
 
+_SLURM_TIME = re.compile(r"(\d+-)?\d{1,3}(:\d{2}){0,2}")
+#: What a partition, account, QOS or GPU type may be called (Slurm's own names).
+_SLURM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}")
+#: A further ``#SBATCH`` option: ``--name`` or ``--name=value``, the value without blanks, quotes
+#: or backslashes (a directive line is split on blanks; nothing in it is ever shell).
+_SBATCH_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]{0,63}(=[^\s\"'\\]{1,512})?")
+#: Control characters: a newline would end a directive and start a shell line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_path(text: str) -> str:
+    """A folder or file path that reaches a batch script: any characters but control ones, a
+    double quote (the directive's quoting), a backslash and ``%`` (Slurm's file-name
+    patterns)."""
+    if _CONTROL.search(text):
+        raise ValueError(f"a control character (such as a newline) in {text!r}")
+    for char, why in (
+        ('"', "a double quote"), ("\\", "a backslash"), ("%", "'%', a Slurm file-name pattern"),
+    ):  # fmt: skip
+        if char in text:
+            raise ValueError(f"{why} in {text!r}; choose another path")
+    if len(text) > 1024:
+        raise ValueError(f"{len(text)} characters: longer than 1024")
+    return text
+
+
 class SweepSection(_Strict):
     """The ``[sweep]`` table."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     scenario: str = Field(min_length=1)
     seeds: tuple[Annotated[int, Field(ge=0, lt=2**31)], ...] = Field(default=(1,), min_length=1)
@@ -94,6 +120,11 @@ class SweepSection(_Strict):
     segment: Time | None = None
     out: str | None = None
     build_root: str | None = None
+
+    @field_validator("out", "build_root")
+    @classmethod
+    def _paths(cls, text: str | None) -> str | None:
+        return None if text is None else check_path(text)
 
     @field_validator("seeds")
     @classmethod
@@ -103,16 +134,13 @@ class SweepSection(_Strict):
         return seeds
 
 
-_SLURM_TIME = re.compile(r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$")
-
-
 class Resources(_Strict):
     """The ``[resources]`` table: what each Slurm task (and each group's build job) asks for."""
 
     gpus: int = Field(default=0, ge=0, le=16)
     gpu_type: str | None = None  # --gres=gpu:<type>:<n>
     cpus_per_task: int = Field(default=1, ge=1, le=1024)
-    mem: str = Field(default="4G", pattern=r"^\d+[KMGT]?$")
+    mem: str = "4G"
     time: str = "01:00:00"
     partition: str | None = None
     account: str | None = None
@@ -123,7 +151,8 @@ class Resources(_Strict):
     build_cpus: int = Field(default=2, ge=1, le=1024)
     build_time: str = "02:00:00"
     threads: int = Field(default=0, ge=0)  # OpenMP threads of cpp runs
-    #: Shell lines run before the worker on a node (module load ..., source .venv/bin/activate).
+    #: Shell lines run before the worker on a node (module load ..., source .venv/bin/activate):
+    #: the one part of a sweep file that is code, by design (``depnet sweep --dry-run`` shows it).
     setup: tuple[str, ...] = ()
     #: The Python that runs the worker on the nodes (default: the one that submits).
     python: str | None = None
@@ -132,9 +161,41 @@ class Resources(_Strict):
     @field_validator("time", "build_time")
     @classmethod
     def _slurm_time(cls, text: str) -> str:
-        if not _SLURM_TIME.match(text):
+        if not _SLURM_TIME.fullmatch(text):
             raise ValueError(f"not a Slurm time limit such as '01:30:00' or '1-00:00:00': {text!r}")
         return text
+
+    @field_validator("partition", "account", "qos", "gpu_type", "build_partition")
+    @classmethod
+    def _slurm_name(cls, text: str | None) -> str | None:
+        if text is not None and not _SLURM_NAME.fullmatch(text):
+            raise ValueError(f"not a Slurm name (letters, digits and _ . + -): {text!r}")
+        return text
+
+    @field_validator("mem")
+    @classmethod
+    def _memory(cls, text: str) -> str:
+        if not re.fullmatch(r"\d{1,9}[KMGT]?", text):
+            raise ValueError(f"not a memory size such as '16G': {text!r}")
+        return text
+
+    @field_validator("extra_sbatch")
+    @classmethod
+    def _sbatch_options(cls, options: tuple[str, ...]) -> tuple[str, ...]:
+        for option in options:
+            if option.split("=")[0] == "--wrap":
+                raise ValueError("--wrap would run its command instead of the task")
+            if not _SBATCH_OPTION.fullmatch(option):
+                raise ValueError(
+                    f"not an sbatch option such as '--constraint=h100' (no blanks, quotes or "
+                    f"backslashes): {option!r}"
+                )
+        return options
+
+    @field_validator("python")
+    @classmethod
+    def _python_path(cls, text: str | None) -> str | None:
+        return None if text is None else check_path(text)
 
 
 class SweepFile(_Strict):
