@@ -45,8 +45,7 @@ import brian2 as b2
 from brian2 import ms
 
 from depnet import devices
-from depnet.circuits.build import build_circuit
-from depnet.run import run_attributes, run_scenario, work_folder
+from depnet.run import build_network, run_attributes, run_scenario, work_folder
 from depnet.scenarios import scenario_path
 from depnet.spec import Scenario, load_scenario
 from depnet.standalone import run_binary
@@ -63,14 +62,7 @@ def build_bare(spec: Scenario, build_dir: Path) -> float:
     """Compile the scenario's circuit without monitors (Brian2's own build); build seconds."""
     started = time.perf_counter()
     with devices.activated("cpp", build_dir):
-        # build_network's steps, less attach_monitors (it always attaches them)
-        b2.defaultclock.dt = spec.scenario.dt
-        b2.seed(spec.scenario.seed)
-        circuit = build_circuit(
-            spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
-            spec.plasticity_specs(),
-        )  # fmt: skip
-        net = b2.Network(circuit.objects)
+        _, _, net = build_network(spec, record=False)
         net.run(spec.scenario.duration)
         b2.get_device().build(directory=str(build_dir), compile=True, run=False)
     return time.perf_counter() - started

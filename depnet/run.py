@@ -106,16 +106,21 @@ def default_store_path(spec: Scenario, target: str) -> Path:
     return Path("runs") / f"{spec.name}-{target}-{stamp}.zarr"
 
 
-def build_network(spec: Scenario) -> tuple[Circuit, Monitors, b2.Network]:
-    """The scenario's circuit, its monitors and their Network on the active device."""
+def build_network(
+    spec: Scenario, *, record: bool = True
+) -> tuple[Circuit, Monitors | None, b2.Network]:
+    """The scenario's circuit, its monitors and their Network on the active device.
+
+    ``record=False`` leaves the monitors out (benchmarks of what recording costs).
+    """
     b2.defaultclock.dt = spec.scenario.dt
     b2.seed(spec.scenario.seed)
     circuit = build_circuit(
         spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
         spec.plasticity_specs(),
     )  # fmt: skip
-    monitors = attach_monitors(circuit, spec.record)
-    net = b2.Network(circuit.objects, monitors.objects, name=NETWORK_NAME)
+    monitors = attach_monitors(circuit, spec.record) if record else None
+    net = b2.Network(circuit.objects, *(monitors.objects if monitors else ()), name=NETWORK_NAME)
     return circuit, monitors, net
 
 
