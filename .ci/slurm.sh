@@ -3,6 +3,7 @@
 #
 #   .ci/slurm.sh install        apt-get the packages if sbatch/slurmctld/munged are missing
 #   .ci/slurm.sh start RUNDIR   write slurm.conf under RUNDIR, start munged, slurmctld, slurmd
+#                               (ports and munge socket of their own: two runs can coexist)
 #   .ci/slurm.sh stop RUNDIR    stop the daemons started for RUNDIR (by their PIDs only)
 #
 # After `start`, client commands need SLURM_CONF=RUNDIR/slurm.conf (printed on the last line).
@@ -27,18 +28,37 @@ install() {
         slurmctld slurmd slurm-client munge >/dev/null
 }
 
+free_port() {
+    # a TCP port nothing listens on now (two test sessions' daemons must not share one)
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 start() {
     local run=$1
     mkdir -p "$run/state" "$run/spool" "$run/log"
-    local cpus mem
+    local cpus mem ctld_port slurmd_port munge_dir
     cpus=$(nproc)
     mem=$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)  # half: shared machine
+    ctld_port=$(free_port)
+    slurmd_port=$(free_port)
+    while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
+    # Each run has its own munged on its own socket (munged wants a folder the munge user owns,
+    # so the socket lives under /run/munge) and its own ports: two test sessions (two xdist
+    # workers) can each hold a Slurm, and neither stops the other's daemons.
+    mkdir -p /run/munge && chown munge:munge /run/munge
+    munge_dir=$(mktemp -d /run/munge/depnet.XXXXXX)
+    chown munge:munge "$munge_dir"
+    chmod 0755 "$munge_dir"
+    echo "$munge_dir" >"$run/munge.dir"
     cat >"$run/slurm.conf" <<EOF
 ClusterName=depnettest
 SlurmctldHost=localhost
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+AuthInfo=cred_expire=10,socket=$munge_dir/munge.socket
 StateSaveLocation=$run/state
 SlurmdSpoolDir=$run/spool
 SlurmctldPidFile=$run/slurmctld.pid
@@ -62,17 +82,18 @@ MinJobAge=600
 NodeName=localhost NodeHostname=localhost CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 MailProg=/bin/true
-AuthInfo=cred_expire=10
 EOF
     printf "NodeName=localhost Name=gpu File=/dev/null\nNodeName=localhost Name=gpu File=/dev/zero\n" >"$run/gres.conf"
     export SLURM_CONF=$run/slurm.conf
-    mkdir -p /run/munge && chown munge:munge /run/munge
-    if ! pgrep -x munged >/dev/null; then
-        setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F \
-            >"$run/munged.out" 2>&1 &
-        echo $! >"$run/munged.bgpid"
-        sleep 0.5
-    fi
+    setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged -F \
+        --socket="$munge_dir/munge.socket" --pid-file="$munge_dir/munged.pid" \
+        --seed-file="$munge_dir/munged.seed" --log-file="$munge_dir/munged.log" \
+        >"$run/munged.out" 2>&1 &
+    echo $! >"$run/munged.bgpid"
+    for _ in $(seq 40); do
+        [ -S "$munge_dir/munge.socket" ] && break
+        sleep 0.25
+    done
     /usr/sbin/slurmctld -D -i -f "$run/slurm.conf" >"$run/ctld.out" 2>&1 &
     echo $! >"$run/ctld.bgpid"
     /usr/sbin/slurmd -D -f "$run/slurm.conf" >"$run/slurmd.out" 2>&1 &
@@ -104,6 +125,10 @@ stop() {
             rm -f "$run/$name.bgpid"
         fi
     done
+    if [ -f "$run/munge.dir" ]; then
+        rm -rf "$(cat "$run/munge.dir")"
+        rm -f "$run/munge.dir"
+    fi
 }
 
 case "${1:-}" in

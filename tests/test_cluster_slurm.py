@@ -24,7 +24,7 @@ from depnet.cluster.collect import collect_sweep
 from depnet.cluster.plan import Plan
 from depnet.cluster.slurm import slurm_environment
 from depnet.cluster.submit import point_states, submit
-from depnet.run import completed_segments, segments
+from depnet.run import completed_segments, segments, work_lock
 from tests.conftest import ROOT, depnet_cli
 from tests.slurm_fixture import cancel_own_jobs, own_jobs, slurm_cluster  # noqa: F401
 
@@ -168,7 +168,7 @@ def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  
         assert point_states(plan)[point.id] != "done", "finished before it could be killed"
         time.sleep(0.2)
     # SIGKILL, the worst case: no handler runs, a segment may be half written
-    pid = int(work.with_name(work.name + ".lock").read_text().split()[1])
+    pid = int(work_lock(work).read_text().split()[1])
     os.kill(pid, signal.SIGKILL)
     states = wait_until_settled(plan, timeout=120)
     assert states[point.id] == "missing"  # no store, no error record: killed
@@ -267,10 +267,12 @@ def test_the_fixture_cancels_only_its_own_jobs_by_id(slurm_cluster, tmp_path):  
     script.write_text(
         "#!/bin/bash\n#SBATCH --time=00:05:00\n#SBATCH --output=/dev/null\nsleep 300\n"
     )
-    job = subprocess.run(
-        ["sbatch", "--parsable", str(script)], capture_output=True, text=True, check=True,
+    submitted = subprocess.run(
+        ["sbatch", "--parsable", str(script)], capture_output=True, text=True,
         env=slurm_environment(),
-    ).stdout.strip()  # fmt: skip
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip()
     conf = slurm_cluster / "slurm.conf"
     assert job in own_jobs(conf)
     assert job in cancel_own_jobs(conf)
@@ -278,3 +280,29 @@ def test_the_fixture_cancels_only_its_own_jobs_by_id(slurm_cluster, tmp_path):  
     while job in own_jobs(conf):
         assert time.monotonic() < deadline, "the job was not cancelled"
         time.sleep(0.5)
+
+
+def test_a_second_slurm_beside_the_sessions_leaves_it_running(slurm_cluster, tmp_path):  # noqa: F811
+    """Two test sessions (two xdist workers with a Slurm test file each) start a Slurm each: each
+    has its own ports and munge socket, so stopping one leaves the other taking jobs."""
+    env = slurm_environment()
+    other = tmp_path / "other"
+    started = subprocess.run(
+        [str(ROOT / ".ci" / "slurm.sh"), "start", str(other)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    try:
+        ours = (slurm_cluster / "slurm.conf").read_text()
+        theirs = (other / "slurm.conf").read_text()
+        for key in ("SlurmctldPort=", "SlurmdPort=", "AuthInfo="):
+            line = next(x for x in ours.splitlines() if x.startswith(key))
+            assert line not in theirs.splitlines(), line
+    finally:
+        subprocess.run([str(ROOT / ".ci" / "slurm.sh"), "stop", str(other)], timeout=60, env=env)
+    script = tmp_path / "true.sbatch"
+    script.write_text("#!/bin/bash\n#SBATCH --time=00:01:00\n#SBATCH --output=/dev/null\ntrue\n")
+    submitted = subprocess.run(
+        ["sbatch", "--parsable", str(script)], capture_output=True, text=True, env=env
+    )
+    assert submitted.returncode == 0, submitted.stderr
