@@ -26,7 +26,7 @@ from typing import Any
 
 from depnet.cluster.errors import SweepError
 from depnet.cluster.sweep_spec import Sweep, check_path, load_sweep, point_scenario
-from depnet.run import Options, build_folder, build_root, network_data
+from depnet.run import Options, build_root, network_data
 from depnet.spec import Scenario
 
 PLAN_VERSION = 2
@@ -93,11 +93,6 @@ class Plan:
     @property
     def options(self) -> Options:
         return Options(self.target, int(self.resources.get("threads", 0)))
-
-    def build_dir(self, scenario: Scenario) -> Path:
-        """The build a point's (or a group's reference) scenario runs on."""
-        data = network_data(scenario, self.target, Path(self.build_root))
-        return build_folder(data, self.options, Path(self.build_root))
 
     @property
     def slurm_dir(self) -> Path:
@@ -232,16 +227,16 @@ def _structural_axes(plan: Plan, sweep: Sweep) -> list[str]:
     """Axes whose values change the network's structure, probed one axis at a time.
 
     Each axis is varied alone from the first combination; a value that changes the fingerprint
-    makes the axis structural. Interventions and traits never do (they are data). An interaction
-    that this probe misses (two axes that change the structure only together) is caught by the
-    worker, which checks every point's fingerprint against its build before it runs.
+    makes the axis structural. Intervention axes are cheap to probe (interventions reach the
+    network as a schedule, so their network data is shared); trait axes cost a dry build per
+    value. An interaction that this probe misses (two axes that change the structure only
+    together) is caught by the worker, which checks every point's fingerprint against its build
+    before it runs.
     """
     first = {k: v[0] for k, v in sweep.axes.items()}
     digest = _fingerprint(plan, sweep.scenario(first, sweep.seeds[0]))
     structural = []
     for key, values in sweep.axes.items():
-        if key.split(".")[0] in ("interventions", "traits"):
-            continue
         for value in values[1:]:
             other = _fingerprint(plan, sweep.scenario({**first, key: value}, sweep.seeds[0]))
             if other != digest:

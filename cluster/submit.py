@@ -194,7 +194,7 @@ def describe(result: Submission) -> str:
     """The plan and the jobs of a submission, for people (``depnet sweep --dry-run``)."""
     plan = result.plan
     structural = _structure_axes(plan)
-    segments = f"segments of {plan.segment}" if plan.segment else "default segments"
+    segments = f"segments of {plan.segment}" if plan.segment else "the scenario's segments"
     lines = [
         f"sweep {plan.name}: {len(plan.points)} points ({_grid(plan)} x {len(plan.seeds)} seeds), "
         f"{len(plan.groups)} structure groups, {plan.target}, {segments}",

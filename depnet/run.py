@@ -96,9 +96,9 @@ class RunResult:
 def build_root() -> Path:
     """Where builds and network data are cached (``$DEPNET_BUILD_ROOT``, else the user cache)."""
     if root := os.environ.get("DEPNET_BUILD_ROOT"):
-        return Path(root)
+        return Path(root).resolve()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "depnet" / "build"
+    return (Path(cache) / "depnet" / "build").resolve()
 
 
 def default_store_path(spec: Scenario, target: str) -> Path:
@@ -234,17 +234,14 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "static_arrays").mkdir(parents=True)
         try:
-            with devices.activated(target, partial / "project"):
-                circuit, _, net = build_network(spec)
-                _check_names(net)
-                b2.get_device().apply_run_args()
-                initial = standalone.initial_values(b2.get_device(), net)
-                fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+            # On the C++ device for every target: its main-file operations are brian2cuda's
+            # too (ensure_build checks the fingerprint), and a GPU node needs no nvcc for it.
+            with devices.activated("cpp", partial / "project"):
+                circuit, _, net, initial, fingerprint = _standalone_network(spec)
                 for name, values in initial.static_arrays.items():
                     values.tofile(partial / "static_arrays" / name)
                 layout = circuit.layout
             shutil.rmtree(partial / "project", ignore_errors=True)
-            shutil.rmtree(partial / "curand-lib", ignore_errors=True)
             content = {
                 "fingerprint": fingerprint, "layout": layout.to_dict(),
                 "literals": initial.literals, "static_arrays": sorted(initial.static_arrays),
@@ -267,12 +264,21 @@ def _load_data(folder: Path) -> NetworkData:
     )  # fmt: skip
 
 
-def _check_names(net: b2.Network) -> None:
+def _standalone_network(spec: Scenario):
+    """The scenario's network on the active standalone device, its ``run_args`` applied before
+    anything reads them, what its ``main`` sets and its fingerprint: what network data and
+    builds both start from. Returns ``(circuit, monitors, net, initial values, fingerprint)``."""
+    circuit, monitors, net = build_network(spec)
     if unnamed := standalone.unnamed(net):
         raise DeviceError(
             f"objects without explicit names would make the generated code depend on what else "
             f"this process built: {', '.join(unnamed)}"
         )
+    device = b2.get_device()
+    device.apply_run_args()  # before the spike queues are prepared from delays and indices
+    initial = standalone.initial_values(device, net)
+    fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+    return circuit, monitors, net, initial, fingerprint
 
 
 # -- 2. builds ------------------------------------------------------------------------------------
@@ -285,7 +291,13 @@ class Options:
     compute_capability: float | None = None
 
     def key(self) -> str:
-        return json.dumps([self.target, self.threads, self.compute_capability])
+        """What the build depends on: for cuda the compute capability it is built for (the
+        GPU's where one answers here, else the requested one or the default)."""
+        cc = None
+        if self.target == "cuda":
+            detected = devices.detect_compute_capabilities()
+            cc = devices.resolve_compute_capability(detected, self.compute_capability)[0]
+        return json.dumps([self.target, self.threads, cc])
 
 
 @dataclass(frozen=True)
@@ -317,9 +329,26 @@ MANIFEST = "depnet-build.json"
 
 
 def build_folder(data: NetworkData, options: Options, root: Path | None = None) -> Path:
-    """The build of a network fingerprint for a target and its settings."""
-    key = _digest(f"{data.fingerprint}|{options.key()}|{json.dumps(versions())}|{ENGINE_VERSION}")
-    return (root or build_root()) / f"{options.target}-{key}"
+    """The build of a network fingerprint for a target and its settings, by the code that makes
+    a build of it (the run control, the compiler settings, the native headers) and versions."""
+    key = "|".join(
+        [
+            data.fingerprint,
+            options.key(),
+            json.dumps(versions()),
+            _build_code(),
+            str(ENGINE_VERSION),
+        ]
+    )
+    return (root or build_root()) / f"{options.target}-{_digest(key)}"
+
+
+def _build_code() -> str:
+    """A digest of what a build's code comes from besides the network: the run control
+    (:mod:`depnet.standalone`), the targets' compiler settings (:mod:`depnet.devices`) and the
+    C headers the generated code includes."""
+    paths = [Path(standalone.__file__), Path(devices.__file__), *sorted(devices.NATIVE.glob("*.h"))]
+    return _digest("".join(path.read_text() for path in paths))
 
 
 def find_build(data: NetworkData, options: Options, root: Path | None = None) -> Build | None:
@@ -382,11 +411,7 @@ def generate_project(
         compute_capability=options.compute_capability,
     ):  # fmt: skip
         device = b2.get_device()
-        circuit, monitors, net = build_network(spec)
-        _check_names(net)
-        device.apply_run_args()
-        initial = standalone.initial_values(device, net)
-        fingerprint = _digest("\n".join(standalone.describe_network(net, initial)))
+        circuit, monitors, net, _, fingerprint = _standalone_network(spec)
         if fingerprint != data.fingerprint:
             raise DeviceError(f"{spec.name}: its network differs from its cached data")
         standalone.insert_run_control(net, options.target, REPORT_PERIOD)
@@ -409,7 +434,7 @@ def _manifest(device, circuit, monitors, net, data: NetworkData, options: Option
     state = {k: standalone.array_file(device, v) for k, v in variables.items()}
     return {
         "engine": ENGINE_VERSION, "fingerprint": data.fingerprint, "target": options.target,
-        "options": options.key(), "versions": versions(), "layout": data.layout.to_dict(),
+        "options": options.key(), "versions": versions(),
         "static_arrays": standalone.static_array_names(device), "state": files(state),
         "recordings": recordings, "pathways": standalone.pathways(net),
         "trace_rows": {g: np.asarray(m.record).tolist() for g, m in monitors.traces.items()},
@@ -451,20 +476,44 @@ def run_identity(spec: Scenario, target: str) -> dict:
     return {"scenario": spec.to_dict(), "target": target, "engine": ENGINE_VERSION}
 
 
-def _claim_work(work: Path, spec: Scenario, target: str) -> None:
-    """Record which run a work folder holds; refuse one that holds another run's segments."""
+def _work_identity(spec: Scenario, build: Build, data: NetworkData) -> dict:
+    """What a work folder's segments were made with: the run, its network, its build (the code,
+    the settings, the threads) and its segments. A resume needs all of them unchanged."""
+    return {
+        "run": run_identity(spec, build.target), "fingerprint": data.fingerprint,
+        "build": build.folder.name, "segments": [list(b) for b in segments(spec)],
+    }  # fmt: skip
+
+
+def _claim_work(work: Path, identity: dict) -> None:
+    """Record what a work folder holds; refuse one that holds other segments."""
     work.mkdir(parents=True, exist_ok=True)
-    identity = run_identity(spec, target)
     path = work / "run.json"
-    if path.exists():
+    try:
         held = json.loads(path.read_text())
-        if held != identity:
-            raise ScenarioError(
-                f"{work}: holds the segments of another run (a different scenario or target); "
-                "remove it or give another --out"
-            )
-        return
-    path.write_text(json.dumps(identity, indent=1, sort_keys=True))
+    except FileNotFoundError:
+        held = None
+    except json.JSONDecodeError:
+        held = {}  # half written: its segments cannot be trusted either
+    if held is not None and held != identity:
+        raise ScenarioError(
+            f"{work}: holds the segments of another run (another scenario, target, network, "
+            "build or segmentation): run with --restart to discard them, or give another --out"
+        )
+    if held is None:
+        _write_atomically(path, json.dumps(identity, indent=1, sort_keys=True))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def work_lock(work: Path) -> Path:
+    """The lock file of a work folder (beside it, in ``.locks/``; never removed, so that a
+    process waiting on it and a newcomer lock the same file)."""
+    return work.parent / ".locks" / f"{work.name}.lock"
 
 
 @dataclass
@@ -483,85 +532,80 @@ def run_point(
     build: Build,
     data: NetworkData,
     work: Path,
+    plan: Schedule,
     progress: Callable[[float], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> PointResult:
     """Run a scenario on a build, segment by segment, in its work folder; resume from it.
 
-    Each segment's binary starts from the previous segment's final state (the results files
-    themselves), time, random generators and spike queues; a segment is complete once its
-    data is kept (``seg-NNN/data.pkl``). The work folder is locked while a run uses it.
+    The caller holds the work folder's lock (:func:`work_lock`). Each segment's binary starts
+    from the previous segment's final state (the results files themselves) and time; on cpp it
+    reloads the random generators and spike queues too (brian2cuda keeps them on the GPU: there
+    a segment reseeds and starts with no spikes in flight). A segment is complete once its data
+    is kept (``seg-NNN/data.pkl``).
 
     Raises
     ------
+    ScenarioError
+        If the work folder holds segments made otherwise (:func:`_work_identity`).
     RunError
         If a segment diverges (NaN or infinity in [5-HT] or a recorded trace).
     DeviceError
         If the binary fails.
     """
     target = build.target
-    plan = segments(spec)
-    work = Path(work).resolve()  # the binary runs there: every path it reads is absolute
-    with _locked(work.with_name(work.name + ".lock")):
-        _claim_work(work, spec, target)
-        first = completed_segments(work, len(plan))
-        if first and log:
-            log(f"{spec.name}: resuming after segment {first} of {len(plan)} ({work})")
-        standalone.link_static_arrays(
-            work, build.folder / "static_arrays", data.arrays_folder,
-            build.manifest["static_arrays"],
-        )  # fmt: skip
-        fixed_args = _fixed_args(spec, data, work)
-        state = build.state()
-        total = float(spec.scenario.duration / b2.second)
-        loop_s, started = 0.0, time.perf_counter()
-        for k in range(first, len(plan)):
-            t0, t1 = plan[k]
-            partial = work / f"seg-{k:03d}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            results = partial / "results"
-            results.mkdir(parents=True)
-            args = list(fixed_args)
-            if k > 0:
-                previous = _segment_dir(work, k - 1) / "results"
-                args += [f"{name}={previous / f.file}" for name, f in state.items()]
-                if target == "cpp":
-                    standalone.resume_files(previous, results, build.manifest["pathways"])
-            standalone.write_control(results, t0, t1 - t0, spec.scenario.seed, k, k > 0)
+    bounds = segments(spec)
+    _claim_work(work, _work_identity(spec, build, data))
+    first = completed_segments(work, len(bounds))
+    if first and log:
+        log(f"{spec.name}: resuming after segment {first} of {len(bounds)} ({work})")
+    standalone.link_static_arrays(
+        work, build.folder / "static_arrays", data.arrays_folder, build.manifest["static_arrays"]
+    )
+    fixed_args = _fixed_args(data, plan, work)
+    state = build.state()
+    total = float(spec.scenario.duration / b2.second)
+    loop_s, started, parts = 0.0, time.perf_counter(), {}
+    for k in range(first, len(bounds)):
+        t0, t1 = bounds[k]
+        partial = work / f"seg-{k:03d}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        results = partial / "results"
+        results.mkdir(parents=True)
+        args = list(fixed_args)
+        if k > 0:
+            previous = _segment_dir(work, k - 1) / "results"
+            args += [f"{name}={previous / f.file}" for name, f in state.items()]
+            if target == "cpp":
+                standalone.resume_files(previous, results, build.manifest["pathways"])
+        standalone.write_control(results, t0, t1 - t0, spec.scenario.seed, k, k > 0)
 
-            def report(fraction: float, t0: float = t0, t1: float = t1) -> None:
-                if progress:
-                    progress((t0 + fraction * (t1 - t0)) / total)
+        def report(fraction: float, t0: float = t0, t1: float = t1) -> None:
+            if progress:
+                progress((t0 + fraction * (t1 - t0)) / total)
 
-            loop_s += standalone.run_binary(build.binary, work, results, args, report)
-            part = _read_segment(build, data.layout, spec, results, t0, t1)
-            if problem := check_finite(part):
-                raise RunError(f"{spec.name}: {problem}")
-            with open(partial / "data.pkl", "wb") as handle:
-                pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            shutil.rmtree(_segment_dir(work, k), ignore_errors=True)
-            partial.rename(_segment_dir(work, k))
-            if k > 0:  # the previous segment's state has served: keep only its data
-                _drop_results(_segment_dir(work, k - 1))
-            if log and len(plan) > 1:
-                log(f"{spec.name}: segment {k + 1}/{len(plan)} done ({t1:g} s)")
-        parts = []
-        for k in range(len(plan)):
-            with open(_segment_dir(work, k) / "data.pkl", "rb") as handle:
-                parts.append(pickle.load(handle))
-        return PointResult(
-            concatenate(parts), loop_s, time.perf_counter() - started, first, len(plan)
-        )
+        loop_s += standalone.run_binary(build.binary, work, results, args, report)
+        parts[k] = _read_segment(build, data.layout, spec, results, t0, t1)
+        if problem := check_finite(parts[k]):
+            raise RunError(f"{spec.name}: {problem}")
+        with open(partial / "data.pkl", "wb") as handle:
+            pickle.dump(parts[k], handle, protocol=pickle.HIGHEST_PROTOCOL)
+        shutil.rmtree(_segment_dir(work, k), ignore_errors=True)
+        partial.rename(_segment_dir(work, k))
+        if k > 0:  # the previous segment's state has served: keep only its data
+            shutil.rmtree(_segment_dir(work, k - 1) / "results", ignore_errors=True)
+        if log and len(bounds) > 1:
+            log(f"{spec.name}: segment {k + 1}/{len(bounds)} done ({t1:g} s)")
+    for k in range(first):  # the segments of an earlier, interrupted run
+        with open(_segment_dir(work, k) / "data.pkl", "rb") as handle:
+            parts[k] = pickle.load(handle)
+    data_of_run = concatenate([parts[k] for k in range(len(bounds))])
+    return PointResult(data_of_run, loop_s, time.perf_counter() - started, first, len(bounds))
 
 
-def _drop_results(segment: Path) -> None:
-    shutil.rmtree(segment / "results", ignore_errors=True)
-
-
-def _fixed_args(spec: Scenario, data: NetworkData, work: Path) -> list[str]:
+def _fixed_args(data: NetworkData, plan: Schedule, work: Path) -> list[str]:
     """``run_args`` every segment gets: the network's literals, the schedule's tables and each
     cell's table row (written once into the work folder)."""
-    plan = scenario_schedule(spec, data.layout)
     args_dir = work / "args"
     args_dir.mkdir(exist_ok=True)
     args = [f"{name}={value}" for name, value in data.literals.items()]
@@ -650,10 +694,24 @@ def unfinished_run(folder: Path, spec: Scenario, target: str) -> Path | None:
     (its work folder is there): what running the same command again resumes."""
     identity = run_identity(spec, target)
     for path in sorted(Path(folder).glob("*.work/run.json")):
-        with contextlib.suppress(OSError, json.JSONDecodeError):
-            if json.loads(path.read_text()) == identity:
+        with contextlib.suppress(OSError, json.JSONDecodeError, AttributeError):
+            if json.loads(path.read_text()).get("run") == identity and not _in_use(path.parent):
                 return path.parent.with_name(path.parent.name.removesuffix(".work"))
     return None
+
+
+def _in_use(work: Path) -> bool:
+    """Whether another process holds a work folder's lock (a run still going)."""
+    lock = work_lock(work)
+    if not lock.exists():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def run_scenario(
@@ -716,16 +774,11 @@ def run_scenario(
         build_s = time.perf_counter() - build_started
         if compile_only:
             return RunResult(target, build.folder, devices.Timings(build_s, 0.0))
-        if target == "cuda" and not devices.gpu_available():
-            raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
-        if restart:
-            shutil.rmtree(work_folder(store), ignore_errors=True)
         # without a store there is nothing to resume into: segments go to a temporary folder
-        work = work_folder(store) if write else Path(tempfile.mkdtemp(prefix="depnet-run-"))
         return run_and_store(
-            spec, build, data, work, store if write else None,
+            spec, build, data, work_folder(store) if write else None, store if write else None,
             progress=bar.update if bar else None, log=log, overwrite=overwrite,
-            build_s=build_s, started=started,
+            restart=restart, build_s=build_s, started=started,
         )  # fmt: skip
     finally:
         if bar:
@@ -736,36 +789,57 @@ def run_and_store(
     spec: Scenario,
     build: Build,
     data: NetworkData,
-    work: Path,
+    work: Path | None,
     store: Path | None,
     *,
     progress: Callable[[float], None] | None = None,
     log: Callable[[str], None] | None = None,
     overwrite: bool = False,
+    restart: bool = False,
     build_s: float | None = None,
     started: float | None = None,
     attrs: dict | None = None,
 ) -> RunResult:
-    """Run a scenario on a build (:func:`run_point`) and write its store (None: keep the data
-    in memory only); what ``depnet run`` and every sweep task do. The work folder goes once
-    the run is complete (and its store written)."""
+    """Run a scenario on a build (:func:`run_point`) and write its store; what ``depnet run``
+    and every sweep task do.
+
+    ``work`` holds the run's completed segments until its store is written (None: a temporary
+    folder, removed whatever happens). ``store`` None keeps the data in memory only. The work
+    folder is locked throughout (:func:`work_lock`): a second process on the same run waits,
+    then finds the segments the first left. ``restart`` discards them first.
+
+    Raises
+    ------
+    DeviceError
+        If the build is for CUDA and no GPU answers here, or the binary fails.
+    """
     started = time.perf_counter() if started is None else started
-    point = run_point(spec, build, data, work, progress, log)
+    if build.target == "cuda" and not devices.gpu_available():
+        raise DeviceError("cuda: no GPU answers here; use --compile-only or another device")
     plan = scenario_schedule(spec, data.layout)
-    build_s = float(build.manifest.get("build_s", 0.0)) if build_s is None else build_s
-    info = _run_info(plan) | {
-        "build_dir": str(build.folder), "fingerprint": data.fingerprint,
-        "segments": point.segments, "resumed_from_segment": point.resumed_from,
-        "wall_time_loop_s": point.loop_s, "wall_time_segments_s": point.run_s,
-    }  # fmt: skip
-    result = RunResult(
-        build.target, build.folder, devices.Timings(build_s, point.run_s), data=point.data,
-        info=info,
-    )  # fmt: skip
-    if store is not None:
-        result.store = _write(store, spec, result, plan, started, overwrite, attrs)
-    shutil.rmtree(work, ignore_errors=True)
-    Path(str(work) + ".lock").unlink(missing_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix="depnet-run-")) if work is None else None
+    work = (temporary / "work" if temporary else Path(work)).resolve()
+    try:
+        with _locked(work_lock(work)):
+            if restart:
+                shutil.rmtree(work, ignore_errors=True)
+            point = run_point(spec, build, data, work, plan, progress, log)
+            build_s = float(build.manifest.get("build_s", 0.0)) if build_s is None else build_s
+            info = _run_info(plan) | {
+                "build_dir": str(build.folder), "fingerprint": data.fingerprint,
+                "segments": point.segments, "resumed_from_segment": point.resumed_from,
+                "wall_time_loop_s": point.loop_s, "wall_time_segments_s": point.run_s,
+            }  # fmt: skip
+            result = RunResult(
+                build.target, build.folder, devices.Timings(build_s, point.run_s),
+                data=point.data, info=info,
+            )  # fmt: skip
+            if store is not None:
+                result.store = _write(store, spec, result, plan, started, overwrite, attrs)
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        if temporary:  # the work folder and its lock
+            shutil.rmtree(temporary, ignore_errors=True)
     return result
 
 

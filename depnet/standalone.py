@@ -1,6 +1,6 @@
 """Brian2's insides: every use of a private Brian2 or brian2cuda API, and the binary's protocol.
 
-:mod:`depnet.engine` compiles a network once and runs the binary many times with other values,
+:mod:`depnet.run` compiles a network once and runs the binary many times with other values,
 other durations and in segments that resume. That needs a few things Brian2 does not offer as
 public API; each is one named function here, and ``tests/test_standalone.py`` fails when the
 upstream behaviour it relies on changes:
@@ -174,16 +174,16 @@ def initial_values(device, net: b2.Network) -> InitialValues:
 def _number(value) -> str | None:
     """A literal of ``main`` (Brian2 queues numbers and their text) as the binary's command line
     reads it, or None if it is not a finite number."""
-    text = str(value).strip()
+    text = "".join(str(value).split())  # Brian2 writes a negative number as '- 0.07'
     if text in ("True", "False", "true", "false"):
         return "1" if text.lower() == "true" else "0"
+    if re.fullmatch(r"-?\d+", text):  # an integer stays exact
+        return text
     try:
         number = float(text)
     except ValueError:
         return None
-    if not np.isfinite(number):
-        return None
-    return text if text.lstrip("-")[:1].isdigit() else repr(number)
+    return repr(number) if np.isfinite(number) else None
 
 
 def _replaceable(var: ArrayVariable) -> bool:
@@ -236,11 +236,40 @@ def _describe(obj) -> list[str]:
                 continue  # another object's variable: its owner describes it
             size = "dynamic" if isinstance(var, DynamicArrayVariable) else var.size
             lines.append(f"{name} {var.dtype} scalar={var.scalar} constant={var.constant} {size}")
-        elif isinstance(var, b2.TimedArray):
-            lines.append(f"{name} TimedArray {var.values.shape} dt={var.dt!r}")
         else:
             lines.append(f"{name} {type(var).__name__}")
+    for name, value in sorted((getattr(obj, "namespace", None) or {}).items()):
+        lines.append(f"namespace {name} {_describe_external(value, obj)}")
     return lines
+
+
+#: The code generation targets whose projects a description covers.
+STANDALONE_TARGETS = ("cpp", "cuda")
+
+
+def _describe_external(value, owner) -> str:
+    """What generated code takes from a name in an object's namespace: a function's code on
+    each standalone target (its C++ body is compiled in), a TimedArray's shape (its values are
+    data), a constant's value (folded into the code)."""
+    if isinstance(value, b2.TimedArray):
+        return f"TimedArray {value.values.shape} dt={value.dt!r}"
+    if isinstance(value, b2.Function):
+        # Only the standalone targets, by name: Brian2 adds a numpy implementation to a function
+        # once runtime mode has used it, and a description must not depend on what the process
+        # ran before.
+        codes = []
+        for target in STANDALONE_TARGETS:
+            try:
+                code = value.implementations[target].get_code(owner)
+            except (KeyError, TypeError, AttributeError, NotImplementedError):
+                code = "none"
+            if isinstance(code, dict):
+                code = sorted(code.items())
+            codes.append(f"{target}:{hashlib.sha256(str(code).encode()).hexdigest()[:16]}")
+        return "Function " + " ".join(codes)
+    if isinstance(value, int | float | np.number | b2.Quantity):
+        return repr(value)
+    return type(value).__name__
 
 
 # -- results files ------------------------------------------------------------------------------
@@ -461,9 +490,11 @@ def run_binary(
 
 
 #: What Brian2's binary prints (and then carries on) when an input file is missing or of the
-#: wrong size: a static array, a ``run_args`` value, a resumed state.
+#: wrong size (a static array, a ``run_args`` value, a resumed state) or a result cannot be
+#: written (a full disk).
 _BINARY_ERROR = re.compile(
-    r"^(Error opening static array|Error reading '|Could not read '|Error opening file)"
+    r"^(Error opening static array|Error reading '|Could not read '|Error opening file"
+    r"|Error writing)"
 )
 
 

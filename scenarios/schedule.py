@@ -25,7 +25,6 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Layout
 from depnet.circuits.neuron import receptor_interval
 from depnet.errors import ScenarioError
-from depnet.quantities import format_quantity
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
 Value = b2.Quantity | float
@@ -308,9 +307,3 @@ def _combine(base: Value, effects: Iterable[Effect]) -> Value:
 
 def _si(value: Value) -> float:
     return float(np.asarray(value))
-
-
-def describe(item: Intervention) -> str:
-    """``kind`` and window of an intervention, for messages."""
-    stop = "the end" if item.stop is None else format_quantity(item.stop)
-    return f"{item.kind.name} from {format_quantity(item.start)} to {stop}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,9 +22,12 @@ from depnet.run import (
     completed_segments,
     generate_project,
     network_data,
+    run_identity,
     run_scenario,
     segments,
+    unfinished_run,
     work_folder,
+    work_lock,
 )
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario, parse_scenario, read_scenario_document
@@ -190,11 +195,38 @@ def test_another_seed_duration_or_intervention_runs_on_the_same_build(tmp_path):
     assert network_data(parse_scenario(treated), "cpp").folder == base.folder
 
 
-def test_two_cpp_runs_of_one_seed_are_the_same_bit_for_bit():
+def test_an_unfinished_run_still_going_is_not_resumed_by_a_second_command(tmp_path):
+    """The same command twice at once: the second starts a store of its own rather than run
+    into the first one's work folder, which is locked while it runs."""
+    spec = load_scenario(scenario_path("raphe_pfc"))
+    work = tmp_path / "raphe_pfc-cpp-1.zarr.work"
+    work.mkdir()
+    (work / "run.json").write_text(json.dumps({"run": run_identity(spec, "cpp")}))
+    assert unfinished_run(tmp_path, spec, "cpp") == tmp_path / "raphe_pfc-cpp-1.zarr"
+    assert unfinished_run(tmp_path, spec, "cuda") is None
+    hold = "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+    hold += "print('held', flush=True); time.sleep(60)"
+    work_lock(work).parent.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(work_lock(work))], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert unfinished_run(tmp_path, spec, "cpp") is None
+    finally:
+        holder.kill()
+        holder.wait()
+    assert unfinished_run(tmp_path, spec, "cpp") == tmp_path / "raphe_pfc-cpp-1.zarr"
+
+
+def test_two_cpp_runs_of_one_seed_are_the_same_bit_for_bit(tmp_path, monkeypatch):
+    """Without a store, each run's segments go to a temporary folder that goes with it."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     spec = load_scenario(
         scenario_path("raphe_pfc"), {"scenario.duration": "0.5 s", "scenario.warmup": "0 s"}
     )
     first, second = (run_scenario(spec, write=False, progress=False).data for _ in range(2))
+    assert list(tmp_path.iterdir()) == []
     assert sum(len(s.time) for s in first.spikes.values()) > 500
     for name, spikes in first.spikes.items():
         np.testing.assert_array_equal(spikes.neuron, second.spikes[name].neuron)

@@ -14,6 +14,7 @@ import brian2 as b2
 import numpy as np
 import pytest
 
+from circuits.simd_exp import simd_exp
 from depnet import devices, standalone
 from depnet.errors import DeviceError
 
@@ -63,6 +64,32 @@ def test_the_description_holds_what_is_compiled_and_not_values(tmp_path):
     assert describe(tau_ms=20.0) == base  # a value: data
     assert describe(n=5) != base  # a size
     assert describe(equation="dv/dt = (I - 2 * v) / tau : 1") != base  # the code
+
+
+def test_functions_and_tables_in_a_namespace_are_described_the_same_whatever_ran_before(tmp_path):
+    """A namespace function is described by its compiled code on each standalone target and a
+    TimedArray by its shape: Brian2 adds a numpy implementation to a function once runtime mode
+    has used it, which must not change the description (nor send a build to another binary)."""
+
+    def describe(steps: int = 3) -> list[str]:
+        with devices.activated("cpp", tmp_path / "p"):
+            table = b2.TimedArray(np.linspace(0.0, 1.0, steps), dt=1 * b2.ms, name="toy_table")
+            group = b2.NeuronGroup(
+                2, "v = simd_exp(-table(t)) : 1", namespace={"simd_exp": simd_exp, "table": table},
+                name="toy_functions",
+            )  # fmt: skip
+            net = b2.Network(group, name="toy_network")
+            return standalone.describe_network(net, standalone.initial_values(b2.get_device(), net))
+
+    before = describe()
+    assert any(line.startswith("namespace simd_exp Function cpp:") for line in before)
+    assert describe(steps=4) != before  # the table's shape is compiled in
+    with devices.activated("runtime"):
+        group = b2.NeuronGroup(1, "v : 1", name="runtime_user")
+        group.run_regularly("v = simd_exp(-1.0)", name="runtime_user_exp")
+        b2.Network(group, name="runtime_network").run(b2.defaultclock.dt)
+        assert "numpy" in simd_exp.implementations  # what runtime mode added
+    assert describe() == before
 
 
 def test_objects_with_automatic_names_are_found():

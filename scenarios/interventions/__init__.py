@@ -101,7 +101,8 @@ def trait_value(trait: Intervention) -> str:
 
 
 def overrides(items: list[Intervention]) -> dict[str, float]:
-    """Parameter factors that interventions and traits apply before the build."""
+    """Parameter factors that traits apply before the build, multiplied where two meet
+    (interventions change nothing here: they reach the network as a schedule)."""
     factors: dict[str, float] = {}
     for item in items:
         for path, factor in traits.trait_overrides(item.kind.name, item.settings).items():
