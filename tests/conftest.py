@@ -41,7 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 #: heaviest tests; ``cuda`` (brian2cuda generation and nvcc) and ``gpu`` mark single tests.
 LAYERS = {
     "validation": ("validation/",),
-    "cluster": ("test_cluster_slurm.py", "test_cluster_local.py", "test_cluster_scripts.py"),
+    "cluster": (
+        "test_cluster_slurm.py", "test_cluster_local.py", "test_cluster_scripts.py", "test_api.py",
+    ),
     "integration": (
         "test_engine.py", "test_standalone.py", "test_devices.py", "test_cli.py",
         "test_store.py", "test_compare.py", "test_interventions.py", "test_stdp.py",
