@@ -31,6 +31,21 @@ a run's write time. :func:`pack` and :func:`unpack` turn one layout into the oth
 
 Stores of ``store_version`` 1 (the read layout itself, on disk) open as they are.
 
+The packed groups are CF contiguous ragged arrays: ``count`` carries ``sample_dimension`` (the
+dimension it partitions) and each group a ``description``. Without depnet, plain xarray reads a
+population's spikes so (``path``: a run store)::
+
+    >>> import xarray as xr
+    >>> store = xr.open_datatree(path, engine="zarr", zarr_format=3, consolidated=False)
+    >>> spikes = store["spikes"].to_dataset()
+    >>> spikes["count"].attrs["sample_dimension"]
+    'spike'
+    >>> k = list(spikes["population"].values).index("drn_5ht")
+    >>> first, count = int(spikes["first"][k]), int(spikes["count"][k])
+    >>> drn_5ht = spikes[["neuron", "time"]].isel(spike=slice(first, first + count))
+    >>> bool((drn_5ht["neuron"] < spikes["n_neurons"][k]).all())
+    True
+
 A store is written under a temporary name (``<name>.partial-<pid>``) with status ``writing``,
 marked ``complete`` only after every array is on disk, and then renamed into place: a run that
 is killed or fails never leaves a store at the requested path, and a leftover partial store
@@ -212,12 +227,22 @@ def _pack_ragged(members: Mapping[str, xr.Dataset], dim: str, label: str) -> xr.
     packed = xr.concat(along, dim, data_vars="all", **options)
     packed = packed.merge(xr.concat(rest, label, data_vars="all", **options))
     per_member = {key: [part.attrs[key] for part in parts] for key in parts[0].attrs}
-    return _uniform_chunks(
-        packed.assign(
-            {FIRST: (label, np.cumsum(counts) - counts), COUNT: (label, counts)}
-            | {key: (label, np.asarray(values)) for key, values in per_member.items()}
-        ).assign_coords({label: names})
-    )
+    # CF's contiguous ragged array: ``count`` names the dimension it partitions
+    # (``sample_dimension``), so readers that know CF, and people, can slice a member out.
+    index = {
+        FIRST: (label, np.cumsum(counts) - counts,
+                {"long_name": f"index along {dim} of the first {dim} of each {label}"}),
+        COUNT: (label, counts,
+                {"long_name": f"number of {dim}s of each {label}", "sample_dimension": dim}),
+    }  # fmt: skip
+    packed = packed.assign(
+        index | {key: (label, np.asarray(values)) for key, values in per_member.items()}
+    ).assign_coords({label: names})
+    packed.attrs = {
+        "description": f"every {label}'s {dim}s, {label} after {label}: those of {label} k are "
+        f"{dim}s first[k] to first[k] + count[k] - 1 (a CF contiguous ragged array)"
+    }
+    return _uniform_chunks(packed)
 
 
 def _unpack_ragged(packed: xr.Dataset, dim: str, label: str) -> dict[str, xr.Dataset]:
@@ -228,7 +253,7 @@ def _unpack_ragged(packed: xr.Dataset, dim: str, label: str) -> dict[str, xr.Dat
         for key, var in packed.data_vars.items()
         if var.dims == (label,) and key not in (FIRST, COUNT)
     }
-    body = packed.drop_vars([FIRST, COUNT, *per_member])
+    body = packed.drop_vars([FIRST, COUNT, *per_member]).drop_attrs(deep=False)
     members = {}
     for k, name in enumerate(packed[label].values):
         part = body.isel({label: k, dim: slice(int(first[k]), int(first[k] + count[k]))})
@@ -251,6 +276,10 @@ def _pack_traces(members: Mapping[str, xr.Dataset]) -> xr.Dataset:
     chunks = (min(TRACE_CHUNK, max(sizes["time"], 1)), min(TRACE_CELLS, max(sizes["cell"], 1)))
     for var in packed.data_vars.values():
         var.encoding = {"chunks": chunks} if var.chunks is None else {}
+    packed.attrs = {
+        "description": "every traced cell of every population side by side along cell; "
+        "population(cell) and neuron(cell) name each cell"
+    }
     return _uniform_chunks(packed)
 
 
@@ -261,7 +290,9 @@ def _unpack_traces(packed: xr.Dataset) -> dict[str, xr.Dataset]:
     for name in dict.fromkeys(population):  # populations are contiguous, in packed order
         cells = np.flatnonzero(population == name)
         part = packed.isel(cell=slice(int(cells[0]), int(cells[-1]) + 1))
-        members[str(name)] = part.drop_vars("population").swap_dims(cell="neuron")
+        members[str(name)] = (
+            part.drop_vars("population").swap_dims(cell="neuron").drop_attrs(deep=False)
+        )
     return members
 
 

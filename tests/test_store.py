@@ -60,6 +60,29 @@ def test_store_is_zarr_v3(stored_run):
     assert open_run(stored_run.store).attrs["store_version"] == STORE_VERSION
 
 
+def test_a_store_reads_without_depnet_as_the_module_docstring_shows(stored_run):
+    """The example of :mod:`depnet.store` (plain xarray and CF ragged-array metadata) run on a
+    real store: it gives the raphe's spikes that depnet's own reader gives."""
+    import doctest
+
+    (example,) = doctest.DocTestFinder(recurse=False).find(
+        depnet_store, "depnet.store", globs={"path": stored_run.store}
+    )
+    runner = doctest.DocTestRunner()
+    runner.run(example, clear_globs=False)
+    assert runner.summarize(verbose=False).failed == 0
+    plain = example.globs["drn_5ht"]
+    ours = open_run(stored_run.store)["spikes/drn_5ht"].to_dataset()
+    assert plain.sizes["spike"] == ours.sizes["spike"] > 0
+    np.testing.assert_array_equal(plain["neuron"].values, ours["neuron"].values)
+    np.testing.assert_array_equal(plain["time"].values, ours["time"].values)
+    packed = xr.open_datatree(stored_run.store, engine="zarr", zarr_format=3, consolidated=False)
+    for group, dim in (("spikes", "spike"), ("synapses", "synapse")):
+        if group in packed.children:
+            assert packed[group]["count"].attrs["sample_dimension"] == dim
+            assert "contiguous ragged array" in packed[group].attrs["description"]
+
+
 def test_store_attributes_hold_what_reproduces_the_run(stored_run):
     attrs = open_run(stored_run.store).attrs
     assert attrs["status"] == "complete"
