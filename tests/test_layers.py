@@ -176,3 +176,15 @@ def test_opening_stores_imports_neither_brian2_nor_the_model(tmp_path, verb):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "loaded: []" in out.stdout, out.stdout
+
+
+def test_no_module_takes_another_modules_private_names():
+    """``from depnet.x import _name`` ties a module to another's internals: public names only."""
+    wrong = []
+    for name, path in sorted(MODULES.items()):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("depnet"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private and node.module != name:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module} {private}")
+    assert not wrong, "\n".join(wrong)
