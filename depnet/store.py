@@ -32,19 +32,8 @@ a run's write time. :func:`pack` and :func:`unpack` turn one layout into the oth
 Stores of ``store_version`` 1 (the read layout itself, on disk) open as they are.
 
 The packed groups are CF contiguous ragged arrays: ``count`` carries ``sample_dimension`` (the
-dimension it partitions) and each group a ``description``. Without depnet, plain xarray reads a
-population's spikes so (``path``: a run store)::
-
-    >>> import xarray as xr
-    >>> store = xr.open_datatree(path, engine="zarr", zarr_format=3, consolidated=False)
-    >>> spikes = store["spikes"].to_dataset()
-    >>> spikes["count"].attrs["sample_dimension"]
-    'spike'
-    >>> k = list(spikes["population"].values).index("drn_5ht")
-    >>> first, count = int(spikes["first"][k]), int(spikes["count"][k])
-    >>> drn_5ht = spikes[["neuron", "time"]].isel(spike=slice(first, first + count))
-    >>> bool((drn_5ht["neuron"] < spikes["n_neurons"][k]).all())
-    True
+dimension it partitions) and each group a ``description``; the store format page of the docs
+shows how plain xarray reads them.
 
 A store is written under a temporary name (``<name>.partial-<pid>``) with status ``writing``,
 marked ``complete`` only after every array is on disk, and then renamed into place: a run that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from depnet.errors import StoreError
 from depnet.run import run_scenario
 from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.store import STORE_VERSION, build_tree, pack, partial_path, write_dataset, write_run
-from tests.conftest import small_scenario
+from tests.conftest import ROOT, small_scenario
 
 POPULATIONS = {"drn_5ht", "drn_gaba", "sgacc_exc", "sgacc_inh"}
 
@@ -60,14 +61,17 @@ def test_store_is_zarr_v3(stored_run):
     assert open_run(stored_run.store).attrs["store_version"] == STORE_VERSION
 
 
-def test_a_store_reads_without_depnet_as_the_module_docstring_shows(stored_run):
-    """The example of :mod:`depnet.store` (plain xarray and CF ragged-array metadata) run on a
+def test_a_store_reads_without_depnet_as_the_docs_show(stored_run):
+    """The docs' example (store format page: plain xarray and CF ragged-array metadata) run on a
     real store: it gives the raphe's spikes that depnet's own reader gives."""
     import doctest
 
-    (example,) = doctest.DocTestFinder(recurse=False).find(
-        depnet_store, "depnet.store", globs={"path": stored_run.store}
+    page = ROOT / "docs" / "store-format.md"
+    blocks = re.findall(r"```pycon\n(.*?)```", page.read_text(), re.DOTALL)
+    example = doctest.DocTestParser().get_doctest(
+        "\n".join(blocks), {"path": stored_run.store}, page.name, str(page), 0
     )
+    assert example.examples
     runner = doctest.DocTestRunner()
     runner.run(example, clear_globs=False)
     assert runner.summarize(verbose=False).failed == 0
