@@ -3,8 +3,16 @@
 Slurm is the engine: each structure group is one build job and one job array over its points
 (throttled with ``%N``), the array waiting for the build (``--dependency=afterok``). Every task
 writes its own log, asks for its GPUs with ``--gres``, is requeued on preemption (``--requeue``,
-log appended) and gets SIGTERM two minutes before its time limit, so that it stops between
-segments' saves rather than in the middle of a store.
+log appended), and gets SIGUSR1 ``warning_s`` (default 120 s) before its time limit
+(``--signal=B:USR1@...``: ``B:`` sends it to the batch shell, which the worker replaces; without it
+Slurm signals job steps only): the worker stops its segment, keeps the completed ones and
+requeues itself (:func:`requeue`), so that a point longer than one allocation still finishes.
+SIGTERM (``scancel``, preemption) stops it the same way without a requeue.
+
+Point states come from ``squeue`` while a task is queued or running, and afterwards from
+``sacct``, or from ``scontrol show job`` where accounting is off (it keeps finished jobs for
+``MinJobAge``): a task that ended as TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, CANCELLED or
+FAILED without a store is told apart from one never submitted.
 """
 
 from __future__ import annotations
@@ -110,7 +118,7 @@ def array_script(plan: Plan, group: Group, task_list: Path, n_tasks: int) -> str
         directive("--kill-on-invalid-dep", "yes"),  # a failed build cancels its array
         directive("--requeue"),
         directive("--open-mode", "append"),
-        directive("--signal", "TERM@120"),
+        directive("--signal", f"B:USR1@{res['warning_s']}"),
         *(directive(option) for option in res.get("extra_sbatch", ())),
     ]
     command = [_python(plan), "-m", "depnet.cluster.worker", "task", plan.out, str(task_list)]
@@ -167,4 +175,71 @@ def queue_states(job_ids: set[str]) -> dict[str, str]:
         base = task.split("_")[0]
         if base in job_ids or job in job_ids:
             states[task] = state
+    return states
+
+
+def requeue_self() -> bool:
+    """Requeue the Slurm job (or array task) this process runs in; False outside Slurm or if
+    Slurm refused (the task then ends, and ``depnet sweep`` again resumes it)."""
+    job = os.environ.get("SLURM_JOB_ID")
+    if not job:
+        return False
+    array_job, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    target = f"{array_job}_{task}" if array_job and task else job
+    try:
+        _command(["scontrol", "requeue", target], f"requeue {target}")
+    except SubmitError:
+        return False
+    return True
+
+
+#: How a finished task that left no store ended, in Slurm's words (sacct or scontrol).
+ENDED = {"TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "CANCELLED", "FAILED",
+         "BOOT_FAIL", "DEADLINE", "COMPLETED"}  # fmt: skip
+
+
+def finished_states(job_ids: set[str]) -> dict[str, str]:
+    """How the finished tasks of ``job_ids`` ended: ``"<job>_<task>"`` (or ``"<job>"``) ->
+    ``"TIMEOUT"``, ``"FAILED (exit 1:0)"``, ... From ``sacct``; where accounting is off, from
+    ``scontrol show job``, which knows jobs for ``MinJobAge`` after they end."""
+    if not job_ids:
+        return {}
+    try:
+        out = _command(
+            [
+                "sacct",
+                "-n",
+                "-P",
+                "-X",
+                "-o",
+                "JobID,State,ExitCode",
+                "-j",
+                ",".join(sorted(job_ids)),
+            ],
+            "sacct",
+        )
+        states = {}
+        for line in out.splitlines():
+            task, state, code = (line.split("|") + ["", ""])[:3]
+            state = state.split()[0] if state else ""  # "CANCELLED by 0"
+            if state in ENDED:
+                states[task] = f"{state} (exit {code})" if state == "FAILED" else state
+        return states
+    except SubmitError:
+        pass  # accounting is off here: ask the controller
+    states = {}
+    for job in sorted(job_ids):
+        try:
+            out = _command(["scontrol", "-o", "show", "job", job], f"scontrol show job {job}")
+        except SubmitError:
+            continue  # forgotten (older than MinJobAge)
+        for line in out.splitlines():
+            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+            state, task = fields.get("JobState", ""), fields.get("ArrayTaskId", "")
+            if state not in ENDED:
+                continue
+            key = f"{fields.get('ArrayJobId', job)}_{task}" if task.isdigit() else fields["JobId"]
+            reason = fields.get("Reason", "None")
+            detail = f" (exit {fields.get('ExitCode', '?')})" if state == "FAILED" else ""
+            states[key] = state + detail + (f", {reason}" if reason not in ("None", "") else "")
     return states

@@ -9,6 +9,7 @@ commands one after another on this machine, with the same logs and exit statuses
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import subprocess
@@ -48,10 +49,14 @@ def submissions(plan: Plan) -> list[dict]:
 
 
 def _record(plan: Plan, jobs: list[dict]) -> None:
+    """Append ``jobs`` to the sweep's submissions, under a lock: two ``depnet sweep`` commands
+    on one sweep folder (two shells, two login nodes) keep both their records."""
     path = _submissions_path(plan)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(submissions(plan) + jobs, indent=1))
-    tmp.replace(path)
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(submissions(plan) + jobs, indent=1))
+        tmp.replace(path)
 
 
 def _consistent(plan: Plan) -> Plan:
@@ -71,15 +76,30 @@ def _consistent(plan: Plan) -> Plan:
 
 
 def point_states(plan: Plan) -> dict[str, str]:
-    """``done``, ``running``, ``pending``, ``failed`` or ``missing`` for every point.
+    """``done``, ``running``, ``pending``, ``failed`` or ``missing`` for every point (see
+    :func:`point_status`)."""
+    return {point: state for point, (state, _) in point_status(plan).items()}
 
-    From the stores (done), Slurm's queue (running, pending: the latest submission of a point
-    that squeue still lists) and the error records (failed). ``missing``: never submitted, or
-    gone from the queue without a store or an error record (killed: submit again to resume).
+
+def point_status(plan: Plan) -> dict[str, tuple[str, str]]:
+    """The state of every point and, for a failed one, why.
+
+    ``done``: its store is complete. ``running``, ``pending``: a submission of it is in Slurm's
+    queue. ``failed``: its error record (the run raised), or its latest Slurm task ended without
+    a store (TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, CANCELLED, FAILED: read from sacct or
+    the controller). ``missing``: never submitted, or ended so long ago that Slurm forgot how.
+    ``depnet sweep`` again submits the failed and missing points, which resume from their
+    completed segments.
     """
     active: dict[str, str] = {}
+    ended: dict[str, str] = {}
     records = [s for s in submissions(plan) if s.get("executor") == "slurm"]
-    if records:
+    latest = {}  # point -> its task in the latest submission of it
+    for record in records:
+        for index, point_id in enumerate(record["points"]):
+            latest[point_id] = (record["array_job"], f"{record['array_job']}_{index}")
+    unsettled = [p for p in plan.points if not is_complete(plan.store_path(p))]
+    if records and unsettled:
         jobs = {s["array_job"] for s in records} | {s["build_job"] for s in records}
         try:
             queue = slurm.queue_states(jobs)
@@ -90,17 +110,35 @@ def point_states(plan: Plan) -> dict[str, str]:
                 state = queue.get(f"{record['array_job']}_{index}")
                 if state in slurm.ACTIVE:
                     active[point_id] = "running" if state == "RUNNING" else "pending"
-    states = {}
+        gone = {latest[p.id] for p in unsettled if p.id in latest and p.id not in active}
+        try:
+            finished = slurm.finished_states({job for job, _ in gone})
+        except SubmitError:
+            finished = {}
+        for point_id, (_, task) in latest.items():
+            how = finished.get(task, "")
+            if point_id not in active and how and not how.startswith("COMPLETED"):
+                ended[point_id] = f"Slurm: {how}"
+    status = {}
     for point in plan.points:
         if is_complete(plan.store_path(point)):
-            states[point.id] = "done"
+            status[point.id] = ("done", "")
         elif point.id in active:
-            states[point.id] = active[point.id]
+            status[point.id] = (active[point.id], "")
         elif plan.error_path(point).exists():
-            states[point.id] = "failed"
+            status[point.id] = ("failed", _error_of(plan, point))
+        elif point.id in ended:
+            status[point.id] = ("failed", ended[point.id])
         else:
-            states[point.id] = "missing"
-    return states
+            status[point.id] = ("missing", "")
+    return status
+
+
+def _error_of(plan: Plan, point) -> str:
+    try:
+        return json.loads(plan.error_path(point).read_text()).get("error", "")
+    except (OSError, json.JSONDecodeError):
+        return "(unreadable error record)"
 
 
 def submit(
@@ -228,17 +266,14 @@ def _structure_axes(plan: Plan) -> list[str]:
 
 
 def status_table(plan: Plan) -> str:
-    """Counts per state, and every failed point with its error."""
-    states = point_states(plan)
-    counts = {s: sum(v == s for v in states.values()) for s in STATES}
+    """Counts per state, and every failed point with why it failed."""
+    status = point_status(plan)
+    counts = {s: sum(v == s for v, _ in status.values()) for s in STATES}
     lines = [f"sweep {plan.name}: " + ", ".join(f"{n} {s}" for s, n in counts.items())]
     for point in plan.points:
-        if states[point.id] == "failed":
-            try:
-                error = json.loads(plan.error_path(point).read_text()).get("error", "")
-            except (OSError, json.JSONDecodeError):
-                error = "(unreadable error record)"
-            lines.append(f"  failed {point.id} {point.values} seed {point.seed}: {error}")
+        state, why = status[point.id]
+        if state == "failed":
+            lines.append(f"  failed {point.id} {point.values} seed {point.seed}: {why}")
     return "\n".join(lines)
 
 

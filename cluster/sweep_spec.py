@@ -151,6 +151,9 @@ class Resources(_Strict):
     build_cpus: int = Field(default=2, ge=1, le=1024)
     build_time: str = "02:00:00"
     threads: int = Field(default=0, ge=0)  # OpenMP threads of cpp runs
+    #: Seconds before the time limit at which a task is warned (SIGUSR1): it stops after its
+    #: current segment and requeues itself, to resume from its segments in a new allocation.
+    warning_s: int = Field(default=120, ge=30, le=86400)
     #: Shell lines run before the worker on a node (module load ..., source .venv/bin/activate):
     #: the one part of a sweep file that is code, by design (``depnet sweep --dry-run`` shows it).
     setup: tuple[str, ...] = ()

@@ -7,8 +7,9 @@ Entry points (what the batch scripts call)::
 
 Exit status: 0 the point is complete (or already was), 1 the point failed (its error record is
 written beside its store), 2 bad input (no such sweep folder, task or group), 3 a build failed,
-75 interrupted (SIGTERM: preemption, time limit, scancel; completed segments are kept and a
-requeued or resubmitted task resumes from them).
+75 interrupted (SIGTERM: preemption, time limit, scancel; SIGUSR1: Slurm's warning before the
+time limit, after which the task requeues itself; completed segments are kept and a requeued or
+resubmitted task resumes from them).
 
 A point runs exactly as ``depnet run`` runs a scenario (:func:`depnet.run.run_point`): the
 group's binary, the point's network data and schedule, segments that each continue the last
@@ -27,6 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
+from depnet.cluster import slurm
 from depnet.cluster.errors import PointError, SweepError
 from depnet.cluster.plan import Group, Plan, Point
 from depnet.errors import DepnetError
@@ -122,7 +124,13 @@ def run_task(plan: Plan, point_id: str) -> int:
         run_point_of_plan(plan, point)
         return EXIT_OK
     except KeyboardInterrupt:
-        _log(f"{point.id}: interrupted; completed segments are kept for the resume")
+        if _warned:
+            # the time limit is near: run on in a new allocation, from the completed segments
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Slurm ends this run of the task
+            then = "requeued" if slurm.requeue_self() else "not requeued: `depnet sweep` resumes it"
+            _log(f"{point.id}: time limit near; completed segments are kept; {then}")
+        else:
+            _log(f"{point.id}: interrupted; completed segments are kept for the resume")
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - any failure of one point is recorded, not raised
         record = write_error(plan, point, err)
@@ -130,7 +138,12 @@ def run_task(plan: Plan, point_id: str) -> int:
         return EXIT_FAILED
 
 
+_warned = False  # SIGUSR1 arrived: Slurm's warning that the time limit is near
+
+
 def _terminated(signum, frame) -> None:
+    global _warned
+    _warned = _warned or signum == signal.SIGUSR1
     raise KeyboardInterrupt
 
 
@@ -141,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     BrianLogger.log_level_warn()
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGUSR1, _terminated)
     try:
         if len(args) == 3 and args[0] == "build":
             plan = Plan.load(args[1])

@@ -9,8 +9,6 @@ test_cluster_local.py.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import textwrap
 import time
@@ -23,7 +21,7 @@ from depnet.analysis import mean_serotonin, open_run
 from depnet.cluster.collect import collect_sweep
 from depnet.cluster.plan import Plan
 from depnet.cluster.slurm import slurm_environment
-from depnet.cluster.submit import point_states, submit
+from depnet.cluster.submit import point_states, point_status, submit
 from depnet.run import completed_segments, segments, work_lock
 from tests.conftest import ROOT, depnet_cli
 from tests.slurm_fixture import cancel_own_jobs, own_jobs, slurm_cluster  # noqa: F401
@@ -151,8 +149,9 @@ def _spikes(tree) -> dict:
 
 
 def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  # noqa: F811
-    """SIGKILL of a task part-way, resubmission: the task resumes after its last complete
-    segment, and its store equals an uninterrupted run's, spike for spike."""
+    """SIGKILL of a task part-way (``scancel --signal=KILL``): the point shows as failed with how
+    Slurm saw it end; on resubmission the task resumes after its last complete segment, and its
+    store equals an uninterrupted run's, spike for spike."""
     sweep = write_sweep(
         tmp_path / "resume.toml", "resume", '"serotonin.ssri_occupancy" = [0.4]\n'
         '"scenario.scale" = [0.2]\n', seeds="[1]", duration="4 s",
@@ -168,11 +167,17 @@ def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  
         assert point_states(plan)[point.id] != "done", "finished before it could be killed"
         time.sleep(0.2)
     # SIGKILL, the worst case: no handler runs, a segment may be half written
-    pid = int(work_lock(work).read_text().split()[1])
-    os.kill(pid, signal.SIGKILL)
-    states = wait_until_settled(plan, timeout=120)
-    assert states[point.id] == "missing"  # no store, no error record: killed
+    assert work_lock(work).read_text().split()[1].isdigit()  # the task holds its work folder
+    task = f"{first.jobs[0]['array_job']}_0"
+    subprocess.run(
+        ["scancel", "--full", "--signal=KILL", task], check=True, env=slurm_environment()
+    )
+    wait_until_settled(plan, timeout=120)
+    state, why = point_status(plan)[point.id]
+    assert state == "failed" and why.startswith("Slurm: "), (state, why)  # how it ended
     assert not plan.store_path(point).exists()
+    status = depnet_cli("status", str(plan.out))
+    assert f"failed {point.id}" in status.stdout and why in status.stdout, status.stdout
     done_before = completed_segments(work, n)
     assert 3 <= done_before < n
 
@@ -193,6 +198,53 @@ def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  
         np.testing.assert_array_equal(_spikes(resumed)[pop][0], neuron)
         np.testing.assert_array_equal(_spikes(resumed)[pop][1], t)
     np.testing.assert_array_equal(mean_serotonin(resumed), mean_serotonin(whole))
+
+
+def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_cluster, tmp_path):  # noqa: F811
+    """Slurm warns a task ``warning_s`` before its time limit (SIGUSR1 to the batch shell that
+    the worker replaced): the task keeps its completed segments and requeues itself, and the next
+    allocation resumes from them. A point longer than one allocation (here a 2-minute limit,
+    warned at 90 s before it) completes without a resubmission."""
+    sweep = tmp_path / "long.toml"
+    sweep.write_text(
+        textwrap.dedent(
+            """
+            [sweep]
+            name = "long"
+            scenario = "raphe_pfc"
+            seeds = [1]
+            segment = "10 s"
+
+            [settings]
+            "scenario.duration" = "800 s"  # one allocation here runs ~370 s before its warning
+            "scenario.warmup" = "1 s"
+            "record.rate_bin" = "100 ms"
+            "record.trace_dt" = "100 ms"
+            "record.serotonin_dt" = "100 ms"
+
+            [axes]
+            "serotonin.ssri_occupancy" = [0.4]
+
+            [resources]
+            cpus_per_task = 1
+            mem = "2G"
+            time = "00:02:00"
+            warning_s = 90
+            build_cpus = 2
+            """
+        )
+    )
+    result = submit(sweep, executor="slurm", out=tmp_path / "out")
+    script = (result.plan.slurm_dir / f"{result.jobs[0]['tag']}.sbatch").read_text()
+    assert "#SBATCH --signal=B:USR1@90" in script
+    (point,) = result.plan.points
+    assert wait_until_settled(result.plan, timeout=1100)[point.id] == "done"
+    assert len(json.loads((result.plan.root / "submissions.json").read_text())) == 1  # no resubmit
+    log = (result.plan.slurm_dir / "logs" / f"g0-{result.jobs[0]['array_job']}_0.out").read_text()
+    assert "time limit near; completed segments are kept; requeued" in log, log[-2000:]
+    tree = open_run(result.plan.store_path(point))
+    assert tree.attrs["run"]["resumed_from_segment"] > 0
+    assert tree.attrs["duration_s"] == 800.0
 
 
 KETAMINE_SCENARIO = f"""
