@@ -7,11 +7,12 @@ Three targets share one network description:
 ``cpp``
     C++ standalone (the default): compiled once per build folder, OpenMP threads optional.
 ``cuda``
-    brian2cuda standalone, with CUDA 12 or 13, for compute capabilities 7.0-9.0 (Volta to
-    Hopper). Builds without a GPU (the compute capability is then given or the default, not
-    detected; cuRAND from the ``nvidia-curand`` wheel), runs where one answers. The choices
-    (C++ dialect, architecture, heap, parallel make) are small pure functions
-    (:func:`cuda_build_flags` and its helpers) so that they can be tested without a GPU.
+    brian2cuda standalone, with CUDA 12 or 13, for compute capabilities from 7.0 (Volta) to the
+    newest the installed nvcc lists (Hopper 9.0, Blackwell 10.x and 12.x). Builds without a GPU
+    (the compute capability is then given or the default, not detected; cuRAND from the
+    ``nvidia-curand`` wheel), runs where one answers. The choices (C++ dialect, architecture,
+    heap, parallel make) are small pure functions (:func:`cuda_build_flags` and its helpers) so
+    that they can be tested without a GPU.
 
 ``auto`` picks ``cuda`` where ``nvidia-smi -L`` lists a GPU, else ``cpp``. Every session starts
 from Brian2's default preferences and a fresh device, and leaves the runtime device active, so
@@ -41,9 +42,10 @@ from depnet.errors import DeviceError
 TARGETS = ("runtime", "cpp", "cuda")
 #: Compute capability assumed for CUDA builds on a machine without a GPU (H100/H200).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
-#: Compute capabilities depnet builds for: Volta (7.0) to Hopper (9.0). Newer GPUs (10.x, 12.x)
-#: are refused rather than built for untested; CUDA 13 itself no longer compiles for 7.0/7.2.
-COMPUTE_CAPABILITY_RANGE = (7.0, 9.0)
+#: The lowest compute capability depnet builds for (Volta, 7.0); the highest is whatever the
+#: installed nvcc lists (``nvcc --list-gpu-code``: Blackwell's 10.x and 12.x with CUDA 12.8+ and
+#: 13). CUDA 13 itself no longer compiles for 7.0/7.2.
+MIN_COMPUTE_CAPABILITY = 7.0
 #: nvcc major versions depnet builds with.
 NVCC_MAJORS = (12, 13)
 #: Device heap (``malloc`` in kernels), in MB. brian2cuda keeps there the spike queues of
@@ -185,11 +187,10 @@ def check_compute_capability(cc: float, nvcc_codes: Collection[str] | None = Non
     nvcc_codes
         What ``nvcc --list-gpu-code`` lists (``sm_75``, ...); ``None`` skips that check.
     """
-    low, high = COMPUTE_CAPABILITY_RANGE
-    if not low <= cc <= high:
+    if not cc >= MIN_COMPUTE_CAPABILITY:
         raise DeviceError(
             f"cuda: compute capability {cc:.1f} is not supported; depnet builds for "
-            f"{low:.1f}-{high:.1f} (Volta to Hopper)"
+            f"{MIN_COMPUTE_CAPABILITY:.1f} (Volta) and newer, as far as the installed nvcc goes"
         )
     code = sm_code(cc)
     if nvcc_codes is not None and code not in nvcc_codes:

@@ -60,9 +60,21 @@ def test_volta_to_hopper_are_accepted(cc):
     assert devices.cuda_build_flags(12, cc).compute_capability == cc
 
 
-@pytest.mark.parametrize("cc", [6.1, 10.0, 12.0])
-def test_compute_capabilities_outside_7_to_9_are_one_line_errors(cc):
-    with pytest.raises(DeviceError, match=r"7\.0-9\.0") as err:
+@pytest.mark.parametrize(("cc", "code"), [(10.0, "sm_100"), (10.3, "sm_103"), (12.0, "sm_120")])
+def test_blackwell_is_built_for_where_nvcc_lists_it(cc, code):
+    """B200/GB200 (10.0), B300 (10.3), RTX PRO 6000 / RTX 50 (12.0): CUDA 13 builds them, CUDA
+    12.4 does not (a one-line error naming what it builds for)."""
+    assert devices.sm_code(cc) == code
+    assert devices.check_compute_capability(cc, CODES_13) == cc
+    assert devices.cuda_build_flags(13, cc).compute_capability == cc
+    with pytest.raises(DeviceError, match=rf"cannot build .*{code}.*sm_90") as err:
+        devices.check_compute_capability(cc, CODES_12)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("cc", [5.2, 6.1])
+def test_compute_capabilities_below_volta_are_one_line_errors(cc):
+    with pytest.raises(DeviceError, match=r"7\.0 \(Volta\) and newer") as err:
         devices.check_compute_capability(cc)
     assert "\n" not in str(err.value)
 
@@ -131,8 +143,10 @@ def test_a_gpu_that_answers_sets_the_compute_capability(fake_cuda, tmp_path, cap
     fake_cuda["gpus"] = [8.0]
     assert _cuda_prefs(tmp_path / "cuda", 9.0)["cc"] == 8.0
     assert "not the requested 9.0" in capsys.readouterr().err
-    fake_cuda["gpus"] = [12.0]
-    with pytest.raises(DeviceError, match=r"compute capability 12\.0 is not supported"):
+    fake_cuda["gpus"] = [12.0]  # a Blackwell card, which CUDA 13's nvcc builds for
+    assert _cuda_prefs(tmp_path / "cuda")["cc"] == 12.0
+    fake_cuda["version"], fake_cuda["codes"] = (12, 4), CODES_12  # CUDA 12.4's does not
+    with pytest.raises(DeviceError, match=r"cannot build for compute capability 12\.0"):
         _cuda_prefs(tmp_path / "cuda")
 
 
