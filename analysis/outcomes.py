@@ -19,6 +19,7 @@ Populations are classed by their kind (what follows the region in ``<region>_<ki
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,16 +118,18 @@ def pas_block(tree: xr.DataTree) -> dict | None:
     return blocks[0] if blocks else None
 
 
+#: Time units in the form stores write them (``depnet.quantities.format_quantity``), in seconds.
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0, "h": 3600.0}
+
+
 def _seconds(value: object, what: str) -> float:
-    """A time from a scenario (``"2 s"``, ``"500 ms"``) in seconds."""
-    import brian2
-
-    from depnet.quantities import QuantityError, parse_time
-
-    try:
-        return float(parse_time(value) / brian2.second)
-    except QuantityError:
-        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')") from None
+    """A time from a run's scenario (``"2 s"``, ``"500 ms"``; a bare number is seconds)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\w+)\s*", str(value))
+    if match is None or match[2] not in _TIME_UNITS:
+        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')")
+    return float(match[1]) * _TIME_UNITS[match[2]]
 
 
 def pas_outcome(tree: xr.DataTree) -> tuple[float, str]:

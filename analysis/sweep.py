@@ -46,25 +46,36 @@ def _settings(tree: xr.DataTree) -> dict[str, Any]:
     return flat
 
 
-def _coordinate(name: str, values: list[Any]) -> tuple[str, np.ndarray, dict[str, str]]:
-    """Numbers (in SI units where the values carry units) where all parse, else strings."""
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return "point", np.asarray(values, float), {"units": "1"}
-    try:
-        from brian2 import get_unit
+def _si(tree: xr.DataTree) -> dict[str, tuple[float, str]]:
+    """Settings in SI units, ``name -> (value, unit)``, as the run's store carries them."""
+    a = tree.attrs
+    si = {name: (float(v), str(u)) for name, (v, u) in a.get("parameters_si", {}).items()}
+    if a.get("duration_s") is not None:
+        si["duration"] = (float(a["duration_s"]), "s")
+    return si
 
-        from depnet.quantities import parse_quantity
 
-        parsed = [parse_quantity(v) for v in values]
-        dims = {getattr(q, "dim", None) for q in parsed}
-        if len(dims) == 1:
-            (dim,) = dims
-            unit = str(get_unit(dim)) if dim is not None and not dim.is_dimensionless else "1"
-            si = np.asarray([float(np.asarray(q)) for q in parsed])
-            return "point", si, {"units": unit, "long_name": name}
-    except Exception:  # not quantities: keep the text
-        pass
+def _coordinate(
+    name: str, values: list[Any], si: list[tuple[float, str] | None]
+) -> tuple[str, np.ndarray, dict[str, str]]:
+    """Numbers where all values are numbers; in SI units, with the unit in ``attrs``, where every
+    run's store gives the setting in SI (``parameters_si``, ``duration_s``); else strings."""
+    if all(s is not None for s in si) and len({unit for _, unit in si}) == 1:
+        return "point", np.asarray([v for v, _ in si]), {"units": si[0][1], "long_name": name}
+    numbers = [_number(v) for v in values]
+    if all(n is not None for n in numbers):
+        return "point", np.asarray(numbers, float), {"units": "1"}
     return "point", np.asarray([str(v) for v in values]), {"long_name": name}
+
+
+def _number(value: Any) -> float | None:
+    """A plain number (``0.4``, ``"0.4"``), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def varied_settings(trees: list[xr.DataTree]) -> dict[str, list[Any]]:
@@ -123,8 +134,9 @@ def open_sweep(path: str | Path) -> xr.DataTree:
     varied = varied_settings(trees)
     coords: dict[str, Any] = {"point": np.arange(len(trees)),
                               "store": ("point", [str(p) for p in complete])}  # fmt: skip
+    sis = [_si(t) for t in trees]
     for name, values in varied.items():
-        dim, data, attrs = _coordinate(name, values)
+        dim, data, attrs = _coordinate(name, values, [si.get(name) for si in sis])
         coords[name] = (dim, data, attrs)
     root = xr.Dataset(
         coords=coords,

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import brian2 as b2
 import numpy as np
 import xarray as xr
 
 from depnet.analysis import mean_serotonin, open_run, population_rates
 from depnet.cluster.plan import Plan
 from depnet.cluster.submit import point_states
-from depnet.quantities import QuantityError, parse_quantity
+from depnet.quantities import QuantityError, parse_quantity, si_value
 from depnet.store import write_dataset
 
 
@@ -36,10 +35,10 @@ def _coordinate(key: str, values: list[Any]) -> xr.Variable:
         parsed = [parse_quantity(v) for v in values]
     except (QuantityError, TypeError):
         return xr.Variable(dimension_name(key), [str(v) for v in values], attrs)
-    if any(isinstance(v, b2.Quantity) and not v.is_dimensionless for v in parsed):
-        unit = b2.get_unit(parsed[0].dim)
-        attrs["units"] = str(unit)
-    return xr.Variable(dimension_name(key), np.array([float(v) for v in parsed]), attrs)
+    si = [si_value(v) for v in parsed]
+    if si[0][1] != "1":
+        attrs["units"] = si[0][1]
+    return xr.Variable(dimension_name(key), np.array([value for value, _ in si]), attrs)
 
 
 def collect_sweep(plan: Plan) -> xr.Dataset:

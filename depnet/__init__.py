@@ -1,8 +1,8 @@
 """depnet: a spiking network model of the brain circuits implicated in major depression.
 
-The verbs a notebook needs are here: :func:`load_scenario`, :func:`run`, :func:`open_run`,
-:func:`sweep` and :func:`open_sweep`. ``import depnet`` stays light: each verb imports what it
-needs when called, so opening stores never imports Brian2 or the model.
+The verbs a notebook needs are here: :func:`load_scenario`, :func:`simulate`,
+:func:`open_run`, :func:`sweep` and :func:`open_sweep`. ``import depnet`` stays light: each verb
+imports what it needs when called, so opening stores never imports Brian2 or the model.
 
 The layers, each importing only from those before it (``tests/test_layers.py`` checks it): the
 data layer (:mod:`depnet.errors`, :mod:`depnet.rundata`, :mod:`depnet.store`); the model
@@ -21,15 +21,19 @@ of the same network does not compile):
 >>> spec = depnet.load_scenario(
 ...     "raphe_pfc", {"scenario.duration": "0.5 s", "scenario.warmup": "0.1 s"}
 ... )
->>> tree = depnet.run(spec, target="cpp", out="runs/raphe_pfc.zarr", progress=False)
+>>> tree = depnet.simulate(spec, target="cpp", out="runs/raphe_pfc.zarr", progress=False)
 >>> tree.attrs["status"], tree.attrs["duration_s"]
 ('complete', 0.5)
 >>> sorted(tree["spikes"].children)
 ['drn_5ht', 'drn_gaba', 'sgacc_exc', 'sgacc_inh']
 
-Running returns what opening the store gives:
+Simulating returns what opening the store gives, and a second run of the same network does not
+compile again:
 
 >>> depnet.open_run("runs/raphe_pfc.zarr").identical(tree)
+True
+>>> again = depnet.simulate(spec, target="cpp", out="runs/again.zarr", progress=False)
+>>> again.attrs["wall_time_build_s"] < 5
 True
 """
 
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["load_scenario", "open_run", "open_sweep", "run", "sweep"]
+__all__ = ["load_scenario", "open_run", "open_sweep", "simulate", "sweep"]
 
 
 def load_scenario(source: str | Path, settings: Mapping[str, Any] | None = None) -> Scenario:
@@ -85,7 +89,7 @@ def load_scenario(source: str | Path, settings: Mapping[str, Any] | None = None)
     return load(path, settings)
 
 
-def run(
+def simulate(
     scenario: Scenario | str | Path,
     *,
     target: str | None = None,
@@ -93,7 +97,8 @@ def run(
     overwrite: bool = False,
     progress: bool = True,
 ) -> xr.DataTree:
-    """Run a scenario, write its store and open it.
+    """Simulate a scenario, write its store and open it (the Python side of ``depnet run``; the
+    verb is not ``run`` because :mod:`depnet.run` is the engine module).
 
     As ``depnet run``: the network is compiled once per structure and target and cached; an
     unfinished run of the same scenario in ``runs/`` is resumed.

@@ -126,6 +126,14 @@ def declaration(name: str, value: Quantity | float, flags: str = "shared, consta
     return f"{name} : {unit} ({flags})" if flags else f"{name} : {unit}"
 
 
+def si_value(value: Quantity | float) -> tuple[float, str]:
+    """A value in SI units and the name of its unit (``"1"`` when dimensionless): how stores and
+    collected sweeps carry quantities for readers without Brian2."""
+    if isinstance(value, Quantity) and not value.is_dimensionless:
+        return float(value), str(brian2.get_unit(value.dim))
+    return float(value), "1"
+
+
 def same_dimensions(a: Quantity | float, b: Quantity | float) -> bool:
     """Whether two values have the same physical dimensions (floats are dimensionless)."""
     return have_same_dimensions(a, b)

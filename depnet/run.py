@@ -53,7 +53,7 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Circuit, Layout, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.errors import DepnetError, DeviceError, ScenarioError, StoreError
-from depnet.quantities import format_quantity
+from depnet.quantities import format_quantity, si_value
 from depnet.recording import Monitors, assemble, attach_monitors, read_monitors
 from depnet.rundata import RunData, check_finite, concatenate
 from depnet.scenarios.schedule import Schedule, schedule
@@ -910,6 +910,8 @@ def run_attributes(spec: Scenario, target: str, timings: devices.Timings, total_
         "scenario": spec.to_dict(),
         "scenario_file": spec.source,
         "parameters": {path: format_quantity(v) for path, v in values.items()},
+        # the same in SI units, [value, unit]: analysis reads them without parsing units
+        "parameters_si": {path: list(si_value(v)) for path, v in values.items()},
         "parameter_sources": {path: p.source for path, p in DEFAULT_PARAMETERS.items()},
         "population_sizes": spec.population_sizes(),
         "seed": spec.scenario.seed,

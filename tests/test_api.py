@@ -32,6 +32,18 @@ def test_every_verb_is_documented_with_an_example():
         assert _examples(verb).examples, verb.__name__
 
 
+def test_the_verbs_stay_verbs_after_the_engine_is_imported():
+    """Importing a submodule binds its name on the package: no verb may share a module's name,
+    or ``depnet.<verb>`` would turn into the module after the first call."""
+    import depnet.analysis
+    import depnet.cluster.submit
+    import depnet.run
+    import depnet.spec  # noqa: F401
+
+    for name in depnet.__all__:
+        assert callable(getattr(depnet, name)) and getattr(depnet, name).__module__ == "depnet"
+
+
 def test_a_scenario_runs_from_python_and_gives_the_tree_of_its_store(tmp_path, monkeypatch):
     """The module's example: load a shipped scenario with overrides, run it on cpp, and find
     what opening its store gives."""

@@ -58,13 +58,6 @@ REACHES = {
     "engine": {"data", "model", "analysis", "engine"},
     "top": {"data", "model", "analysis", "engine", "top"},
 }
-#: Imports against the rules that are allowed inside a function only (loaded when called, never
-#: by opening a store): the unit strings of a sweep's settings and of a PAS protocol are parsed
-#: with Brian2's units.
-DEFERRED = {
-    ("analysis/sweep.py", "brian2"), ("analysis/sweep.py", "depnet.quantities"),
-    ("analysis/outcomes.py", "brian2"), ("analysis/outcomes.py", "depnet.quantities"),
-}  # fmt: skip
 #: Third-party packages a layer must not import (opening a store stays light).
 FORBIDDEN = {
     "data": {"brian2", "brian2cuda", "pydantic"},
@@ -90,29 +83,24 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(name: str, path: Path) -> list[tuple[int, str, bool]]:
-    """``(line, module, deferred)`` of every import in a file, relative ones resolved;
-    ``deferred``: inside a function."""
+def imports(name: str, path: Path) -> list[tuple[int, str]]:
+    """``(line, module)`` of every import in a file (inside functions too), relative ones
+    resolved."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = ast.parse(path.read_text(), str(path))
-    deferred = {
-        id(inner) for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for inner in ast.walk(node)
-    }  # fmt: skip
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name, id(node) in deferred) for alias in node.names]
+            found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            found.append((node.lineno, module, id(node) in deferred))
+            found.append((node.lineno, module))
             # ``from depnet import store`` imports the module depnet.store
-            found += [(node.lineno, f"{module}.{a.name}", id(node) in deferred)
-                      for a in node.names if f"{module}.{a.name}" in MODULES]  # fmt: skip
+            found += [(node.lineno, f"{module}.{a.name}") for a in node.names
+                      if f"{module}.{a.name}" in MODULES]  # fmt: skip
     return found
 
 
@@ -129,10 +117,8 @@ def test_every_module_imports_only_from_the_layers_it_reaches():
     for name, path in sorted(MODULES.items()):
         own = layer(name)
         file = path.relative_to(ROOT).as_posix()
-        for line, module, deferred in imports(name, path):
+        for line, module in imports(name, path):
             top = module.split(".")[0]
-            if deferred and ((file, top) in DEFERRED or (file, module) in DEFERRED):
-                continue
             if top in FORBIDDEN.get(own, ()):
                 wrong.append(f"{file}:{line} ({own}) imports {module}")
             if top == "depnet" and module != "depnet" and layer(module) not in REACHES[own]:
@@ -144,7 +130,7 @@ def test_the_contract_check_catches_an_upward_import(tmp_path):
     """The check above, shown failing: a store module that imports the run engine."""
     bad = tmp_path / "store.py"
     bad.write_text("from depnet.run import run_scenario\nimport brian2\n")
-    found = [m for _, m, _ in imports("depnet.store", bad)]
+    found = [m for _, m in imports("depnet.store", bad)]
     assert "depnet.run" in found and "brian2" in found
     assert layer("depnet.run") not in REACHES[layer("depnet.store")]
 
