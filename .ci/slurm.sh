@@ -94,6 +94,11 @@ EOF
         [ -S "$munge_dir/munge.socket" ] && break
         sleep 0.25
     done
+    if [ ! -S "$munge_dir/munge.socket" ]; then
+        echo "slurm.sh: munged did not start; see $run/munged.out" >&2
+        stop "$run"
+        exit 1
+    fi
     /usr/sbin/slurmctld -D -i -f "$run/slurm.conf" >"$run/ctld.out" 2>&1 &
     echo $! >"$run/ctld.bgpid"
     /usr/sbin/slurmd -D -f "$run/slurm.conf" >"$run/slurmd.out" 2>&1 &
@@ -126,6 +131,7 @@ stop() {
         fi
     done
     if [ -f "$run/munge.dir" ]; then
+        cp "$(cat "$run/munge.dir")/munged.log" "$run/log/" 2>/dev/null || true
         rm -rf "$(cat "$run/munge.dir")"
         rm -f "$run/munge.dir"
     fi

@@ -92,7 +92,8 @@ class Plan:
 
     @property
     def options(self) -> Options:
-        return Options(self.target, int(self.resources.get("threads", 0)))
+        cc = self.resources.get("compute_capability") if self.target == "cuda" else None
+        return Options(self.target, int(self.resources.get("threads", 0)), cc)
 
     @property
     def slurm_dir(self) -> Path:

@@ -75,13 +75,13 @@ def _consistent(plan: Plan) -> Plan:
     return old
 
 
-def point_states(plan: Plan) -> dict[str, str]:
+def point_states(plan: Plan, strict: bool = False) -> dict[str, str]:
     """``done``, ``running``, ``pending``, ``failed`` or ``missing`` for every point (see
     :func:`point_status`)."""
-    return {point: state for point, (state, _) in point_status(plan).items()}
+    return {point: state for point, (state, _) in point_status(plan, strict).items()}
 
 
-def point_status(plan: Plan) -> dict[str, tuple[str, str]]:
+def point_status(plan: Plan, strict: bool = False) -> dict[str, tuple[str, str]]:
     """The state of every point and, for a failed one, why.
 
     ``done``: its store is complete. ``running``, ``pending``: a submission of it is in Slurm's
@@ -90,6 +90,10 @@ def point_status(plan: Plan) -> dict[str, tuple[str, str]]:
     the controller). ``missing``: never submitted, or ended so long ago that Slurm forgot how.
     ``depnet sweep`` again submits the failed and missing points, which resume from their
     completed segments.
+
+    Where Slurm's queue cannot be read, points are judged from the files alone, unless
+    ``strict`` (before a submission): then a SubmitError, so that nothing queued is submitted
+    twice.
     """
     active: dict[str, str] = {}
     ended: dict[str, str] = {}
@@ -103,7 +107,11 @@ def point_status(plan: Plan) -> dict[str, tuple[str, str]]:
         jobs = {s["array_job"] for s in records} | {s["build_job"] for s in records}
         try:
             queue = slurm.queue_states(jobs)
-        except SubmitError:
+        except SubmitError as err:
+            if strict:
+                raise SubmitError(
+                    f"{err}; nothing submitted (queued points might run twice)"
+                ) from None
             queue = {}  # no Slurm here: judge from the files alone
         for record in records:
             for index, point_id in enumerate(record["points"]):
@@ -160,9 +168,18 @@ def submit(
     if executor not in ("slurm", "local"):
         raise SweepError(f"unknown executor {executor!r}; choose slurm or local")
     plan = make_plan(sweep_file, out)
-    if not dry_run:
+    if dry_run:
+        return _submit(plan, executor, {p.id: "missing" for p in plan.points}, dry_run=True)
+    # One submission at a time per sweep folder: two `depnet sweep` commands at once would both
+    # find a point missing and both submit it.
+    plan.root.mkdir(parents=True, exist_ok=True)
+    with open(plan.root / "submit.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         plan = _consistent(plan)
-    states = point_states(plan) if not dry_run else {p.id: "missing" for p in plan.points}
+        return _submit(plan, executor, point_states(plan, strict=executor == "slurm"))
+
+
+def _submit(plan: Plan, executor: str, states: dict[str, str], dry_run: bool = False) -> Submission:
     result = Submission(plan, executor)
     result.skipped_done = sum(s == "done" for s in states.values())
     result.skipped_active = sum(s in ("running", "pending") for s in states.values())

@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from depnet.cluster.errors import SweepError
+from depnet.devices import DEFAULT_COMPUTE_CAPABILITY
 from depnet.errors import ScenarioError
 from depnet.quantities import QuantityError, format_quantity, parse_quantity, same_dimensions
 from depnet.scenarios import scenario_path
@@ -151,8 +152,11 @@ class Resources(_Strict):
     build_cpus: int = Field(default=2, ge=1, le=1024)
     build_time: str = "02:00:00"
     threads: int = Field(default=0, ge=0)  # OpenMP threads of cpp runs
-    #: Seconds before the time limit at which a task is warned (SIGUSR1): it stops after its
-    #: current segment and requeues itself, to resume from its segments in a new allocation.
+    #: The GPU nodes' compute capability (8.0 A100, 9.0 H100/H200, 10.0 B200): the build job
+    #: (a CPU node) builds for it and the tasks find their build by it.
+    compute_capability: float = Field(default=DEFAULT_COMPUTE_CAPABILITY, ge=7.0, le=20.0)
+    #: Seconds before the time limit at which a task is warned (SIGUSR1): it stops at once (the
+    #: segment under way is lost), keeps its completed segments and requeues itself.
     warning_s: int = Field(default=120, ge=30, le=86400)
     #: Shell lines run before the worker on a node (module load ..., source .venv/bin/activate):
     #: the one part of a sweep file that is code, by design (``depnet sweep --dry-run`` shows it).

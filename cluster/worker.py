@@ -28,6 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
+from depnet import devices
 from depnet.cluster import slurm
 from depnet.cluster.errors import PointError, SweepError
 from depnet.cluster.plan import Group, Plan, Point
@@ -72,6 +73,13 @@ def run_point_of_plan(plan: Plan, point: Point) -> str:
     root = Path(plan.build_root)
     data = network_data(spec, plan.target, root)
     build = find_build(data, plan.options, root)
+    cc = plan.options.compute_capability
+    gpus = devices.detect_compute_capabilities() if cc is not None else []
+    if gpus and min(gpus) < cc:
+        raise PointError(
+            f"the GPU here has compute capability {min(gpus):.1f}; the sweep builds for "
+            f"{cc:.1f}: set resources.compute_capability"
+        )
     if build is None:
         raise PointError(
             f"no build of its network structure (group {point.group}) under {root}: its group's "
@@ -84,6 +92,7 @@ def run_point_of_plan(plan: Plan, point: Point) -> str:
     }  # fmt: skip
     run_and_store(
         spec, build, data, plan.work_dir(point), store, log=_log, overwrite=True,
+        discard_other=True,  # segments of an older build cannot resume: start the point again
         started=started, attrs={"sweep": sweep},
     )  # fmt: skip
     plan.error_path(point).unlink(missing_ok=True)

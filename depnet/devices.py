@@ -166,14 +166,15 @@ def resolve_compute_capability(
 ) -> tuple[float, str]:
     """The compute capability to build for, and where it came from.
 
-    The GPUs that answer here come first (a binary built here runs here): the lowest of them, so
-    that on a node with mixed GPUs the binary's PTX runs on all of them. Without a GPU, the
-    requested value, else :data:`DEFAULT_COMPUTE_CAPABILITY`.
+    A requested value first (a sweep builds on a CPU node for its GPU nodes, and finds its
+    build there by that value); else the GPUs that answer here (a binary built here runs here):
+    the lowest of them, so that on a node with mixed GPUs the binary's PTX runs on all of them;
+    else :data:`DEFAULT_COMPUTE_CAPABILITY`.
     """
-    if detected:
-        return min(detected), "detected"
     if requested is not None:
         return float(requested), "requested"
+    if detected:
+        return min(detected), "detected"
     return DEFAULT_COMPUTE_CAPABILITY, "default"
 
 
@@ -353,17 +354,19 @@ def _drop_stale_objects(build_dir: Path, settings: dict) -> None:
 def _configure_cuda(build_dir: Path, compute_capability: float | None, jobs: int) -> CudaBuildFlags:
     """Set brian2cuda's preferences for a build in ``build_dir``; the flags chosen.
 
-    The compute capability is the GPU's where one answers, else ``compute_capability``, else
-    :data:`DEFAULT_COMPUTE_CAPABILITY`; the C++ dialect follows nvcc's major version.
+    The compute capability is ``compute_capability`` where given, else the GPU's where one
+    answers, else :data:`DEFAULT_COMPUTE_CAPABILITY` (:func:`resolve_compute_capability`); the
+    C++ dialect follows nvcc's major version.
     """
     import brian2cuda  # noqa: F401  (registers the cuda_standalone device)
 
     (major, minor), codes = detect_nvcc()
-    cc, source = resolve_compute_capability(detect_compute_capabilities(), compute_capability)
-    if source == "detected" and compute_capability is not None and compute_capability != cc:
+    detected = detect_compute_capabilities()
+    cc, _ = resolve_compute_capability(detected, compute_capability)
+    if detected and min(detected) < cc:
         print(
-            f"cuda: building for the GPU here (compute capability {cc:.1f}), "
-            f"not the requested {compute_capability:.1f}",
+            f"cuda: building for compute capability {cc:.1f} as requested; the GPU here "
+            f"({min(detected):.1f}) cannot run that binary",
             file=sys.stderr,
         )
     check_compute_capability(cc, codes)

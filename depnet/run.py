@@ -292,7 +292,7 @@ class Options:
 
     def key(self) -> str:
         """What the build depends on: for cuda the compute capability it is built for (the
-        GPU's where one answers here, else the requested one or the default)."""
+        requested one, else the GPU's where one answers here, else the default)."""
         cc = None
         if self.target == "cuda":
             detected = devices.detect_compute_capabilities()
@@ -485,8 +485,11 @@ def _work_identity(spec: Scenario, build: Build, data: NetworkData) -> dict:
     }  # fmt: skip
 
 
-def _claim_work(work: Path, identity: dict) -> None:
-    """Record what a work folder holds; refuse one that holds other segments."""
+def _claim_work(
+    work: Path, identity: dict, *, discard: bool = False, log: Callable[[str], None] | None = None
+) -> None:
+    """Record what a work folder holds; refuse one that holds other segments (``discard``:
+    remove them instead, saying so)."""
     work.mkdir(parents=True, exist_ok=True)
     path = work / "run.json"
     try:
@@ -495,6 +498,12 @@ def _claim_work(work: Path, identity: dict) -> None:
         held = None
     except json.JSONDecodeError:
         held = {}  # half written: its segments cannot be trusted either
+    if held is not None and held != identity and discard:
+        if log:
+            log(f"{work}: discarding segments made otherwise (another build or segmentation)")
+        shutil.rmtree(work)
+        work.mkdir(parents=True)
+        held = None
     if held is not None and held != identity:
         raise ScenarioError(
             f"{work}: holds the segments of another run (another scenario, target, network, "
@@ -535,6 +544,8 @@ def run_point(
     plan: Schedule,
     progress: Callable[[float], None] | None = None,
     log: Callable[[str], None] | None = None,
+    *,
+    discard_other: bool = False,
 ) -> PointResult:
     """Run a scenario on a build, segment by segment, in its work folder; resume from it.
 
@@ -547,7 +558,8 @@ def run_point(
     Raises
     ------
     ScenarioError
-        If the work folder holds segments made otherwise (:func:`_work_identity`).
+        If the work folder holds segments made otherwise (:func:`_work_identity`), unless
+        ``discard_other`` (then they are removed: a sweep point's folder after an upgrade).
     RunError
         If a segment diverges (NaN or infinity in [5-HT] or a recorded trace).
     DeviceError
@@ -555,7 +567,7 @@ def run_point(
     """
     target = build.target
     bounds = segments(spec)
-    _claim_work(work, _work_identity(spec, build, data))
+    _claim_work(work, _work_identity(spec, build, data), discard=discard_other, log=log)
     first = completed_segments(work, len(bounds))
     if first and log:
         log(f"{spec.name}: resuming after segment {first} of {len(bounds)} ({work})")
@@ -705,7 +717,7 @@ def _in_use(work: Path) -> bool:
     lock = work_lock(work)
     if not lock.exists():
         return False
-    with open(lock) as handle:
+    with open(lock, "a") as handle:  # writable: NFS's flock emulation needs it
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -796,6 +808,7 @@ def run_and_store(
     log: Callable[[str], None] | None = None,
     overwrite: bool = False,
     restart: bool = False,
+    discard_other: bool = False,
     build_s: float | None = None,
     started: float | None = None,
     attrs: dict | None = None,
@@ -805,8 +818,10 @@ def run_and_store(
 
     ``work`` holds the run's completed segments until its store is written (None: a temporary
     folder, removed whatever happens). ``store`` None keeps the data in memory only. The work
-    folder is locked throughout (:func:`work_lock`): a second process on the same run waits,
-    then finds the segments the first left. ``restart`` discards them first.
+    folder is locked throughout (:func:`work_lock`): a second process on the same run waits;
+    if the first wrote the store meanwhile, the second returns it without running. ``restart``
+    discards the segments first; ``discard_other`` discards segments made otherwise (another
+    build) instead of refusing them.
 
     Raises
     ------
@@ -819,11 +834,19 @@ def run_and_store(
     plan = scenario_schedule(spec, data.layout)
     temporary = Path(tempfile.mkdtemp(prefix="depnet-run-")) if work is None else None
     work = (temporary / "work" if temporary else Path(work)).resolve()
+    complete_before = store is not None and is_complete(store)
     try:
         with _locked(work_lock(work)):
+            if store is not None and not complete_before and is_complete(store):
+                if log:  # another process on the same run finished it while this one waited
+                    log(f"{spec.name}: {store} was completed by another process meanwhile")
+                timings = devices.Timings(0.0, 0.0)
+                return RunResult(build.target, build.folder, timings, store=Path(store))
             if restart:
                 shutil.rmtree(work, ignore_errors=True)
-            point = run_point(spec, build, data, work, plan, progress, log)
+            point = run_point(
+                spec, build, data, work, plan, progress, log, discard_other=discard_other
+            )
             build_s = float(build.manifest.get("build_s", 0.0)) if build_s is None else build_s
             info = _run_info(plan) | {
                 "build_dir": str(build.folder), "fingerprint": data.fingerprint,

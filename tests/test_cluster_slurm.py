@@ -20,7 +20,7 @@ import pytest
 from depnet.analysis import mean_serotonin, open_run
 from depnet.cluster.collect import collect_sweep
 from depnet.cluster.plan import Plan
-from depnet.cluster.slurm import slurm_environment
+from depnet.cluster.slurm import finished_states, slurm_environment
 from depnet.cluster.submit import point_states, point_status, submit
 from depnet.run import completed_segments, segments, work_lock
 from tests.conftest import ROOT, depnet_cli
@@ -358,3 +358,8 @@ def test_a_second_slurm_beside_the_sessions_leaves_it_running(slurm_cluster, tmp
         ["sbatch", "--parsable", str(script)], capture_output=True, text=True, env=env
     )
     assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip()
+    deadline = time.monotonic() + 90
+    while (ended := finished_states({job})).get(job) != "COMPLETED":  # our slurmd ran it
+        assert time.monotonic() < deadline, f"job {job} did not complete: {ended}"
+        time.sleep(1)

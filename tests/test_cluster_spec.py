@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 
 import pytest
@@ -247,3 +249,48 @@ def test_a_protocol_beyond_the_epoch_table_is_one_line_with_status_2(tmp_path):
     (line,) = cli.stderr.strip().splitlines()
     assert "39 epochs; a build holds at most 32 (depnet.circuits.protocol.MAX_EPOCHS)" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_the_build_job_and_the_gpu_tasks_agree_on_the_compute_capability(tmp_path, monkeypatch):
+    """The build job runs on a CPU node, the tasks on GPU nodes: both key the build by the
+    sweep's ``compute_capability`` (default 9.0), whatever GPU answers where they run."""
+    from depnet import devices
+
+    base = BASE.replace('segment = "0.2 s"', 'segment = "0.2 s"\ndevice = "cuda"')
+    axis = '"serotonin.ssri_occupancy" = [0.4]'
+    plan = make_plan(sweep_file(tmp_path, axis, base), tmp_path / "a")
+    monkeypatch.setattr(devices, "detect_compute_capabilities", lambda: [])  # the CPU build node
+    on_build_node = plan.options.key()
+    monkeypatch.setattr(devices, "detect_compute_capabilities", lambda: [10.0])  # a B200 node
+    assert plan.options.key() == on_build_node
+    assert plan.options.compute_capability == devices.DEFAULT_COMPUTE_CAPABILITY
+    a100 = base + "\n[resources]\ncompute_capability = 8.0\n"
+    plan = make_plan(sweep_file(tmp_path, axis, a100, "a100.toml"), tmp_path / "b")
+    assert plan.options.compute_capability == 8.0
+
+
+def test_an_unreadable_queue_submits_nothing_rather_than_twice(tmp_path, monkeypatch):
+    """A point queued by an earlier submission looks missing when squeue fails; submitting then
+    could run it twice: the submission stops with one line instead, and sbatch is never called.
+    ``depnet status`` still answers from the files."""
+    from depnet.cluster.errors import SubmitError
+    from depnet.cluster.submit import point_states
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "squeue").write_text("#!/bin/sh\necho 'error: slurm_load_jobs' >&2; exit 1\n")
+    (bin_dir / "sbatch").write_text(f"#!/bin/sh\ntouch {tmp_path}/sbatch-called\necho 1\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    path = sweep_file(tmp_path, '"serotonin.ssri_occupancy" = [0.4]')
+    plan = make_plan(path, tmp_path / "out")
+    plan.save()
+    ids = [p.id for p in plan.points]
+    record = {"executor": "slurm", "points": ids, "array_job": "7", "build_job": "6", "tag": "t"}
+    (plan.root / "submissions.json").write_text(json.dumps([record]))
+    with pytest.raises(SubmitError, match="slurm_load_jobs; nothing submitted") as err:
+        submit(path, executor="slurm", out=tmp_path / "out")
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "sbatch-called").exists()
+    assert set(point_states(plan).values()) == {"missing"}

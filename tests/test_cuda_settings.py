@@ -43,8 +43,11 @@ def test_compute_capabilities_are_read_one_per_gpu():
     assert devices.parse_compute_capabilities("") == []
 
 
-def test_the_gpu_here_comes_before_the_argument_and_the_default():
-    assert devices.resolve_compute_capability([9.0], 8.0) == (9.0, "detected")
+def test_a_requested_compute_capability_comes_before_the_gpu_here_and_the_default():
+    """A sweep builds on a CPU node for its GPU nodes and finds its build there by the value
+    it asked for: the request wins over whatever GPU answers where the build runs."""
+    assert devices.resolve_compute_capability([9.0], 8.0) == (8.0, "requested")
+    assert devices.resolve_compute_capability([9.0], None) == (9.0, "detected")
     # mixed GPUs: the lowest, whose PTX the newer ones run
     assert devices.resolve_compute_capability([9.0, 8.0], None) == (8.0, "detected")
     assert devices.resolve_compute_capability([], 8.6) == (8.6, "requested")
@@ -139,10 +142,13 @@ def test_brian2cuda_gets_the_settings_without_a_gpu(fake_cuda, tmp_path):
     assert b2.get_device().__class__.__name__ == "RuntimeDevice"  # left as it was
 
 
-def test_a_gpu_that_answers_sets_the_compute_capability(fake_cuda, tmp_path, capsys):
+def test_a_gpu_that_answers_sets_the_compute_capability_unless_one_is_requested(
+    fake_cuda, tmp_path, capsys
+):
     fake_cuda["gpus"] = [8.0]
-    assert _cuda_prefs(tmp_path / "cuda", 9.0)["cc"] == 8.0
-    assert "not the requested 9.0" in capsys.readouterr().err
+    assert _cuda_prefs(tmp_path / "cuda")["cc"] == 8.0
+    assert _cuda_prefs(tmp_path / "cuda", 9.0)["cc"] == 9.0  # requested: for other nodes
+    assert "the GPU here (8.0) cannot run that binary" in capsys.readouterr().err
     fake_cuda["gpus"] = [12.0]  # a Blackwell card, which CUDA 13's nvcc builds for
     assert _cuda_prefs(tmp_path / "cuda")["cc"] == 12.0
     fake_cuda["version"], fake_cuda["codes"] = (12, 4), CODES_12  # CUDA 12.4's does not

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,12 +17,15 @@ import numpy as np
 import pytest
 
 from depnet.analysis import open_run
+from depnet.errors import ScenarioError
 from depnet.run import (
     Options,
     build_folder,
     completed_segments,
+    ensure_build,
     generate_project,
     network_data,
+    run_and_store,
     run_identity,
     run_scenario,
     segments,
@@ -217,6 +221,66 @@ def test_an_unfinished_run_still_going_is_not_resumed_by_a_second_command(tmp_pa
         holder.kill()
         holder.wait()
     assert unfinished_run(tmp_path, spec, "cpp") == tmp_path / "raphe_pfc-cpp-1.zarr"
+
+
+def test_a_run_finished_by_another_process_while_this_one_waited_is_not_run_again(tmp_path):
+    """Two commands on one run: the second waits for the work folder's lock; if the first wrote
+    the store meanwhile, the second reports it and stops, rather than run the scenario again and
+    then fail on (or overwrite) the finished store."""
+    settings = {"scenario.duration": "0.5 s", "scenario.warmup": "0.1 s"}
+    finished = run_scenario(
+        load_scenario(scenario_path("raphe_pfc"), settings), out=tmp_path / "first.zarr",
+        progress=False,
+    ).store  # fmt: skip
+    store = tmp_path / "second.zarr"
+    lock = work_lock(work_folder(store))
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    hold = "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+    hold += "print('held', flush=True); time.sleep(120)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(lock)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    assert holder.stdout.readline() == "held\n"
+    args = [sys.executable, "-m", "depnet", "run", str(scenario_path("raphe_pfc")), "--out",
+            str(store), *(f"--set={k}={v}" for k, v in settings.items())]  # fmt: skip
+    second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "lock" not in Path(f"/proc/{second.pid}/wchan").read_text():
+            assert second.poll() is None, second.communicate()
+            assert time.monotonic() < deadline, "the second command never waited for the lock"
+            time.sleep(0.2)
+        shutil.copytree(finished, store)  # the first command's store, written meanwhile
+    finally:
+        holder.kill()
+        holder.wait()
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert "was completed by another process meanwhile" in err
+    assert not work_folder(store).exists()
+    assert open_run(store).attrs["run"] == open_run(finished).attrs["run"]  # not run again
+
+
+def test_a_sweep_point_discards_segments_an_older_build_left(tmp_path):
+    """A work folder of segments made by another build (depnet upgraded mid-sweep) cannot be
+    resumed: ``depnet run`` refuses it in one line (``--restart`` discards it); a sweep task
+    (``discard_other``) discards it, says so, and runs the point from the start."""
+    spec = load_scenario(
+        scenario_path("raphe_pfc"), {"scenario.duration": "0.4 s", "scenario.warmup": "0.1 s"}
+    )
+    data = network_data(spec, "cpp")
+    build = ensure_build(spec, data, Options("cpp"))
+    work = tmp_path / "p0000-s1"
+    work.mkdir()
+    stale = {"run": run_identity(spec, "cpp"), "build": "cpp-older", "segments": []}
+    (work / "run.json").write_text(json.dumps(stale))
+    with pytest.raises(ScenarioError, match="holds the segments of another run") as err:
+        run_and_store(spec, build, data, work, tmp_path / "refused.zarr")
+    assert "\n" not in str(err.value)
+    said = []
+    result = run_and_store(spec, build, data, work, tmp_path / "p.zarr", log=said.append,
+                           discard_other=True)  # fmt: skip
+    assert any("discarding segments made otherwise" in line for line in said), said
+    assert open_run(result.store).attrs["status"] == "complete"
 
 
 def test_two_cpp_runs_of_one_seed_are_the_same_bit_for_bit(tmp_path, monkeypatch):

@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import stat
-import time
 from pathlib import Path
 
 from depnet.cluster import slurm
@@ -62,12 +61,13 @@ def test_without_accounting_the_controller_is_asked(tmp_path, monkeypatch):
     }
 
 
-def _append(root: str, who: int, start) -> None:
+def _append(root: str, who: int, ready, start) -> None:
     from types import SimpleNamespace
 
     from depnet.cluster import submit
 
-    start.wait(60)  # both at once
+    ready.release()
+    start.wait(60)  # both at once, once both have imported depnet
     for k in range(150):
         submit._record(SimpleNamespace(root=Path(root)), [{"who": who, "k": k}])
 
@@ -76,11 +76,14 @@ def test_two_submitters_at_once_keep_every_record(tmp_path):
     """``submissions.json`` is read, extended and replaced under a lock: two ``depnet sweep``
     commands on one folder at the same moment lose none of each other's jobs."""
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
-    workers = [context.Process(target=_append, args=(str(tmp_path), who, start)) for who in (1, 2)]
+    ready, start = context.Semaphore(0), context.Event()
+    workers = [
+        context.Process(target=_append, args=(str(tmp_path), who, ready, start)) for who in (1, 2)
+    ]
     for worker in workers:
         worker.start()
-    time.sleep(3)  # both imported depnet
+    for _ in workers:
+        assert ready.acquire(timeout=120)
     start.set()
     for worker in workers:
         worker.join(timeout=120)

@@ -14,8 +14,8 @@ import brian2 as b2
 import numpy as np
 import pytest
 
-from circuits.simd_exp import simd_exp
 from depnet import devices, standalone
+from depnet.circuits.simd_exp import simd_exp
 from depnet.errors import DeviceError
 
 
