@@ -211,6 +211,7 @@ def test_a_killed_task_resumes_from_its_last_segment(slurm_cluster, tmp_path):  
     np.testing.assert_array_equal(mean_serotonin(resumed), mean_serotonin(whole))
 
 
+@pytest.mark.slow  # minutes of simulated work across two allocations: the slow stage of .ci/run
 def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_cluster, tmp_path):  # noqa: F811
     """Slurm warns a task ``warning_s`` before its time limit (SIGUSR1 to the batch shell that
     the worker replaced): the task keeps its completed segments and requeues itself, and the next
