@@ -216,8 +216,8 @@ def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_c
     """Slurm warns a task ``warning_s`` before its time limit (SIGUSR1 to the batch shell that
     the worker replaced): the task keeps its completed segments and requeues itself, and the next
     allocation resumes from them. A point longer than one allocation (here a 3-minute limit,
-    warned 60 s before it, and Slurm may warn up to 60 s earlier still) completes without a
-    resubmission."""
+    warned 60 s before it: Slurm warns 60 to 120 s into each allocation, as it may warn up to
+    60 s early) completes without a resubmission."""
     sweep = tmp_path / "long.toml"
     sweep.write_text(
         textwrap.dedent(
@@ -229,7 +229,7 @@ def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_c
             segment = "10 s"
 
             [settings]
-            "scenario.duration" = "1600 s"  # ~150 s of work here: outlasts the first warning
+            "scenario.duration" = "3200 s"  # ~200 s of work: outlasts the latest first warning
             "scenario.warmup" = "1 s"
             "record.rate_bin" = "100 ms"
             "record.trace_dt" = "100 ms"
@@ -257,7 +257,7 @@ def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_c
     assert "time limit near; completed segments are kept; requeued" in log, log[-2000:]
     tree = open_run(result.plan.store_path(point))
     assert tree.attrs["run"]["resumed_from_segment"] > 0
-    assert tree.attrs["duration_s"] == 1600.0
+    assert tree.attrs["duration_s"] == 3200.0
 
 
 KETAMINE_SCENARIO = f"""
