@@ -8,8 +8,9 @@ import textwrap
 import numpy as np
 
 from depnet.cluster.collect import collect_sweep
-from depnet.cluster.submit import open_plan, point_states
+from depnet.cluster.submit import open_plan, point_states, submit
 from tests.conftest import depnet_cli
+from tests.sweep_files import check_ketamine_grid, ketamine_grid
 
 
 def test_a_diverging_point_fails_with_its_error_and_the_others_complete(tmp_path):
@@ -61,3 +62,9 @@ def test_a_diverging_point_fails_with_its_error_and_the_others_complete(tmp_path
     assert data["serotonin.vmax_sert"].attrs["units"]
     assert np.isnan(data["rate"].isel({"serotonin.vmax_sert": 1})).all()
     assert np.isfinite(data["rate"].isel({"serotonin.vmax_sert": 0})).all()
+
+
+def test_a_ketamine_dose_by_onset_grid_over_three_seeds_locally(tmp_path):
+    result = submit(ketamine_grid(tmp_path), executor="local", out=tmp_path / "local")
+    assert all(s == 0 for job in result.jobs for s in job["exit_statuses"])
+    check_ketamine_grid(result.plan)

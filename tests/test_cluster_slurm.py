@@ -12,7 +12,6 @@ import json
 import subprocess
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,16 +25,7 @@ from depnet.cluster.submit import point_states, point_status, submit
 from depnet.run import completed_segments, segments, work_lock
 from tests.conftest import ROOT, depnet_cli
 from tests.slurm_fixture import cancel_own_jobs, own_jobs, slurm_cluster  # noqa: F401
-
-RESOURCES = """
-[resources]
-gpus = 1
-cpus_per_task = 1
-mem = "1G"
-time = "00:20:00"
-array_throttle = 2
-build_cpus = 2
-"""
+from tests.sweep_files import RESOURCES, check_ketamine_grid, ketamine_grid
 
 
 def write_sweep(path, name, axes, seeds="[1, 2]", duration="0.4 s"):
@@ -260,69 +250,11 @@ def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_c
     assert tree.attrs["duration_s"] == 3200.0
 
 
-KETAMINE_SCENARIO = f"""
-extends = "{ROOT / "scenarios" / "raphe_pfc_plastic.toml"}"
-[scenario]
-name = "loop_ketamine"
-duration = "0.6 s"
-warmup = "0.1 s"
-scale = 0.5
-[[interventions]]
-kind = "ketamine"
-start = "0.2 s"
-"""
-
-
-def _ketamine_grid(tmp_path) -> Path:
-    (tmp_path / "loop_ketamine.toml").write_text(KETAMINE_SCENARIO)
-    sweep = tmp_path / "ketamine.toml"
-    sweep.write_text(
-        textwrap.dedent(
-            """
-            [sweep]
-            name = "ketamine"
-            scenario = "loop_ketamine.toml"
-            seeds = [1, 2, 3]
-            segment = "0.3 s"
-
-            [axes]
-            "interventions.ketamine.block_interneurons" = [0.3, 0.6]   # the dose
-            "interventions.ketamine.start" = ["0.2 s", "0.3 s"]        # the onset
-            """
-        )
-        + RESOURCES
-    )
-    return sweep
-
-
-def _check_ketamine_grid(plan: Plan) -> None:
-    assert len(plan.groups) == 1 and len(plan.points) == 12
-    data = collect_sweep(plan)
-    assert data["rate"].dims == ("ketamine.block_interneurons", "ketamine.start", "seed",
-                                 "population")  # fmt: skip
-    np.testing.assert_allclose(data["ketamine.block_interneurons"].values, [0.3, 0.6])
-    np.testing.assert_allclose(data["ketamine.start"].values, [0.2, 0.3])
-    assert data["ketamine.start"].attrs["units"] == "s"
-    assert (data["status"] == "done").all() and np.isfinite(data["rate"]).all()
-    builds = {open_run(plan.store_path(p)).attrs["run"]["build_dir"] for p in plan.points}
-    assert len(builds) == 1
-    # the dose reached the binary: more NMDA block, less interneuron firing after the onset
-    inh = data["rate"].sel(population="sgacc_inh")
-    assert (inh.sel({"ketamine.block_interneurons": 0.6})
-            < inh.sel({"ketamine.block_interneurons": 0.3})).mean() > 0.5  # fmt: skip
-
-
 def test_a_ketamine_dose_by_onset_grid_over_three_seeds_on_slurm(slurm_cluster, tmp_path):  # noqa: F811
     """Sweeps take interventions: 2 doses x 2 onsets x 3 seeds, one build, one job array."""
-    result = submit(_ketamine_grid(tmp_path), executor="slurm", out=tmp_path / "slurm")
+    result = submit(ketamine_grid(tmp_path), executor="slurm", out=tmp_path / "slurm")
     assert set(wait_until_settled(result.plan).values()) == {"done"}
-    _check_ketamine_grid(result.plan)
-
-
-def test_a_ketamine_dose_by_onset_grid_over_three_seeds_locally(tmp_path):
-    result = submit(_ketamine_grid(tmp_path), executor="local", out=tmp_path / "local")
-    assert all(s == 0 for job in result.jobs for s in job["exit_statuses"])
-    _check_ketamine_grid(result.plan)
+    check_ketamine_grid(result.plan)
 
 
 def test_the_fixture_cancels_only_its_own_jobs_by_id(slurm_cluster, tmp_path):  # noqa: F811
