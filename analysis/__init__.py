@@ -7,14 +7,19 @@
 Modules: :mod:`~depnet.analysis.load` (opening, populations and regions read from the store),
 :mod:`~depnet.analysis.rates`, :mod:`~depnet.analysis.spiking`, :mod:`~depnet.analysis.spectra`,
 :mod:`~depnet.analysis.connectivity`, :mod:`~depnet.analysis.serotonin`,
-:mod:`~depnet.analysis.synapses`, :mod:`~depnet.analysis.sweep`, :mod:`~depnet.analysis.figures`
+:mod:`~depnet.analysis.synapses`, :mod:`~depnet.analysis.sweep`,
+:mod:`~depnet.analysis.lfp` (LFP and EEG proxies), :mod:`~depnet.analysis.hemodynamics` (BOLD),
+:mod:`~depnet.analysis.clinical` (biomarkers), :mod:`~depnet.analysis.figures`
 and :mod:`~depnet.analysis.report` (imported on use: they draw with matplotlib),
 :mod:`~depnet.analysis.nwb` (NWB export, needs pynwb), :mod:`~depnet.analysis.compare` (run
 summaries side by side),
 :mod:`~depnet.analysis.synthetic` (trains of known statistics, for checks).
 """
 
+from depnet.analysis.clinical import biomarkers, bold_fc, region_bold
 from depnet.analysis.connectivity import dmn_index, functional_connectivity
+from depnet.analysis.hemodynamics import balloon_windkessel, bold_connectivity, bold_signal
+from depnet.analysis.lfp import eeg_proxy, lfp_band_powers, lfp_proxy, lfp_spectra
 from depnet.analysis.load import (
     kind_of,
     n_neurons,
@@ -78,4 +83,14 @@ __all__ = [
     "mean_serotonin",
     "raphe_regularity",
     "summarize",
+    "lfp_proxy",
+    "lfp_spectra",
+    "lfp_band_powers",
+    "eeg_proxy",
+    "balloon_windkessel",
+    "bold_signal",
+    "bold_connectivity",
+    "region_bold",
+    "bold_fc",
+    "biomarkers",
 ]

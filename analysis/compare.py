@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from depnet.analysis.clinical import biomarkers
 from depnet.analysis.connectivity import dmn_index, functional_connectivity
 from depnet.analysis.load import open_run, window
 from depnet.analysis.serotonin import serotonin_summary
@@ -43,7 +44,10 @@ def run_summary(
         On ``region``: mean ``c_5ht`` (nM) and receptor occupancies (and their ``_std``),
         ``final_synapse_density`` where the run has plastic projections. Scalars:
         ``dmn_index`` (NaN without a DMN, reason in its ``message`` attribute) and
-        ``mean_fc`` (mean FC between distinct regions). ``attrs``: ``duration_s``,
+        ``mean_fc`` (mean FC between distinct regions). Where the run recorded its LFP sums,
+        the clinical readouts of :func:`depnet.analysis.clinical.biomarkers` (LFP band powers
+        on ``region``; ``sgacc_theta``, ``frontal_theta_alpha``, ``dmn_bold_fc``,
+        ``sgacc_dmn_bold_fc``). ``attrs``: ``duration_s``,
         ``warmup_s`` and ``window_s`` (the window's start and stop).
     """
     t0, t1 = window(tree, start, stop)
@@ -70,6 +74,11 @@ def run_summary(
     out["mean_fc"] = xr.DataArray(
         mean_fc, attrs={"units": "1", "long_name": "mean FC between regions"}
     )
+    if "lfp" in tree.children:
+        readouts = biomarkers(tree, t0, t1)
+        out = xr.merge(
+            [out, readouts], compat="override", join="outer", combine_attrs="drop_conflicts"
+        )
     out.attrs = {"duration_s": tree.attrs.get("duration_s"),
                  "warmup_s": tree.attrs.get("warmup_s"), "window_s": [t0, t1]}  # fmt: skip
     return out

@@ -179,6 +179,91 @@ def fc_figure(tree: xr.DataTree, bin_width: float = 0.05) -> Figure:
     return fig
 
 
+def field_figure(tree: xr.DataTree) -> Figure:
+    """Spectra of the LFP proxy of each region and of the EEG proxy at each sensor (after
+    warmup), the clinical bands marked (:mod:`depnet.analysis.lfp`)."""
+    from depnet.analysis.lfp import CLINICAL_BANDS, eeg_proxy, lfp_spectra
+    from depnet.analysis.spectra import power_spectrum
+
+    fig = _new_figure(figsize=(12, 4.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    lfp = lfp_spectra(tree)
+    keep = (lfp.frequency >= 1) & (lfp.frequency <= 100)
+    colors = _colors(lfp.sizes["region"])
+    for k, region in enumerate(lfp.region.values):
+        left.loglog(lfp.frequency[keep], lfp.sel(region=region)[keep], color=colors[k],
+                    label=str(region))  # fmt: skip
+    left.set_ylabel("PSD of LFP proxy (A²/Hz)")
+    left.set_title(f"LFP proxy per region ({lfp.attrs['segment_s']:g} s Welch segments)")
+    try:
+        eeg = eeg_proxy(tree)
+        spectrum = power_spectrum(eeg, lfp.attrs["segment_s"])
+        for k, sensor in enumerate(spectrum.sensor.values):
+            right.loglog(spectrum.frequency[keep], spectrum.sel(sensor=sensor)[keep],
+                         color=COLORS[k % len(COLORS)], label=str(sensor))  # fmt: skip
+        right.set_title("EEG proxy (cortical dipoles, stated geometry)")
+    except ValueError as err:
+        right.text(0.5, 0.5, str(err), ha="center", va="center", wrap=True,
+                   transform=right.transAxes)  # fmt: skip
+    right.set_ylabel("PSD of EEG proxy (A²/Hz, relative)")
+    for ax in (left, right):
+        for k, (name, (low, high)) in enumerate(CLINICAL_BANDS.items()):
+            ax.axvspan(low, high, color="0.5", alpha=0.06 + 0.06 * (k % 2), lw=0)
+            ax.text(np.sqrt(low * high), 1.0, name, transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", fontsize="x-small", color="0.3")  # fmt: skip
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_xlim(1, 100)
+        ax.legend(fontsize="x-small", ncols=2, loc="lower left")
+    fig.suptitle(f"{_title(tree)}: field potentials (Mazzoni et al. 2015 proxy)")
+    return fig
+
+
+def bold_figure(tree: xr.DataTree, tr: float = 2.0) -> Figure | None:
+    """Each region's BOLD over the window after warmup, and their FC in 0.01-0.1 Hz (or, for a
+    run too short to resolve the band, why it is not shown); None when the window after warmup
+    holds fewer than two TRs beyond the hemodynamic model's settling."""
+    from depnet.analysis.clinical import (
+        BOLD_SETTLE,
+        bold_fc,
+        minimum_bold_window,
+        region_bold,
+    )
+    from depnet.analysis.load import window
+
+    t0, t1 = window(tree)
+    if t1 - t0 < BOLD_SETTLE + 2 * tr:
+        return None
+    fig = _new_figure(figsize=(13, 4.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=(1.6, 1))
+    bold = region_bold(tree, tr)
+    colors = _colors(bold.sizes["region"])
+    for k, region in enumerate(bold.region.values):
+        left.plot(bold.time, 100 * bold.sel(region=region), color=colors[k], lw=1,
+                  label=str(region))  # fmt: skip
+    left.set_xlabel("time (s)")
+    left.set_ylabel("BOLD (% signal change)")
+    left.set_title(f"BOLD per region (Balloon-Windkessel, TR {tr:g} s)")
+    left.legend(fontsize="x-small", ncols=2)
+    if t1 - t0 >= minimum_bold_window():
+        fc = bold_fc(tree, tr)
+        labels = [str(x) for x in fc.region.values]
+        image = right.imshow(fc.values, vmin=-1, vmax=1, cmap="RdBu_r")
+        right.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+        right.set_yticks(range(len(labels)), labels)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                right.text(j, i, f"{fc.values[i, j]:.2f}", ha="center", va="center",
+                           fontsize="x-small")  # fmt: skip
+        fig.colorbar(image, ax=right, label="Pearson r", shrink=0.8)
+        right.set_title("BOLD FC, 0.01-0.1 Hz (DMN rows contested: reported)")
+    else:
+        right.set_axis_off()
+        right.text(0.5, 0.5, f"BOLD FC needs {minimum_bold_window():g} s after warmup;\n"
+                   f"this run has {t1 - t0:g} s", ha="center", va="center")  # fmt: skip
+    fig.suptitle(f"{_title(tree)}: BOLD from synaptic activity")
+    return fig
+
+
 def synapse_figure(tree: xr.DataTree) -> Figure | None:
     """Active-synapse density per region over time and final weight distributions.
 

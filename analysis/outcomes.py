@@ -39,7 +39,7 @@ INTERNEURON_KINDS = ("inh", "gaba")
 SEROTONERGIC_KIND = "5ht"
 
 #: Blocks of the table, in order; also the panels of the figure.
-GROUPS = ("rate", "serotonin", "density", "density change", "dmn", "pas")
+GROUPS = ("rate", "serotonin", "density", "density change", "dmn", "bold", "eeg", "pas")
 #: What a group's values are, with units (figure panel titles, see :func:`group_title`):
 #: ``{over}`` is the window of the time means, ``{at}`` the time of the density sample.
 GROUP_TITLES = {
@@ -48,10 +48,23 @@ GROUP_TITLES = {
     "density": "active-synapse density, {at} (present / potential)",
     "density change": "synapse density change vs the first condition (%)",
     "dmn": "DMN index, within-DMN FC (Pearson r): contested (C6), reported only",
+    "bold": "BOLD FC in 0.01-0.1 Hz (Pearson r): contested (C6), reported only",
+    "eeg": "LFP/EEG proxies: sgACC relative theta, frontal theta/alpha (ratios)",
     "pas": "PAS response: mean weight change over the block (%)",
 }
 
 DMN_LABEL = "DMN index (contested, reported only)"
+#: Rows of the clinical readouts (:func:`depnet.analysis.clinical.biomarkers`): variable,
+#: label, tick label, group, contested.
+CLINICAL_ROWS = (
+    ("dmn_bold_fc", "DMN BOLD FC, PCC-mPFC (contested, reported only)", "PCC-mPFC", "bold",
+     True),
+    ("sgacc_dmn_bold_fc", "sgACC-DMN BOLD FC (contested, reported only)", "sgACC-DMN", "bold",
+     True),
+    ("sgacc_theta", "sgACC relative theta power (LFP proxy)", "sgACC theta", "eeg", False),
+    ("frontal_theta_alpha", "frontal theta/alpha power (EEG proxy, Fz)", "Fz theta/alpha",
+     "eeg", False),
+)  # fmt: skip
 PAS_LABEL = "PAS response (% weight change)"
 #: What the table shows for the PAS response of a run without a PAS block.
 NO_PAS = "no PAS block"
@@ -242,6 +255,11 @@ def _run_rows(tree: xr.DataTree, summary: xr.Dataset) -> list[tuple[Measure, flo
     dmn = summary["dmn_index"]
     measure = Measure(DMN_LABEL, "dmn", "1", "DMN index", digits=3, contested=True)
     rows.append((measure, float(dmn), ""))
+    for variable, label, short, group, contested in CLINICAL_ROWS:
+        if variable in summary:
+            reading = summary[variable]
+            measure = Measure(label, group, "1", short, digits=3, contested=contested)
+            rows.append((measure, float(reading), reading.attrs.get("message", "")))
     value, note = pas_outcome(tree)
     measure = Measure(PAS_LABEL, "pas", "%", "PAS response", digits=1, signed=True)
     rows.append((measure, value, note))

@@ -149,7 +149,44 @@ def run_report(tree: xr.DataTree, title: str) -> str:
     body += [_figure_html(fig, caption) for fig, caption in drawn if fig is not None]
     if drawn[-1][0] is None:
         body.append("<p class='note'>No synapse figure: the run has no plastic projections.</p>")
+    if "lfp" in tree.children:
+        body += _readouts_html(tree, summary)
+    else:
+        body.append("<p class='note'>No field potentials or BOLD: the run did not record its "
+                    "LFP sums (record.lfp).</p>")  # fmt: skip
     return _page(title, body)
+
+
+def _readouts_html(tree: xr.DataTree, summary: xr.Dataset) -> list[str]:
+    """The clinical readouts: biomarker table, field-potential spectra, BOLD and its FC."""
+    from depnet.analysis.outcomes import CLINICAL_ROWS
+
+    rows = []
+    for variable, label, _, _, _ in CLINICAL_ROWS:
+        reading = summary[variable]
+        why = reading.attrs.get("message", "")
+        rows.append(
+            f"<tr><td class='label'>{html.escape(label)}</td><td>{_number(reading.values)}</td>"
+            f"<td class='label'>{html.escape(why or reading.attrs.get('definition', ''))}</td>"
+            f"<td class='label'>{html.escape(reading.attrs.get('source', ''))}</td></tr>"
+        )
+    bands = [v for v in summary.data_vars if v.startswith("lfp_relative_")]
+    bold = figures.bold_figure(tree)
+    return [
+        "<h2>Clinical readouts (LFP/EEG proxies and BOLD)</h2>",
+        "<table><tr><th class='label'>readout</th><th>value</th><th class='label'>definition "
+        "or why missing</th><th class='label'>source</th></tr>" + "".join(rows) + "</table>",
+        "<p>Relative power of the LFP proxy per band (share of the power above 1 Hz):</p>",
+        table_html(summary, "region", bands),
+        _figure_html(figures.field_figure(tree), "Spectra of the LFP proxy (|AMPA(t - 6 ms)| - "
+                     "1.65 |GABA|, summed over principal cells; Mazzoni et al. 2015) and of the "
+                     "EEG proxy; clinical bands marked."),
+        _figure_html(bold, "BOLD of each region (Balloon-Windkessel, Stephan et al. 2007, "
+                     "driven by synaptic activity) and its functional connectivity in "
+                     "0.01-0.1 Hz.") if bold is not None else
+        "<p class='note'>No BOLD figure: the run is too short after its warmup for the "
+        "hemodynamic model to settle.</p>",
+    ]  # fmt: skip
 
 
 def sweep_report(sweep: xr.DataTree, title: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
+from depnet.rundata import LFP_CURRENTS, SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
 from depnet.store import build_tree, write_run
 
 
@@ -88,6 +88,8 @@ def synthetic_run(
     regions: list[str] | None = None,
     synapses: Mapping[str, SynapseRecord] | None = None,
     traces: Mapping[str, Traces] | None = None,
+    lfp: Mapping[str, np.ndarray] | None = None,
+    lfp_time: np.ndarray | None = None,
     rate_bin: float = 0.01,
     warmup: float = 0.0,
     attrs: Mapping[str, object] | None = None,
@@ -106,6 +108,10 @@ def synthetic_run(
         Region names (default: the prefixes of the population names, in order of appearance).
     synapses, traces
         Plastic projections' records and populations' state traces, by name (default: none).
+    lfp, lfp_time
+        Summed synaptic currents (``i_ampa``, ``i_nmda``, ``i_gaba``; ``(region, time)`` in A,
+        missing ones zero) at times ``lfp_time`` (default every 1 ms); no ``/lfp`` when ``lfp``
+        is None.
     attrs
         Root attributes to add or replace (e.g. ``parameters``, resolved parameter values).
     path
@@ -118,6 +124,12 @@ def synthetic_run(
     shape = (len(regions), len(serotonin_time))
     values = {v: np.asarray((serotonin or {}).get(v, np.zeros(shape)), float).reshape(shape)
               for v in SEROTONIN_VARIABLES}  # fmt: skip
+    lfp_values: dict[str, np.ndarray] = {}
+    if lfp is not None:
+        lfp_time = np.arange(0, duration, 1e-3) if lfp_time is None else lfp_time
+        lfp_shape = (len(regions), len(lfp_time))
+        lfp_values = {v: np.asarray(lfp.get(v, np.zeros(lfp_shape)), float).reshape(lfp_shape)
+                      for v in LFP_CURRENTS}  # fmt: skip
     data = RunData(
         duration=duration,
         spikes=dict(spikes),
@@ -127,6 +139,8 @@ def synthetic_run(
         serotonin=values,
         rate_bin=rate_bin,
         synapses=dict(synapses or {}),
+        lfp_time=np.asarray(lfp_time if lfp is not None else np.zeros(0), float),
+        lfp=lfp_values,
     )
     attrs = {
         "scenario": {

@@ -12,8 +12,16 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
-from depnet.circuits.build import Circuit, Layout
-from depnet.rundata import SEROTONIN_VARIABLES, RunData, Spikes, SynapseRecord, Traces
+from depnet.circuits.build import Circuit, Layout, region_of
+from depnet.circuits.simd_exp import simd_exp
+from depnet.rundata import (
+    LFP_CURRENTS,
+    SEROTONIN_VARIABLES,
+    RunData,
+    Spikes,
+    SynapseRecord,
+    Traces,
+)
 from depnet.spec import RecordSection
 
 
@@ -26,12 +34,29 @@ class Monitors:
     serotonin: b2.StateMonitor
     record: RecordSection
     synapses: dict[str, b2.StateMonitor] = field(default_factory=dict)
+    #: Per NeuronGroup with principal cells: its population sums (a group of one row per region,
+    #: the Synapses that sum into it, the monitor that records the sums).
+    lfp: dict[str, tuple[b2.NeuronGroup, b2.Synapses, b2.StateMonitor]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def lfp_monitors(self) -> dict[str, b2.StateMonitor]:
+        return {group: monitor for group, (_, _, monitor) in self.lfp.items()}
+
+    @property
+    def monitors(self) -> list:
+        """The monitors, whose arrays a run reads back."""
+        return [
+            *self.spikes.values(), *self.traces.values(), self.serotonin, *self.synapses.values(),
+            *self.lfp_monitors.values(),
+        ]  # fmt: skip
 
     @property
     def objects(self) -> list:
-        return [
-            *self.spikes.values(), *self.traces.values(), self.serotonin, *self.synapses.values()
-        ]  # fmt: skip
+        """Everything recording adds to the network: the monitors and the groups and synapses
+        that compute the LFP sums."""
+        return [*self.monitors, *(obj for g, s, _ in self.lfp.values() for obj in (g, s))]
 
 
 def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
@@ -61,7 +86,71 @@ def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
         )  # fmt: skip
         for name, syn in circuit.plastic.items()
     }
-    return Monitors(spikes, traces, serotonin, record, synapses)
+    lfp = _attach_lfp_sums(circuit, record) if record.lfp else {}
+    return Monitors(spikes, traces, serotonin, record, synapses, lfp)
+
+
+#: Kinds of population that are not principal cells (the LFP proxy sums principal cells only).
+INTERNEURON_KINDS = ("inh", "gaba")
+
+#: The population sums of the LFP proxy: one row per region, set by summed variables every
+#: ``lfp_dt`` (:func:`_attach_lfp_sums`).
+LFP_EQUATIONS = "\n".join(f"{name} : amp" for name in LFP_CURRENTS)
+
+#: Each principal cell's synaptic currents (positive depolarizes, as in ``I_syn``), summed into
+#: its region's row. Mazzoni et al. (2015) PLoS Comput Biol 11:e1004584 build their LFP proxy
+#: from the AMPA and GABA currents onto pyramidal cells; NMDA is kept beside them, for the
+#: synaptic activity that drives the BOLD model.
+LFP_SUM_EQUATIONS = """
+i_ampa_post = g_ampa_pre * (E_ampa_pre - v_pre) : amp (summed)
+i_nmda_post = g_nmda_pre * nmda_open_pre * (E_nmda_pre - v_pre) : amp (summed)
+i_gaba_post = g_gaba_pre * (E_gaba_pre - v_pre) : amp (summed)
+"""
+
+
+def principal_populations(circuit: Circuit) -> list[str]:
+    """The populations whose synaptic currents make a region's LFP proxy: all but
+    interneurons (pyramidal cells, dentate granule cells, raphe 5-HT cells)."""
+    return [
+        name for name in circuit.populations
+        if name.removeprefix(f"{region_of(name)}_") not in INTERNEURON_KINDS
+    ]  # fmt: skip
+
+
+def _attach_lfp_sums(
+    circuit: Circuit, record: RecordSection
+) -> dict[str, tuple[b2.NeuronGroup, b2.Synapses, b2.StateMonitor]]:
+    """Per NeuronGroup holding principal cells, the sums of their synaptic currents by region.
+
+    The sum is computed by the generated code (a summed variable, on the sums' clock of
+    ``record.lfp_dt``) and recorded as one row per region: recording it costs one pass over the
+    principal cells every ``lfp_dt``, about what a rate monitor costs, not a trace per cell.
+    """
+    principal = set(principal_populations(circuit))
+    rows: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+    for name, place in circuit.placements.items():
+        if name in principal:
+            cells, regions = rows.setdefault(place.group.name, ([], []))
+            cells.append(np.arange(place.start, place.stop))
+            regions.append(np.full(place.n, circuit.regions.index(region_of(name))))
+    sums = {}
+    for group_name, (cells, regions) in rows.items():
+        clock = b2.Clock(record.lfp_dt, name=f"lfp_{group_name}_clock")
+        target = b2.NeuronGroup(
+            len(circuit.regions), LFP_EQUATIONS, clock=clock, name=f"lfp_{group_name}"
+        )
+        summing = b2.Synapses(
+            circuit.groups[group_name], target, LFP_SUM_EQUATIONS,
+            namespace={"simd_exp": simd_exp}, name=f"lfp_sum_{group_name}",
+        )  # fmt: skip
+        summing.connect(i=np.concatenate(cells), j=np.concatenate(regions))
+        # at the end of the step, so that the sums recorded at t are those of the state at t
+        monitor = b2.StateMonitor(
+            target, list(LFP_CURRENTS), record=True, clock=clock, when="end",
+            name=f"lfp_{group_name}_monitor",
+        )  # fmt: skip
+        sums[group_name] = (target, summing, monitor)
+    return sums
 
 
 def _trace_rows(circuit: Circuit, group: str, per_population: int) -> np.ndarray:
@@ -81,13 +170,14 @@ def _trace_rows(circuit: Circuit, group: str, per_population: int) -> np.ndarray
 #:      "traces": {group: {"t", "rows", <variable>: (time, row)}},
 #:      "serotonin": {"t", <variable>: (time, region)},
 #:      "synapses": {projection: {"t", "w": (time, synapse), ["present"], "pre", "post",
-#:                                "w_final", ["present_final"]}}}
+#:                                "w_final", ["present_final"]}},
+#:      "lfp": {group: {"t", <current>: (time, region)}}}
 MonitorArrays = dict[str, Any]
 
 
 def read_monitors(monitors: Monitors, circuit: Circuit) -> MonitorArrays:
     """The arrays of a run's monitors, after a run on the runtime target."""
-    arrays: MonitorArrays = {"spikes": {}, "traces": {}, "synapses": {}}
+    arrays: MonitorArrays = {"spikes": {}, "traces": {}, "synapses": {}, "lfp": {}}
     for group, m in monitors.spikes.items():
         arrays["spikes"][group] = {"i": _copy(m.i[:]), "t": _copy(m.t_[:])}
     for group, m in monitors.traces.items():
@@ -106,6 +196,10 @@ def read_monitors(monitors: Monitors, circuit: Circuit) -> MonitorArrays:
         if "present" in syn.variables:
             record |= {"present": _copy(m.present_).T, "present_final": _copy(syn.present_[:])}
         arrays["synapses"][name] = record
+    for group, m in monitors.lfp_monitors.items():
+        arrays["lfp"][group] = {"t": _copy(m.t_[:])} | {
+            v: _copy(getattr(m, v + "_")).T for v in LFP_CURRENTS
+        }
     return arrays
 
 
@@ -147,6 +241,7 @@ def assemble(
         for v, (_, factor) in SEROTONIN_VARIABLES.items()
     }
     synapses = {name: _synapse_record(rec) for name, rec in arrays["synapses"].items()}
+    lfp_time, lfp = _lfp_sums(arrays.get("lfp", {}), len(layout.regions))
     return RunData(
         synapses=synapses,
         duration=float(stop - start),
@@ -156,7 +251,23 @@ def assemble(
         regions=list(layout.regions),
         serotonin=serotonin,
         rate_bin=float(record.rate_bin / b2.second),
+        lfp_time=lfp_time,
+        lfp=lfp,
     )
+
+
+def _lfp_sums(
+    per_group: dict[str, dict[str, np.ndarray]], n_regions: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The LFP sums of every group added up by region: ``current -> (region, time)``."""
+    if not per_group:
+        return np.zeros(0), {}
+    time = np.asarray(next(iter(per_group.values()))["t"], dtype=np.float64)
+    total = {v: np.zeros((n_regions, len(time))) for v in LFP_CURRENTS}
+    for recorded in per_group.values():
+        for v in LFP_CURRENTS:
+            total[v] += np.asarray(recorded[v], dtype=np.float64).T
+    return time, total
 
 
 def _synapse_record(recorded: dict[str, np.ndarray]) -> SynapseRecord:

@@ -427,7 +427,7 @@ def _manifest(device, circuit, monitors, net, data: NetworkData, options: Option
     def files(entries):
         return {k: [f.file, f.dtype, f.columns] for k, f in entries.items()}
 
-    recordings = {m.name: files(standalone.recorded_files(device, m)) for m in monitors.objects}
+    recordings = {m.name: files(standalone.recorded_files(device, m)) for m in monitors.monitors}
     for name, syn in circuit.plastic.items():
         recordings[f"final_{name}"] = files(standalone.final_synapses(device, syn))
     variables = standalone.state_variables(net)
@@ -442,6 +442,7 @@ def _manifest(device, circuit, monitors, net, data: NetworkData, options: Option
         "trace_monitors": {g: m.name for g, m in monitors.traces.items()},
         "synapse_monitors": {g: m.name for g, m in monitors.synapses.items()},
         "serotonin_monitor": monitors.serotonin.name,
+        "lfp_monitors": {g: m.name for g, m in monitors.lfp_monitors.items()},
     }  # fmt: skip
 
 
@@ -659,6 +660,7 @@ def _read_segment(
             name: read(monitor) | read(f"final_{name}")
             for name, monitor in manifest["synapse_monitors"].items()
         },
+        "lfp": {g: read(m) for g, m in manifest.get("lfp_monitors", {}).items()},
     }
     return assemble(arrays, layout, spec.record, t0, t1)
 

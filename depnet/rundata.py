@@ -31,6 +31,9 @@ SEROTONIN_VARIABLES = {
     "desensitized_5ht1a": ("1", 1),  # share of autoreceptors uncoupled (chronic SSRI)
 }
 
+#: Synaptic currents summed over each region's principal cells (the LFP proxy's inputs), in A.
+LFP_CURRENTS = ("i_ampa", "i_nmda", "i_gaba")
+
 
 @dataclass
 class Spikes:
@@ -73,6 +76,10 @@ class RunData:
     serotonin: dict[str, np.ndarray]  # variable -> (region, time), units of SEROTONIN_VARIABLES
     rate_bin: float
     synapses: dict[str, SynapseRecord] = field(default_factory=dict)
+    #: Sample times of the LFP sums (s), and each current of :data:`LFP_CURRENTS` as
+    #: ``(region, time)`` in A; empty when the run did not record them.
+    lfp_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lfp: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def concatenate(parts: list[RunData]) -> RunData:
@@ -119,6 +126,8 @@ def concatenate(parts: list[RunData]) -> RunData:
         serotonin_time=cat(lambda p: p.serotonin_time),
         serotonin={v: cat(lambda p, v=v: p.serotonin[v], axis=1) for v in first.serotonin},
         synapses=synapses,
+        lfp_time=cat(lambda p: p.lfp_time),
+        lfp={v: cat(lambda p, v=v: p.lfp[v], axis=1) for v in first.lfp},
     )
 
 
@@ -131,6 +140,14 @@ def check_finite(data: RunData) -> str | None:
             return (
                 f"simulation diverged: {variable} is not finite in region "
                 f"{data.regions[region]} from t = {data.serotonin_time[step]:.4g} s"
+            )
+    for current, values in data.lfp.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            region, step = np.argwhere(bad)[0]
+            return (
+                f"simulation diverged: the LFP sum {current} is not finite in region "
+                f"{data.regions[region]} from t = {data.lfp_time[step]:.4g} s"
             )
     for population, traces in data.traces.items():
         for variable, values in traces.values.items():

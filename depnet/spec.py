@@ -123,6 +123,10 @@ class RecordSection(_Strict):
     trace_dt: Time = 1 * ms
     serotonin_dt: Time = 1 * ms
     synapse_dt: Time = 100 * ms  # weight statistics and synapse counts of plastic projections
+    #: The synaptic currents onto each region's principal cells, summed by the generated code
+    #: (the LFP proxy's inputs, and the BOLD model's drive), every ``lfp_dt``.
+    lfp: bool = True
+    lfp_dt: Time = 1 * ms
 
     @field_validator("traces")
     @classmethod
@@ -134,7 +138,7 @@ class RecordSection(_Strict):
 
     @model_validator(mode="after")
     def _positive_steps(self) -> RecordSection:
-        for key in ("rate_bin", "trace_dt", "serotonin_dt", "synapse_dt"):
+        for key in ("rate_bin", "trace_dt", "serotonin_dt", "synapse_dt", "lfp_dt"):
             if not getattr(self, key) > 0 * second:
                 raise ValueError(f"{key} must be positive")
         return self

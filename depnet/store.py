@@ -12,6 +12,8 @@ A run is read as an :class:`xarray.DataTree` with one node per population (what
     /synapses/<projection>  plastic projections only: n_present, density, w_mean, w_std (time);
                           pre, post, w_final, present_final (synapse): the final weights; attrs
                           pool_size
+    /lfp                  i_ampa, i_nmda, i_gaba(region, time) in A: synaptic currents onto each
+                          region's principal cells, summed (the LFP proxy's and BOLD's inputs)
 
 On disk (``store_version`` 2) every kind of record is one group whatever the number of
 populations or projections, so that a store has ~20 arrays, not ~100: zarr and xarray spend a
@@ -28,6 +30,7 @@ a run's write time. :func:`pack` and :func:`unpack` turn one layout into the oth
     /synapses    n_present, density, w_mean, w_std (projection, time); pre, post, w_final,
                  present_final (synapse): every projection's final synapses, projection by
                  projection; projection, first, count and pool_size (projection)
+    /lfp         as read
 
 Stores of ``store_version`` 1 (the read layout itself, on disk) open as they are.
 
@@ -61,7 +64,7 @@ import zarr
 from zarr.storage import MemoryStore
 
 from depnet.errors import StoreError
-from depnet.rundata import SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
+from depnet.rundata import LFP_CURRENTS, SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
 
 STORE_VERSION = 2
 COMPLETE = "complete"
@@ -121,6 +124,33 @@ def _serotonin_node(data: RunData) -> xr.Dataset:
     )
 
 
+#: What each LFP sum is (``/lfp``).
+_LFP_NAMES = {
+    "i_ampa": "AMPA current onto the region's principal cells, summed",
+    "i_nmda": "NMDA current onto the region's principal cells, summed",
+    "i_gaba": "GABA_A current onto the region's principal cells, summed",
+}
+
+
+def _lfp_node(data: RunData) -> xr.Dataset:
+    # float32: sums of nA-scale currents need no more than 7 significant digits, and minutes
+    # of 1 ms samples per region add up
+    return xr.Dataset(
+        {
+            v: (("region", "time"), data.lfp[v].astype(np.float32),
+                {"units": "A", "long_name": _LFP_NAMES[v]})
+            for v in LFP_CURRENTS
+        },
+        coords={"region": data.regions, "time": ("time", data.lfp_time, {"units": "s"})},
+        attrs={
+            "description": "synaptic currents onto each region's principal cells (interneurons "
+            "excluded), summed in the generated code; positive depolarizes. The inputs of the "
+            "LFP proxy of Mazzoni et al. (2015) and of the BOLD model (depnet.analysis.lfp, "
+            "depnet.analysis.hemodynamics)"
+        },
+    )  # fmt: skip
+
+
 def _synapses_node(record) -> xr.Dataset:
     return xr.Dataset(
         {
@@ -155,6 +185,8 @@ def build_tree(data: RunData, attrs: Mapping[str, Any]) -> xr.DataTree:
     nodes["/serotonin"] = _serotonin_node(data)
     for name, record in data.synapses.items():
         nodes[f"/synapses/{name}"] = _synapses_node(record)
+    if data.lfp:
+        nodes["/lfp"] = _lfp_node(data)
     return xr.DataTree.from_dict(nodes)
 
 

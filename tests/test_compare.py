@@ -42,6 +42,11 @@ DEFAULT_ROWS = [
     "drn [5-HT] (nM)",
     "sgacc [5-HT] (nM)",
     DMN_LABEL,
+    # the clinical readouts (depnet.analysis.clinical), from the run's LFP sums
+    "DMN BOLD FC, PCC-mPFC (contested, reported only)",
+    "sgACC-DMN BOLD FC (contested, reported only)",
+    "frontal theta/alpha power (EEG proxy, Fz)",
+    "sgACC relative theta power (LFP proxy)",
     PAS_LABEL,
 ]
 PROJECTION = "sgacc_exc_to_sgacc_exc"

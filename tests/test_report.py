@@ -42,7 +42,8 @@ def assert_not_blank(pixels: np.ndarray) -> None:
 
 def test_report_of_the_default_scenario_has_its_figures_and_tables(stores, tmp_path):
     """Raster + rates, serotonin, spectra and FC (4 figures; a 5th, synapses, only for plastic
-    runs); tables of per-population and per-region measures."""
+    runs) and the field-potential spectra (the BOLD needs more than this short run); tables of
+    per-population and per-region measures and of the clinical readouts."""
     result = depnet_cli("report", str(stores["healthy"]), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     report = tmp_path / "out" / f"{stores['healthy'].stem}-report.html"  # named after the store
@@ -50,10 +51,12 @@ def test_report_of_the_default_scenario_has_its_figures_and_tables(stores, tmp_p
     html = report.read_text()
     plastic = "synapses" in open_run(stores["healthy"]).children
     decoded = images(html)
-    assert len(decoded) == html.count("<img") == 4 + plastic
+    assert len(decoded) == html.count("<img") == 4 + plastic + 1
     for pixels in decoded:
         assert_not_blank(pixels)
     assert "rate (Hz)" in html and "c_5ht (nM)" in html
+    assert "Clinical readouts" in html and "sgACC relative theta power" in html
+    assert "No BOLD figure: the run is too short" in html
     assert 'src="http' not in html and "<script" not in html  # self-contained
 
 
