@@ -1,7 +1,7 @@
 """Field potentials from the circuit: an LFP proxy per region, an EEG-like signal, band powers.
 
-A run records, every ``record.lfp_dt`` (1 ms by default), the AMPA, NMDA and GABA_A currents onto
-each region's principal cells (interneurons excluded), summed by the generated code (the store's
+A run records, every ``record.lfp_dt`` (1 ms by default), the AMPA and GABA_A currents onto each
+region's principal cells (interneurons excluded), summed by the generated code (the store's
 ``/lfp``). From them:
 
 - the **LFP proxy** of Mazzoni et al. (2015) PLoS Comput Biol 11:e1004584, their "reference
@@ -70,8 +70,7 @@ SENSORS = {
 
 
 def lfp_currents(tree: xr.DataTree) -> xr.Dataset:
-    """The store's summed synaptic currents (``i_ampa``, ``i_nmda``, ``i_gaba``; region x time,
-    in A).
+    """The store's summed synaptic currents (``i_ampa``, ``i_gaba``; region x time, in A).
 
     Raises
     ------
@@ -133,15 +132,16 @@ def lfp_proxy(
 def synaptic_activity(
     tree: xr.DataTree, start: float | None = None, stop: float | None = None
 ) -> xr.DataArray:
-    """Total synaptic current onto each region's principal cells, ``|AMPA| + |NMDA| + |GABA|``
-    (A): the neural drive of the BOLD model (BOLD follows synaptic activity and the LFP more
-    closely than spiking; Logothetis et al. 2001 Nature 412:150)."""
+    """Synaptic activity of each region's principal cells, ``|I_AMPA| + |I_GABA|`` (A): the
+    neural drive of the BOLD model (BOLD follows synaptic activity and the LFP more closely than
+    spiking; Logothetis et al. 2001 Nature 412:150). The NMDA current is not recorded (see
+    ``depnet.recording.LFP_SUM_EQUATIONS``)."""
     sums = lfp_currents(tree)
     t0, t1 = window(tree, start, stop)
-    total = sum(np.abs(sums[v].astype(np.float64)) for v in ("i_ampa", "i_nmda", "i_gaba"))
+    total = np.abs(sums["i_ampa"].astype(np.float64)) + np.abs(sums["i_gaba"].astype(np.float64))
     t = sums["time"].values
     total = total.isel(time=np.flatnonzero((t >= t0 - 1e-12) & (t < t1 - 1e-12)))
-    total.attrs = {"units": "A", "long_name": "synaptic activity (|AMPA| + |NMDA| + |GABA|)"}
+    total.attrs = {"units": "A", "long_name": "synaptic activity (|AMPA| + |GABA|)"}
     return total.rename("synaptic_activity")
 
 

@@ -109,7 +109,7 @@ def synthetic_run(
     synapses, traces
         Plastic projections' records and populations' state traces, by name (default: none).
     lfp, lfp_time
-        Summed synaptic currents (``i_ampa``, ``i_nmda``, ``i_gaba``; ``(region, time)`` in A,
+        Summed synaptic currents (``i_ampa``, ``i_gaba``; ``(region, time)`` in A,
         missing ones zero) at times ``lfp_time`` (default every 1 ms); no ``/lfp`` when ``lfp``
         is None.
     attrs

@@ -13,7 +13,6 @@ import brian2 as b2
 import numpy as np
 
 from depnet.circuits.build import Circuit, Layout, region_of
-from depnet.circuits.simd_exp import simd_exp
 from depnet.rundata import (
     LFP_CURRENTS,
     SEROTONIN_VARIABLES,
@@ -97,13 +96,13 @@ INTERNEURON_KINDS = ("inh", "gaba")
 #: ``lfp_dt`` (:func:`_attach_lfp_sums`).
 LFP_EQUATIONS = "\n".join(f"{name} : amp" for name in LFP_CURRENTS)
 
-#: Each principal cell's synaptic currents (positive depolarizes, as in ``I_syn``), summed into
-#: its region's row. Mazzoni et al. (2015) PLoS Comput Biol 11:e1004584 build their LFP proxy
-#: from the AMPA and GABA currents onto pyramidal cells; NMDA is kept beside them, for the
-#: synaptic activity that drives the BOLD model.
+#: Each principal cell's AMPA and GABA_A currents (positive depolarizes, as in ``I_syn``),
+#: summed into its region's row: the currents of the LFP proxy of Mazzoni et al. (2015) PLoS
+#: Comput Biol 11:e1004584. The NMDA current is left out: its Mg2+ block is an exponential per
+#: cell that this loop, unlike the neurons' state update, cannot vectorize, and with it the sums
+#: cost about twice as much.
 LFP_SUM_EQUATIONS = """
 i_ampa_post = g_ampa_pre * (E_ampa_pre - v_pre) : amp (summed)
-i_nmda_post = g_nmda_pre * nmda_open_pre * (E_nmda_pre - v_pre) : amp (summed)
 i_gaba_post = g_gaba_pre * (E_gaba_pre - v_pre) : amp (summed)
 """
 
@@ -140,9 +139,8 @@ def _attach_lfp_sums(
             len(circuit.regions), LFP_EQUATIONS, clock=clock, name=f"lfp_{group_name}"
         )
         summing = b2.Synapses(
-            circuit.groups[group_name], target, LFP_SUM_EQUATIONS,
-            namespace={"simd_exp": simd_exp}, name=f"lfp_sum_{group_name}",
-        )  # fmt: skip
+            circuit.groups[group_name], target, LFP_SUM_EQUATIONS, name=f"lfp_sum_{group_name}"
+        )
         summing.connect(i=np.concatenate(cells), j=np.concatenate(regions))
         # at the end of the step, so that the sums recorded at t are those of the state at t
         monitor = b2.StateMonitor(

@@ -32,7 +32,7 @@ SEROTONIN_VARIABLES = {
 }
 
 #: Synaptic currents summed over each region's principal cells (the LFP proxy's inputs), in A.
-LFP_CURRENTS = ("i_ampa", "i_nmda", "i_gaba")
+LFP_CURRENTS = ("i_ampa", "i_gaba")
 
 
 @dataclass

@@ -12,7 +12,7 @@ A run is read as an :class:`xarray.DataTree` with one node per population (what
     /synapses/<projection>  plastic projections only: n_present, density, w_mean, w_std (time);
                           pre, post, w_final, present_final (synapse): the final weights; attrs
                           pool_size
-    /lfp                  i_ampa, i_nmda, i_gaba(region, time) in A: synaptic currents onto each
+    /lfp                  i_ampa, i_gaba(region, time) in A: AMPA and GABA_A currents onto each
                           region's principal cells, summed (the LFP proxy's and BOLD's inputs)
 
 On disk (``store_version`` 2) every kind of record is one group whatever the number of
@@ -127,7 +127,6 @@ def _serotonin_node(data: RunData) -> xr.Dataset:
 #: What each LFP sum is (``/lfp``).
 _LFP_NAMES = {
     "i_ampa": "AMPA current onto the region's principal cells, summed",
-    "i_nmda": "NMDA current onto the region's principal cells, summed",
     "i_gaba": "GABA_A current onto the region's principal cells, summed",
 }
 

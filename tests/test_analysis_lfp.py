@@ -50,15 +50,11 @@ def test_the_lfp_proxy_starts_after_the_warmup():
     np.testing.assert_allclose(lfp.values, 1e-9, rtol=1e-6)
 
 
-def test_synaptic_activity_adds_the_magnitudes_of_the_three_currents():
+def test_synaptic_activity_adds_the_magnitudes_of_the_ampa_and_gaba_currents():
     t = np.arange(0, 1.0, DT)
     n = t.size
-    tree = _run(
-        {"i_ampa": np.full((1, n), 2e-9), "i_nmda": np.full((1, n), 1e-9),
-         "i_gaba": np.full((1, n), -3e-9)},
-        ["pcc"], 1.0,
-    )  # fmt: skip
-    np.testing.assert_allclose(synaptic_activity(tree).values, 6e-9, rtol=1e-6)
+    tree = _run({"i_ampa": np.full((1, n), 2e-9), "i_gaba": np.full((1, n), -3e-9)}, ["pcc"], 1.0)
+    np.testing.assert_allclose(synaptic_activity(tree).values, 5e-9, rtol=1e-6)
 
 
 def test_a_theta_rhythm_in_the_currents_puts_the_lfp_power_in_the_theta_band():
