@@ -132,7 +132,9 @@ def window(
     return t0, t1
 
 
-def _block_size(variable: xr.DataArray) -> int:
+def block_size(variable: xr.DataArray) -> int:
+    """How many elements to read of ``variable`` at a time: a whole number of its stored chunks
+    (or dask chunks), about :data:`BLOCK_SPIKES`."""
     chunks = variable.encoding.get("chunks") or variable.encoding.get("preferred_chunks")
     if isinstance(chunks, dict):
         chunks = tuple(chunks.values())
@@ -153,7 +155,7 @@ def spike_blocks(
     """
     node = tree["spikes"][population]
     neuron, time = node["neuron"], node["time"]
-    step = block or _block_size(time)
+    step = block or block_size(time)
     for i in range(0, time.shape[0], step):
         part = slice(i, i + step)
         yield (np.asarray(neuron[part].values) if neurons else None), np.asarray(time[part].values)
