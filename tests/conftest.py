@@ -51,6 +51,7 @@ LAYERS = {
         "test_serotonin_feedback.py", "test_analysis_real.py", "test_report.py",
         "test_notebooks.py", "test_analysis_sweep.py", "test_cluster_spec.py",
         "test_cuda_settings.py", "test_cuda_parity.py", "test_packaging.py",
+        "test_lfp_recording.py",
     ),
 }  # fmt: skip
 #: Wall-time budget of one test per layer (s; pytest-timeout): a hang fails in minutes, not
