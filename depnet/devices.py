@@ -22,6 +22,7 @@ several runs can happen in one process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib.util
 import json
@@ -264,6 +265,37 @@ def detect_compute_capabilities() -> list[float]:
     except (OSError, subprocess.TimeoutExpired):
         return []
     return parse_compute_capabilities(out.stdout) if out.returncode == 0 else []
+
+
+def parse_memory_totals(text: str) -> list[float]:
+    """GPU memory in bytes from ``nvidia-smi --query-gpu=memory.total --format=csv,noheader,
+    nounits`` (MiB, one line per GPU)."""
+    totals = []
+    for line in text.splitlines():
+        with contextlib.suppress(ValueError):
+            totals.append(float(line.strip()) * 2**20)
+    return totals
+
+
+@functools.cache
+def gpu_memory() -> float | None:
+    """Memory of the GPU a cuda run uses, in bytes; None without a GPU or driver.
+
+    The smallest of the GPUs that answer: brian2cuda runs on the first visible one
+    (``CUDA_VISIBLE_DEVICES``), whose index nvidia-smi does not follow, and a node's GPUs are
+    usually alike. Asked once per process (it does not change while one runs).
+    """
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    totals = parse_memory_totals(out.stdout) if out.returncode == 0 else []
+    return min(totals) if totals else None
 
 
 def _nvcc() -> str:

@@ -1,6 +1,7 @@
 """The run engine: every run, single or swept, on every target, goes through this module.
 
-A scenario becomes a store in four steps:
+A scenario becomes a store in four steps, once it is known to fit in the memory here
+(:func:`check_memory`, from an estimate made before anything is built: :mod:`depnet.memory`):
 
 1. **Network data** (:func:`network_data`): the scenario's network is built on the target's
    standalone device but not run; what its ``main`` would set (connectivity, initial values,
@@ -48,7 +49,7 @@ import numpy as np
 from brian2.utils.logger import BrianLogger
 from tqdm import tqdm
 
-from depnet import devices, standalone
+from depnet import devices, memory, standalone
 from depnet.circuits import protocol
 from depnet.circuits.build import Circuit, Layout, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
@@ -57,7 +58,7 @@ from depnet.quantities import format_quantity, si_value
 from depnet.recording import Monitors, assemble, attach_monitors, read_monitors
 from depnet.rundata import RunData, check_finite, concatenate
 from depnet.scenarios.schedule import Schedule, schedule
-from depnet.spec import Scenario
+from depnet.spec import DEFAULT_SEGMENT, Scenario
 from depnet.store import COMPLETE, check_writable, read_attrs, write_run
 
 # Networks built only to be read (network data) are collected without ever running.
@@ -65,10 +66,6 @@ BrianLogger.suppress_name("unused_brian_object")
 
 #: The Network's name (it names its C++ object in the generated code).
 NETWORK_NAME = "depnet_network"
-#: Segment length where a scenario does not give one (``scenario.segment``): each segment costs
-#: a start of the binary (loading its data, writing its results, ~1-2 s for the plastic whole
-#: circuit), and a killed run loses at most one segment.
-DEFAULT_SEGMENT = 60 * b2.second
 #: How often a running binary reports its progress (wall time).
 REPORT_PERIOD = 1 * b2.second
 #: Version of the build manifest and network data layouts (a change rebuilds).
@@ -122,6 +119,27 @@ def build_network(
     monitors = attach_monitors(circuit, spec.record) if record else None
     net = b2.Network(circuit.objects, *(monitors.objects if monitors else ()), name=NETWORK_NAME)
     return circuit, monitors, net
+
+
+def check_memory(spec: Scenario, target: str) -> memory.MemoryEstimate:
+    """Refuse a scenario that cannot fit in the memory here, before anything is built.
+
+    The estimate (:func:`depnet.memory.estimate`) is compared with the host's memory
+    (:func:`depnet.memory.host_limit`: physical memory or the job's cgroup limit, or
+    ``$DEPNET_MEMORY_LIMIT``) and, for cuda, with the GPU's (:func:`depnet.devices.gpu_memory`,
+    or ``$DEPNET_GPU_MEMORY_LIMIT``; no GPU here and no variable: the host only, as for a
+    ``--compile-only`` build on a CPU machine).
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the scenario, the memory it needs and the memory here (exit status 2).
+    """
+    estimate = memory.estimate(spec, target)
+    gpu = memory.gpu_limit(devices.gpu_memory) if target == "cuda" else None
+    if problem := memory.refusal(estimate, memory.host_limit(), gpu):
+        raise ScenarioError(problem)
+    return estimate
 
 
 @contextlib.contextmanager
@@ -223,7 +241,14 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
     Built on the target's standalone device without running it; the cache (under the build
     root's ``data/``) is shared by every process that runs a scenario of the same
     :func:`value_key`.
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario cannot fit in the memory here (:func:`check_memory`), before anything
+        is built.
     """
+    check_memory(spec, target)  # every run, sweep task and sweep plan comes here first
     folder = (root or build_root()) / "data" / value_key(spec, target)
     if (folder / "data.json").exists():
         return _load_data(folder)
@@ -761,8 +786,15 @@ def run_scenario(
         Discard the completed segments of an unfinished run instead of resuming it.
     root
         Build cache (default :func:`build_root`).
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario cannot fit in the memory here (:func:`check_memory`): nothing is built
+        or written.
     """
     target = devices.resolve_target(device or spec.scenario.device)
+    check_memory(spec, target)  # before anything is built or written (network_data checks too)
     if out is not None:
         store = Path(out)
     else:
@@ -968,6 +1000,7 @@ __all__ = [
     "Options",
     "RunResult",
     "build_network",
+    "check_memory",
     "ensure_build",
     "network_data",
     "run_point",

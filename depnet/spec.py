@@ -59,6 +59,13 @@ Time = Annotated[
 ]
 
 
+#: Segment length where a scenario does not give one (``scenario.segment``): each segment costs
+#: a start of the binary (loading its data, writing its results, ~1-2 s for the plastic whole
+#: circuit), a killed run loses at most one segment, and the binary holds one segment's recording
+#: in memory (:mod:`depnet.memory`).
+DEFAULT_SEGMENT = 60 * second
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -77,7 +84,7 @@ class ScenarioSection(_Strict):
     #: Regions to build (all when absent); the raphe is required, it is the source of 5-HT.
     regions: tuple[str, ...] | None = None
     #: Length of the segments the run is cut into (a killed run resumes from its last complete
-    #: segment); default :data:`depnet.run.DEFAULT_SEGMENT`. Not part of the network.
+    #: segment); default :data:`DEFAULT_SEGMENT`. Not part of the network.
     segment: Time | None = None
 
     @field_validator("regions")

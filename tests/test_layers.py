@@ -38,6 +38,7 @@ LAYERS = {
     "depnet.analysis": "analysis",
     "depnet.spec": "model",
     "depnet.quantities": "model",  # quantities with units are Brian2's (brian2.units)
+    "depnet.memory": "model",  # estimates from specs and circuits, before anything is built
     "depnet.circuits": "model",
     "depnet.plasticity_rules": "model",
     "depnet.scenarios": "model",
