@@ -21,7 +21,7 @@ extensions = [
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
 smartquotes = False  # command lines and help texts keep their straight quotes
-exclude_patterns = ["_build", "README.md"]
+exclude_patterns = ["_build", "README.md", "results/**"]  # results: included where shown
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -57,7 +57,7 @@ def main(runs: Path) -> None:
         cells = []
         for name in CONDITIONS:
             x = np.array([v[key] for v in values.get(name, {}).values()], float)
-            cells.append(f"{x.mean():.3f} ± {x.std(ddof=1):.3f}" if x.size > 1 else "-")
+            cells.append(f"{x.mean():.3g} ± {x.std(ddof=1):.2g}" if x.size > 1 else "-")
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     seeds = {name: sorted(int(s) for s in v) for name, v in values.items()}
     lines.append("")
