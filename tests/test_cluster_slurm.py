@@ -250,6 +250,7 @@ def test_a_task_that_reaches_its_time_limit_requeues_itself_and_finishes(slurm_c
     assert tree.attrs["duration_s"] == 3200.0
 
 
+@pytest.mark.slow  # the same grid runs locally in the default suite (test_cluster_local.py)
 def test_a_ketamine_dose_by_onset_grid_over_three_seeds_on_slurm(slurm_cluster, tmp_path):  # noqa: F811
     """Sweeps take interventions: 2 doses x 2 onsets x 3 seeds, one build, one job array."""
     result = submit(ketamine_grid(tmp_path), executor="slurm", out=tmp_path / "slurm")

@@ -29,7 +29,8 @@ def test_runtime_and_cpp_simulate_the_same_spikes():
     """Runtime and cpp run the same graph (drawn on the host) from the same seed, the same
     background input (a counter-based hash, ``depnet.circuits.counter_rng``) and the same rand()
     stream (Brian2 2.10 draws alike on both): the raphe-sgACC loop fires the same spikes, every
-    one (0.3 s: runtime runs ~50 s per simulated second here), and [5-HT] agrees to rounding.
+    one (0.3 s: runtime runs ~50 s per simulated second here), and [5-HT] and the LFP sums agree
+    to rounding.
     A runtime run after a cpp one in the same process gives the same spikes again (the device
     is reset)."""
     spec = small_scenario("0.3 s", "0 s")
@@ -43,6 +44,11 @@ def test_runtime_and_cpp_simulate_the_same_spikes():
     _same_spikes(runtime, runtime_again)
     for name, values in cpp.serotonin.items():
         np.testing.assert_allclose(values, runtime.serotonin[name], rtol=1e-9, err_msg=name)
+    assert set(cpp.lfp) == set(runtime.lfp) == {"i_ampa", "i_gaba"}
+    np.testing.assert_array_equal(cpp.lfp_time, runtime.lfp_time)
+    for name, values in cpp.lfp.items():
+        scale = np.abs(values).max()
+        np.testing.assert_allclose(values, runtime.lfp[name], rtol=0, atol=1e-9 * scale)
 
 
 def test_leaving_a_target_gives_brian2_its_defaults_back(tmp_path):
