@@ -19,7 +19,8 @@ upstream behaviour it relies on changes:
 - :func:`state_variables`, :func:`recorded_files`: the file names of arrays in a results folder
   (``device.get_array_filename``) and how 2-D monitor arrays are laid out there;
 - :func:`run_binary`: the binary's command line (``--results_dir`` and ``name=value``
-  arguments, values read from files relative to the working folder, ``static_arrays/`` too).
+  arguments, values read from files relative to the working folder, ``static_arrays/`` too;
+  brian2cuda lowercases every value, file names included: :func:`lowercase_safe_args`).
 """
 
 from __future__ import annotations
@@ -442,6 +443,41 @@ def link_static_arrays(
         link.symlink_to(target.resolve())
 
 
+#: Folder, in a run's working folder, of the links that :func:`lowercase_safe_args` passes.
+ARG_LINKS = "arg_links"
+
+
+def lowercase_safe_args(work: Path, args: Iterable[str]) -> list[str]:
+    """``name=file`` arguments as links in ``work``/:data:`ARG_LINKS` with lowercase names,
+    relative to ``work`` (the binary's working folder); ``name=number`` unchanged.
+
+    brian2cuda 1.0b1's ``set_variable_by_name`` lowercases every value before it opens it as a
+    file, so a path with a capital letter (``protocol_neurons_I_stim.values...``, a user's
+    ``/home/Ana/runs``) is not found; Brian2's C++ target reads it as given. The links are named
+    by a digest of the file's absolute path, so the same file gets the same link in every
+    segment.
+    """
+    safe = []
+    for arg in args:
+        name, _, value = arg.partition("=")
+        if not value or value[0] == "-" or value[0].isdigit() or value.lower() in ("true", "false"):
+            safe.append(arg)  # a number or a boolean: the binary parses it in place
+            continue
+        target = (work / value).resolve()
+        if not target.exists():
+            raise DeviceError(f"run argument {name}: no such file {target}")
+        folder = work / ARG_LINKS
+        folder.mkdir(exist_ok=True)
+        link = folder / f"{hashlib.sha256(str(target).encode()).hexdigest()[:16]}.dat"
+        if not (link.is_symlink() and link.resolve() == target):
+            tmp = link.with_name(f"{link.name}.{os.getpid()}.tmp")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(target)
+            tmp.replace(link)  # atomic: runs sharing the folder never see a half-made link
+        safe.append(f"{name}={ARG_LINKS}/{link.name}")
+    return safe
+
+
 def run_binary(
     binary: Path,
     work: Path,
@@ -460,6 +496,7 @@ def run_binary(
     """
     results.mkdir(parents=True, exist_ok=True)
     stdout = results / "stdout.txt"
+    args = lowercase_safe_args(work, args)
     command = [str(binary), "--results_dir", str(results.resolve()) + os.sep, *args]
     env = {**os.environ, **(environment or {})}
     with open(stdout, "w") as out:

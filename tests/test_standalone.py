@@ -178,5 +178,32 @@ def test_a_literal_reaches_the_binary_and_a_missing_input_fails(toy_build, tmp_p
     slow = _segment(build, files, tmp_path, 0, 0.0, 0.03, args=["toy.tau=1.0"])
     assert len(files["spikes"]["t"].read(slow)) == 0  # tau 1 s: nobody reaches threshold
     missing = tmp_path / "nowhere.dat"
-    with pytest.raises(DeviceError, match="could not read its inputs"):
+    with pytest.raises(DeviceError, match="toy.I: no such file .*nowhere.dat"):
         _segment(build, files, tmp_path, 1, 0.0, 0.01, args=[f"toy.I={missing}"])
+    short = tmp_path / "short.dat"
+    np.zeros(1).tofile(short)  # the toy has 4 cells
+    _link(build, tmp_path / "short")
+    with pytest.raises(DeviceError, match="could not read its inputs"):
+        _segment(build, files, tmp_path / "short", 0, 0.0, 0.01, args=[f"toy.I={short}"])
+
+
+def test_file_arguments_survive_brian2cudas_lowercasing_of_values(toy_build, tmp_path):
+    """brian2cuda 1.0b1 lowercases each ``name=value`` value before opening it as a file (seen
+    on an H200: ``protocol_neurons_I_stim.values...dat`` was looked for as ``..._i_stim...``).
+    Every file argument reaches the binary as a lowercase path relative to its working folder,
+    to the same file; numbers and booleans pass unchanged."""
+    build, files = toy_build
+    _link(build, tmp_path)
+    folder = tmp_path / "Runs" / "MDD_SSRI"
+    folder.mkdir(parents=True)
+    values = folder / "I_high.dat"
+    np.full(4, 0.0).tofile(values)
+    args = [f"toy.I={values}", "toy.tau=1.0", "toy.I=-0.5", "flag=True"]
+    safe = standalone.lowercase_safe_args(tmp_path, args)
+    assert safe[1:] == args[1:]
+    name, _, path = safe[0].partition("=")
+    assert name == "toy.I" and path == path.lower() and not Path(path).is_absolute()
+    assert (tmp_path / path.lower()).resolve() == values.resolve()
+    assert standalone.lowercase_safe_args(tmp_path, args) == safe  # same link every segment
+    silent = _segment(build, files, tmp_path, 0, 0.0, 0.03, args=[safe[0]])
+    assert len(files["spikes"]["t"].read(silent)) == 0  # I = 0 read from the file: no spikes
