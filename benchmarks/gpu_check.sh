@@ -18,22 +18,22 @@
 # settings.txt and parity.txt (pytest), gpu_scaling.log and gpu_scaling.txt (benchmark 5),
 # summary.txt (one line per step: ok / FAILED / TIMEOUT, seconds).
 #
-# Time: at most CHECK_BUDGET_S (8 minutes), every step bounded by `timeout`; meant for one H100
-# node (16 cores). Not yet run on a GPU: the times below are estimates from the CPU machine.
-# Every CUDA build of the whole circuit is a full build (population sizes are compiled into
-# nearly every generated file): 35 files at ~40 s of one core each, so ~1.5 min with 16 nvcc
-# jobs. Benchmark 5 therefore runs, in this order, cuda at 1, cpp at 1, cuda at 15, cpp at 15,
-# cuda at 150 (10^6 neurons, ~1.3e8 synapses, with minutes of Python and of binary set-up on top
-# of its build): scales 1 and 15 give the cuda/cpp ratio (single-threaded cpp took ~6 s per
-# simulated second at scale 1 on the CPU machine, so ~1.5 min at 15: 0.2 s simulated there), and
-# scale 150 the GPU's throughput at the target size, if time is left. The benchmark gets what
-# is left of CHECK_BUDGET_S and rewrites its table after every run, so that a timeout loses only
-# the runs not yet done. Override with the variables below.
+# Time: at most CHECK_BUDGET_S (8 minutes), every step bounded by `timeout`; meant for one H100/H200
+# node (16 cores). Measured on an H200 on 2026-12-04 (benchmarks/results/gpu_check-nvidia-h200.txt):
+# ~30 s to start the machine, 10 s of set-up, settings tests 12 s, parity 68 s (a cuda and a cpp
+# build of the raphe-sgACC loop and their runs); in benchmark 5 a cuda build of the whole circuit
+# took 44 s at scale 1 and 57 s at scale 15 with 16 nvcc jobs (sizes are compiled in, so every
+# scale is a full build), cpp builds 9-20 s, runs seconds. Benchmark 5 runs, in this order, cuda
+# at 1, cpp at 1, cuda at 15, cpp at 15, then cuda at the larger scales: scales 1 and 15 give the
+# cuda/cpp ratio (single-threaded cpp: 14 s per simulated second at 15, hence its 0.2 s there),
+# and they fit in ~4 minutes; scale 40's build did not finish in the ~110 s left. The benchmark gets
+# what is left of CHECK_BUDGET_S and rewrites its table after every run, so that a timeout loses
+# only the runs not yet done. Override with the variables below.
 set -uo pipefail
 
 CHECK_BUDGET_S=${CHECK_BUDGET_S:-480}      # whole script
 PARITY_TIMEOUT_S=${PARITY_TIMEOUT_S:-180}  # raphe-sgACC loop: a cuda and a cpp build and runs
-BENCH_SCALES=${BENCH_SCALES:-"1 15 150"}
+BENCH_SCALES=${BENCH_SCALES:-"1 15 40"}
 BENCH_DURATION=${BENCH_DURATION:-"1 s"}
 BENCH_CPP_MAX_SCALE=${BENCH_CPP_MAX_SCALE:-15}
 BENCH_CPP_DURATION=${BENCH_CPP_DURATION:-"0.2 s"}
