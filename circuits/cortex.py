@@ -52,6 +52,7 @@ def pyramidal_cell(background_weight: float = 3.1) -> dict[str, Parameter]:
                 "long-range inputs, pyramidal cells fire at 1-5 Hz in an asynchronous-irregular "
                 "state (C1)",
                 low=0 * nS,
+                calibrated_to=("C1",),
             )
         ),
     )
@@ -65,6 +66,7 @@ def interneuron(background_weight: float = 1.9) -> dict[str, Parameter]:
                 background_weight * nS,
                 "chosen: tuned for interneuron rates of 10-20 Hz (C1)",
                 low=0 * nS,
+                calibrated_to=("C1",),
             )
         )
     )

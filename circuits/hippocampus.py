@@ -51,8 +51,9 @@ SEPTUM_PARAMETERS: dict[str, Parameter] = {
     "f_theta": Parameter(
         8 * Hz,
         "chosen: within the 6-10 Hz theta band of the awake rodent hippocampus (Buzsaki 2002 "
-        "Neuron 33:325; VALIDATION.md C4)",
+        "Neuron 33:325; VALIDATION.md C4); C4's theta peak follows this drive: a calibration",
         low=0 * Hz,
+        calibrated_to=("C4",),
     ),
     "rate_mean": Parameter(10 * Hz, "chosen: mean rate of a septal pacemaker unit", low=0 * Hz),
     "depth": Parameter(

@@ -64,8 +64,13 @@ def _delay(source: str, target: str, *, mm: float | None = None, m_per_s: float 
 
 
 def _weights(source: str, **nS_per_receptor: float) -> dict[str, Parameter]:
-    """Peak conductance per spike for each receptor the projection drives, in nS."""
-    return {f"w_{r}": Parameter(w * nS, source, low=0 * nS) for r, w in nS_per_receptor.items()}
+    """Peak conductance per spike for each receptor the projection drives, in nS; the local
+    weights tuned for C1's rates are calibrations of C1 (:data:`_CALIBRATED_TO`)."""
+    rows = _CALIBRATED_TO.get(source, ())
+    return {
+        f"w_{r}": Parameter(w * nS, source, low=0 * nS, calibrated_to=rows)
+        for r, w in nS_per_receptor.items()
+    }
 
 
 _TUNED = "chosen: tuned for C1 rates with the in-degrees below"
@@ -77,6 +82,8 @@ _TUNED_EI = (
     "chosen: tuned for C1 rates; strong E->I and I->E coupling, so that inhibition tracks "
     "excitation and holds pyramidal cells in an asynchronous-irregular 1-5 Hz state"
 )
+#: Weight sources whose values were sized for a VALIDATION row: the rows they calibrate.
+_CALIBRATED_TO = {_TUNED: ("C1",), _TUNED_NMDA: ("C1",), _TUNED_EI: ("C1",)}
 
 #: A projection's description: receptors, in-degree (with its reason) and weights (nS, reason).
 _Wiring = tuple[tuple[str, ...], float, str, dict[str, float], str]

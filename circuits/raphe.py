@@ -32,6 +32,7 @@ DRN_5HT = cell_parameters(
         "chosen: 5-HT1A autoreceptor gain; full occupancy more than doubles the leak "
         "conductance, enough to silence the cells (Martin-Ruiz et al. 2001, VALIDATION.md R4)",
         low=0 * nS,
+        calibrated_to=("R4",),
     ),
     delta_g_ahp=Parameter(
         4 * nS, "chosen: slow AHP that spaces spikes hundreds of ms apart", low=0 * nS
@@ -41,6 +42,7 @@ DRN_5HT = cell_parameters(
         225 * pA,
         "chosen: tonic pacemaker drive tuned so that, against leak, sAHP and the basal 5-HT1A "
         "GIRK current, the cells fire regularly at ~1.5-2 Hz (R1)",
+        calibrated_to=("R1",),
     ),
     I_bias_sd=Parameter(
         6 * pA,
@@ -50,7 +52,9 @@ DRN_5HT = cell_parameters(
     ),
     background_rate=Parameter(2 * Hz, "chosen: weak afferent noise", low=0 * Hz),
     background_n=Parameter(100.0, "chosen: number of background afferents", low=0),
-    background_weight=Parameter(0.5 * nS, "chosen: weak, keeps firing regular (R1)", low=0 * nS),
+    background_weight=Parameter(
+        0.5 * nS, "chosen: weak, keeps firing regular (R1)", low=0 * nS, calibrated_to=("R1",)
+    ),
 )
 
 # Raphe GABA cells reuse the prefrontal fast-spiking membrane and background (chosen).

@@ -158,6 +158,7 @@ PARAMETERS: dict[str, Parameter] = {
         "set point and raphe firing recovers under chronic SSRI (VALIDATION.md R3)",
         low=0.001,
         high=1,
+        calibrated_to=("R3",),
     ),
     "desensitization_compression": Parameter(
         86400.0,
@@ -180,17 +181,26 @@ PARAMETERS: dict[str, Parameter] = {
     ),
 }
 
+#: The basal [5-HT] frame (FSCAV) that the innervation densities are sized to.
+_FRAME = ("frame",)
 _TUNED = (
     "chosen: with the SERT densities, puts basal [5-HT] at ~110 nM in the raphe, ~70 nM in "
     "hippocampus (FSCAV: 65 nM, Abdalla et al. 2017) and ~55 nM in cortex"
 )
 #: Relative 5-HT innervation density per region (release per raphe spike scales with it).
 INNERVATION: dict[str, Parameter] = {
-    "drn": Parameter(2.77, _TUNED + "; somatodendritic release in the raphe", low=0.0),
-    **{r: Parameter(1.73, _TUNED, low=0.0) for r in ("dg", "ca3", "ca1")},
-    **{r: Parameter(1.04, _TUNED, low=0.0) for r in ("dlpfc", "sgacc")},
+    "drn": Parameter(
+        2.77, _TUNED + "; somatodendritic release in the raphe", low=0.0, calibrated_to=_FRAME
+    ),
+    **{r: Parameter(1.73, _TUNED, low=0.0, calibrated_to=_FRAME) for r in ("dg", "ca3", "ca1")},
+    **{r: Parameter(1.04, _TUNED, low=0.0, calibrated_to=_FRAME) for r in ("dlpfc", "sgacc")},
     **{
-        r: Parameter(1.04, _TUNED + "; raise it to strengthen the DMN's coupling to 5-HT", low=0.0)
+        r: Parameter(
+            1.04,
+            _TUNED + "; raise it to strengthen the DMN's coupling to 5-HT",
+            low=0.0,
+            calibrated_to=_FRAME,
+        )
         for r in ("pcc", "mpfc")
     },
 }
@@ -202,9 +212,12 @@ _SERT = (
 )
 #: Relative SERT density per region (scales vmax_sert).
 SERT_DENSITY: dict[str, Parameter] = {
-    "drn": Parameter(2.0, _SERT, low=0.0),
-    **{r: Parameter(1.5, _SERT, low=0.0) for r in ("dg", "ca3", "ca1")},
-    **{r: Parameter(1.0, _SERT, low=0.0) for r in ("dlpfc", "sgacc", "pcc", "mpfc")},
+    "drn": Parameter(2.0, _SERT, low=0.0, calibrated_to=("R6",)),
+    **{r: Parameter(1.5, _SERT, low=0.0, calibrated_to=("R6",)) for r in ("dg", "ca3", "ca1")},
+    **{
+        r: Parameter(1.0, _SERT, low=0.0, calibrated_to=("R6",))
+        for r in ("dlpfc", "sgacc", "pcc", "mpfc")
+    },
 }
 
 #: Regions whose 5-HT1A receptors are somatodendritic autoreceptors (they desensitize).

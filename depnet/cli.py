@@ -165,8 +165,18 @@ def _parser() -> argparse.ArgumentParser:
         help="end of the window, e.g. '12 s' (default: each run's end)",
     )  # fmt: skip
 
-    params = sub.add_parser("params", help="list model parameters with units and sources")
+    params = sub.add_parser(
+        "params",
+        help="list model parameters with units and sources, and which VALIDATION rows each was "
+        "sized for (calibrations)",
+    )
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
+    params.add_argument(
+        "--rows",
+        action="store_true",
+        help="list the VALIDATION rows instead: each one's status, whether it is a calibration "
+        "or held-out, and what was sized for it",
+    )
 
     kinds = sub.add_parser(
         "interventions", help="list intervention kinds and traits with their settings and sources"
@@ -401,13 +411,36 @@ def _write(path: Path, write: Callable[[Path], object]) -> None:
         raise StoreError(f"{path}: cannot write: {err.strerror or err}") from None
 
 
+def _calibrated(p) -> str:
+    """The tag ``depnet params`` and ``depnet interventions`` put after a calibrated value."""
+    return f"    [calibration of {', '.join(p.calibrated_to)}]" if p.calibrated_to else ""
+
+
 def _params(args: argparse.Namespace) -> int:
     from depnet.circuits.parameters import DEFAULT_PARAMETERS
     from depnet.quantities import format_quantity
 
+    if args.rows:
+        return _rows(args.prefix)
     for path, p in DEFAULT_PARAMETERS.items():
         if path.startswith(args.prefix):
-            print(f"{path} = {format_quantity(p.value)}    # {p.source}")
+            print(f"{path} = {format_quantity(p.value)}    # {p.source}{_calibrated(p)}")
+    return 0
+
+
+def _rows(prefix: str) -> int:
+    from depnet.observations import OBSERVATIONS
+    from depnet.scenarios.calibration import calibrations, label, summarize
+
+    sized = calibrations()
+    for row in OBSERVATIONS.values():
+        if not row.id.startswith(prefix):
+            continue
+        print(f"{row.id}: {row.observation}")
+        print(f"    band: {row.band}  ({row.source})")
+        print(f"    {row.status}: {row.checked_in}")
+        what = f": sized for it: {summarize(sized[row.id])}" if sized[row.id] else ""
+        print(f"    {label(row.id, sized[row.id])}{what}")
     return 0
 
 
@@ -423,7 +456,7 @@ def _interventions(args: argparse.Namespace) -> int:
             for key, options in kind.choices.items():
                 print(f"    {key} = {' | '.join(options)}")
             for key, p in kind.parameters.items():
-                print(f"    {key} = {format_quantity(p.value)}    # {p.source}")
+                print(f"    {key} = {format_quantity(p.value)}    # {p.source}{_calibrated(p)}")
     return 0
 
 

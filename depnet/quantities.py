@@ -22,6 +22,8 @@ from brian2.units.fundamentalunits import (
     have_same_dimensions,
 )
 
+from depnet.observations import check_row_ids
+
 _UNITS: dict[str, Unit] = {str(u): u for u in all_units}
 _UNITS.update(
     {"nM": brian2.nM, "uM": brian2.uM, "mM": brian2.mM, "M": brian2.molar, "Hz": brian2.Hz}
@@ -173,12 +175,20 @@ class Parameter:
         Paper the value is taken from, or "chosen: <reason>".
     low, high
         Inclusive bounds in the units of ``value``; ``None`` means unbounded.
+    calibrated_to
+        The VALIDATION rows (:data:`depnet.observations.OBSERVATIONS` ids) this value was sized
+        so that they pass: those rows are then calibrations, not validations. Empty for a value
+        taken from the literature or chosen without looking at a row.
     """
 
     value: Quantity | float
     source: str
     low: Quantity | float | None = None
     high: Quantity | float | None = None
+    calibrated_to: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_row_ids(self.calibrated_to, f"parameter sourced {self.source[:40]!r}...")
 
     def check(self, value: Quantity | float) -> Quantity | float:
         """Return ``value`` if it has this parameter's dimensions and lies in range, else raise."""

@@ -45,6 +45,7 @@ from depnet.circuits.parameters import (
 from depnet.circuits.plasticity import PLASTICITY_RULES
 from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
+from depnet.observations import check_row_ids
 from depnet.quantities import (
     QuantityError,
     format_quantity,
@@ -86,6 +87,17 @@ class ScenarioSection(_Strict):
     #: Length of the segments the run is cut into (a killed run resumes from its last complete
     #: segment); default :data:`DEFAULT_SEGMENT`. Not part of the network.
     segment: Time | None = None
+    #: VALIDATION rows that this scenario's ``[parameters]`` were sized so that they pass (its
+    #: own column, say): those rows are calibrations (:mod:`depnet.scenarios.calibration`).
+    calibrated_to: tuple[str, ...] = ()
+
+    @field_validator("calibrated_to")
+    @classmethod
+    def _known_rows(cls, rows: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return check_row_ids(rows, "calibrated_to")
+        except ScenarioError as err:
+            raise ValueError(str(err)) from None
 
     @field_validator("regions")
     @classmethod

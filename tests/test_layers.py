@@ -33,6 +33,7 @@ PACKAGE_DIRS = {
 #: Layer of each module, by longest matching prefix; a module may import from layers it reaches.
 LAYERS = {
     "depnet.errors": "data",
+    "depnet.observations": "data",
     "depnet.rundata": "data",
     "depnet.store": "data",
     "depnet.analysis": "analysis",

@@ -10,12 +10,15 @@ Directives (each emits sections with tables, read from the code at build time):
 ``depnet-interventions``
     every intervention kind and trait with its settings (``depnet interventions``);
 ``depnet-cli``
-    the command line, from the argparse parser that ``depnet`` itself uses.
+    the command line, from the argparse parser that ``depnet`` itself uses;
+``depnet-validation-rows``
+    every VALIDATION row with its label: calibration, held-out or input (``depnet params
+    --rows``).
 
 Each parameter row has its value with units, its allowed range, its source as the code states it,
-and a label: ``literature`` or ``chosen`` (the source starts with "chosen:"), ``calibrated`` where
-the source says the value was calibrated, tuned, fitted or sized for an outcome, and the
-VALIDATION.md rows (R1, C5, P8, ...) that the source names (``cites``).
+and a label: ``literature`` or ``chosen`` (the source starts with "chosen:"), ``calibration of``
+the VALIDATION rows the value was sized for (the parameter's ``calibrated_to``), and other rows
+the source names (``cites``).
 
 On ``builder-inited`` the analysis notebooks (jupytext percent-format ``.py`` files) are written
 as markdown pages under ``docs/notebooks/`` (not executed; ``tests/test_notebooks.py`` runs them).
@@ -37,22 +40,18 @@ from sphinx.util.docutils import SphinxDirective
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "analysis" / "notebooks"
 
-_CALIBRATED = re.compile(r"calibrat|tuned|fitted|sized (?:for|so)", re.IGNORECASE)
 _ROWS = re.compile(r"\b([RCP]\d{1,2})\b")
 
 
-def label(source: str) -> str:
-    """How a value was arrived at, in the words its source uses."""
-    words = ["chosen" if source.startswith("chosen") else "literature"]
-    if _CALIBRATED.search(source):
-        words.append("calibrated")
-    rows = (
-        list(dict.fromkeys(_ROWS.findall(source)))
-        if "VALIDATION" in source or (_CALIBRATED.search(source))
-        else []
-    )
-    if rows:
-        words.append("cites " + ", ".join(rows))
+def label(p) -> str:
+    """How a value was arrived at: literature or chosen, the rows it calibrates (its
+    ``calibrated_to``) and the other rows its source names."""
+    words = ["chosen" if p.source.startswith("chosen") else "literature"]
+    if p.calibrated_to:
+        words.append("calibration of " + ", ".join(p.calibrated_to))
+    cited = [r for r in dict.fromkeys(_ROWS.findall(p.source)) if r not in p.calibrated_to]
+    if cited:
+        words.append("cites " + ", ".join(cited))
     return "; ".join(words)
 
 
@@ -108,7 +107,7 @@ def _literal(text: str) -> nodes.paragraph:
 
 def parameter_rows(table_: Mapping, prefix: str = "") -> list[list]:
     return [
-        [_literal(prefix + name), _format(p.value), _range(p), label(p.source), p.source]
+        [_literal(prefix + name), _format(p.value), _range(p), label(p), p.source]
         for name, p in table_.items()
     ]
 
@@ -230,6 +229,31 @@ class LearningRulesDirective(_Sections):
         curves = self.text("Growth curves: " + ", ".join(growth_curves.CURVES) + ".")
         sections[-1] += curves
         return sections
+
+
+class ValidationRowsDirective(SphinxDirective):
+    """Every VALIDATION row with its status and label (calibration, held-out or input), read
+    from :mod:`depnet.observations` and the parameters' ``calibrated_to``: ``depnet params
+    --rows`` as a table."""
+
+    def run(self) -> list[nodes.Node]:
+        from depnet.observations import OBSERVATIONS
+        from depnet.scenarios.calibration import calibrations, label, summarize
+
+        sized = calibrations()
+        rows = [
+            [
+                row.id,
+                row.observation,
+                row.band,
+                f"{row.status}: {row.checked_in}",
+                label(row.id, sized[row.id]),
+                summarize(sized[row.id]),
+            ]
+            for row in OBSERVATIONS.values()
+        ]
+        header = ["id", "observation", "band", "checked", "label", "sized for it"]
+        return [table(header, rows, [5, 24, 20, 20, 9, 22], ["depnet-rows"])]
 
 
 def _choice_values(kind) -> list[nodes.Node]:
@@ -436,6 +460,7 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("depnet-learning-rules", LearningRulesDirective)
     app.add_directive("depnet-interventions", InterventionsDirective)
     app.add_directive("depnet-cli", CliDirective)
+    app.add_directive("depnet-validation-rows", ValidationRowsDirective)
     app.connect("builder-inited", write_notebook_pages)
     app.connect("missing-reference", resolve_internal)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -110,6 +110,7 @@ KETAMINE = Kind(
             "P5's +10-50% density (calibration, seed 1: +12% DLPFC density one compressed day "
             "after the dose; 1.5 gave +8.7%)",
             low=0.0,
+            calibrated_to=("P5",),
         ),
     },
     blocks=_ketamine_blocks,

@@ -162,6 +162,7 @@ TDCS = Kind(
             "sized for P8 (calibration, seed 1: a 2 s anodal block raised DLPFC density +2.8% "
             "one compressed day after it ended; 0 gave -0.2%)",
             low=0.0,
+            calibrated_to=("P8",),
         ),
     },
     choices={"polarity": ("anodal", "cathodal")},

@@ -47,6 +47,7 @@ CHRONIC_STRESS = Kind(
             "glucocorticoid and microglia-driven elimination of weak spines (Radley et al. 2006; "
             "Li et al. 2011 Biol Psychiatry); sized for P3's -5% to -30% PFC density",
             low=1.0,
+            calibrated_to=("P3",),
         ),
         "pruning_hippocampus": Parameter(
             1.2,
@@ -55,6 +56,7 @@ CHRONIC_STRESS = Kind(
             "retract under chronic stress (Magarinos & McEwen 1995 Neuroscience 69:89); with "
             "bdnf_loss_hippocampus sized for C5 (CA1 density -4.1% after 7 compressed days)",
             low=1.0,
+            calibrated_to=("C5",),
         ),
         "bdnf_loss": Parameter(
             0.3,
@@ -72,6 +74,7 @@ CHRONIC_STRESS = Kind(
             "against -7.5% at 1.5 and 0.3); in units of the basal activity-dependent level",
             low=0.0,
             high=1.0,
+            calibrated_to=("C5",),
         ),
         "ltp_scale": Parameter(
             0.5,
