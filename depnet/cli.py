@@ -119,6 +119,27 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a summary of a stored run")
     info.add_argument("store", type=Path)
 
+    validation = sub.add_parser(
+        "validation",
+        help="check VALIDATION rows over seeds and write an HTML report (calibration or "
+        "held-out, mean +- s.d., share of seeds in band)",
+        description="Runs what the rows need on the healthy circuit (cpp: one build; about 40 s "
+        "of runs per seed on 2 cores) for each seed, measures every row, and writes\n"
+        "validation.html and validation.json. A row passes when every measure's mean is in its\n"
+        "band and at least 4 of 5 seeds (80%) are. Exit status 1 when a row fails.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    validation.add_argument(
+        "--seeds", type=int, default=5, help="number of seeds, 1..N (default: 5)"
+    )
+    validation.add_argument(
+        "--rows", nargs="+", metavar="ROW", help="rows to check (default: all that have a check)"
+    )
+    validation.add_argument(
+        "--out", type=Path, default=Path("validation"), help="report folder (default: validation)"
+    )
+    validation.add_argument("--device", default="cpp", choices=("cpp", "cuda"))
+
     report = sub.add_parser(
         "report", help="write an HTML report (figures and tables) of a run store or a sweep folder"
     )
@@ -444,6 +465,22 @@ def _rows(prefix: str) -> int:
     return 0
 
 
+def _validation(args: argparse.Namespace) -> int:
+    from depnet.errors import ScenarioError
+    from depnet.validation import provenance, run_validation, text_table, write_report
+
+    if args.seeds < 1:
+        raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
+    seeds = list(range(1, args.seeds + 1))
+    results = run_validation(
+        args.rows, seeds, args.device, log=lambda line: print(line, flush=True)
+    )
+    page, table = write_report(results, args.out, provenance(seeds, args.device))
+    print(text_table(results))
+    print(f"report: {page} (data: {table})")
+    return 0 if all(r.passed for r in results) else 1
+
+
 def _interventions(args: argparse.Namespace) -> int:
     from depnet.quantities import format_quantity
     from depnet.scenarios.interventions import KINDS, TRAITS
@@ -510,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "run": _run, "validate": _validate, "info": _info, "params": _params, "report": _report
     }  # fmt: skip
-    handler |= {"compare": _compare, "interventions": _interventions}
+    handler |= {"compare": _compare, "interventions": _interventions, "validation": _validation}
     handler |= {"sweep": _sweep, "status": _status, "collect": _collect}
     try:
         return handler[args.command](args)

@@ -49,6 +49,7 @@ LAYERS = {
     "depnet.run": "engine",
     "depnet.native": "engine",
     "depnet.cli": "top",
+    "depnet.validation": "top",  # runs the engine, reads stores
     "depnet.__main__": "top",
     "depnet.cluster": "top",
     "depnet": "top",  # the package's verbs (depnet/__init__.py)

@@ -14,6 +14,7 @@ from depnet.analysis import open_run
 from depnet.run import run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
+from depnet.validation import RUNS
 from tests.conftest import with_interventions
 
 
@@ -38,6 +39,22 @@ def whole_circuit(tmp_path_factory):
         return cache[key]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def validation_runs(whole_circuit):
+    """``runs(*names) -> {name: DataTree}``: the runs of :data:`depnet.validation.RUNS` that
+    ``depnet validation`` measures, on seed 1, through :func:`whole_circuit` (so cached)."""
+
+    def runs(*names: str) -> dict[str, xr.DataTree]:
+        out = {}
+        for name in names:
+            run = RUNS[name]
+            parameters = {k.replace(".", "__"): v for k, v in run.parameters.items()}
+            out[name] = whole_circuit(run.duration, run.warmup, **parameters)
+        return out
+
+    return runs
 
 
 def intervention_runner(folder, scenario: str):

@@ -16,10 +16,8 @@ from scipy.optimize import curve_fit
 
 from depnet.analysis.summary import mean_serotonin, population_rates
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
+from depnet.validation import AGONIST_NM, CHECKS
 
-SSRI = 0.8  # SERT occupancy of a clinical dose
-ACUTE = {"serotonin__ssri_occupancy": SSRI, "serotonin__desensitization_compression": 1}
-CHRONIC = {"serotonin__ssri_occupancy": SSRI, "serotonin__desensitization_compression": 345600}
 FROZEN = {"serotonin__desensitization_compression": 1}
 
 
@@ -28,50 +26,45 @@ def _raphe_rate(tree) -> float:
 
 
 @pytest.fixture(scope="module")
-def baseline(whole_circuit):
-    return whole_circuit("5 s", "1 s")  # the run of test_healthy_baseline.py
+def runs(validation_runs):
+    """``depnet validation``'s runs on seed 1: baseline (5 s), acute SSRI at 80% SERT occupancy
+    (measured 6-12 s, desensitization frozen), chronic SSRI (40 compressed days, measured over
+    days 28-40) and a full 5-HT1A agonist (:data:`depnet.validation.RUNS`)."""
+    return validation_runs("baseline", "acute_ssri", "chronic_ssri", "agonist")
 
 
 @pytest.fixture(scope="module")
-def acute(whole_circuit):
-    # [5-HT] approaches its new level with SERT blocked over several seconds: measure 6-12 s.
-    return whole_circuit("12 s", "6 s", **ACUTE)
+def baseline(runs):
+    return runs["baseline"]
 
 
 @pytest.fixture(scope="module")
-def chronic(whole_circuit):
-    # 40 compressed days of SSRI; measured over days 28-40.
-    return whole_circuit("10 s", "7 s", **CHRONIC)
+def chronic(runs):
+    return runs["chronic_ssri"]
 
 
-def test_acute_ssri_suppresses_raphe_firing(baseline, acute):
+def test_acute_ssri_suppresses_raphe_firing(runs):
     """R2: an acute SSRI at high SERT occupancy lowers DRN 5-HT firing by 40-100% through
-    5-HT1A autoreceptors (Czachura & Rasmussen 2000 Naunyn-Schmiedeberg's 362:266)."""
-    drop = 1 - _raphe_rate(acute) / _raphe_rate(baseline)
-    assert 0.4 <= drop <= 1.0
+    5-HT1A autoreceptors (Czachura & Rasmussen 2000 Naunyn-Schmiedeberg's 362:266). Held-out."""
+    assert not CHECKS["R2"].out_of_band(runs)
 
 
-def test_acute_ssri_raises_serotonin_most_in_raphe_then_hippocampus_then_cortex(baseline, acute):
+def test_acute_ssri_raises_serotonin_most_in_raphe_then_hippocampus_then_cortex(runs):
     """R6: an SSRI raises extracellular 5-HT, hippocampus by +50% to +250% (Invernizzi et al.
     1995 Brain Res: +70% / +205% at 1 / 10 mg/kg citalopram), more in the raphe than in the
-    hippocampus than in frontal cortex (Malagie et al. 1995 Eur J Pharmacol 286:213)."""
-    rise = mean_serotonin(acute) / mean_serotonin(baseline) - 1
-    assert 0.5 <= float(rise.sel(region="ca1")) <= 2.5
-    assert float(rise.sel(region="drn")) > float(rise.sel(region="ca1"))
-    assert float(rise.sel(region="ca1")) > float(rise.sel(region="dlpfc"))
+    hippocampus than in frontal cortex (Malagie et al. 1995 Eur J Pharmacol 286:213). The order
+    is a calibration: the SERT densities were chosen to give it."""
+    assert not CHECKS["R6"].out_of_band(runs)
 
 
-def test_chronic_ssri_restores_raphe_firing_while_serotonin_stays_raised(baseline, acute, chronic):
+def test_chronic_ssri_restores_raphe_firing_while_serotonin_stays_raised(runs):
     """R3: over 14-21 days of SSRI, DRN firing recovers as autoreceptors desensitize while 5-HT
     stays raised (Czachura & Rasmussen 2000; Le Poul et al. 1995): firing back within 25% of
-    baseline, [5-HT] at least the acute level."""
-    assert abs(_raphe_rate(chronic) / _raphe_rate(baseline) - 1) <= 0.25
-    c_chronic, c_acute = mean_serotonin(chronic), mean_serotonin(acute)
-    for region in ("drn", "ca1", "dlpfc"):
-        assert float(c_chronic.sel(region=region)) >= float(c_acute.sel(region=region))
-    desensitized = mean_serotonin(chronic, "desensitized_5ht1a").sel(region="drn")
-    assert float(desensitized) > 0.2  # autoreceptors, not heteroreceptors, did it
-    assert float(mean_serotonin(chronic, "desensitized_5ht1a").sel(region="ca1")) == 0
+    baseline, [5-HT] at least the acute level, the raphe's autoreceptors > 20% desensitized. A
+    calibration: the desensitization width was sized for the recovery."""
+    assert not CHECKS["R3"].out_of_band(runs)
+    # autoreceptors, not heteroreceptors, did it
+    assert float(mean_serotonin(runs["chronic_ssri"], "desensitized_5ht1a").sel(region="ca1")) == 0
 
 
 def _antagonist_restoring_basal_occupancy(agonist_nM: float, c_5ht_nM: float) -> float:
@@ -86,13 +79,16 @@ def _antagonist_restoring_basal_occupancy(agonist_nM: float, c_5ht_nM: float) ->
     return y * ki_antagonist
 
 
-def test_5ht1a_agonist_silences_the_raphe_and_an_antagonist_reverses_it(whole_circuit, baseline):
+def test_5ht1a_agonist_silences_the_raphe_and_an_antagonist_reverses_it(
+    whole_circuit, runs, baseline
+):
     """R4: 8-OH-DPAT at full occupancy suppresses DRN firing by >= 90%; WAY-100635 reverses the
-    suppression to within 20% of baseline (Martin-Ruiz et al. 2001 J Neurosci 21:9856). The
-    antagonist dose is the one that returns competitive binding to its basal share."""
-    agonist = 100.0  # nM, 100x the agonist's affinity: ~99% occupancy
-    silenced = whole_circuit("4 s", "2 s", serotonin__agonist_5ht1a=f"{agonist} nM", **FROZEN)
-    assert _raphe_rate(silenced) <= 0.1 * _raphe_rate(baseline)
+    suppression to within 20% of baseline (Martin-Ruiz et al. 2001 J Neurosci 21:9856). A
+    calibration: the autoreceptor gain was sized to silence the cells. The antagonist dose is
+    the one that returns competitive binding to its basal share (solved from the model's own
+    binding, so the reversal is circular; ``depnet validation`` checks the silencing only)."""
+    assert not CHECKS["R4"].out_of_band(runs)
+    agonist = AGONIST_NM
     basal = float(mean_serotonin(baseline).sel(region="drn"))
     antagonist = _antagonist_restoring_basal_occupancy(agonist, basal)
     reversed_ = whole_circuit(

@@ -1,0 +1,591 @@
+"""VALIDATION rows checked over seeds: the measures, their bands, the pass rule and the report.
+
+Each :class:`RowCheck` names the runs of ``scenarios/healthy.toml`` it needs (a baseline, an acute
+or chronic SSRI, a 5-HT1A agonist with or without an antagonist: :data:`RUNS`), the numbers it
+reads off them and the band each number must fall in. :func:`check_rows` runs every needed run once
+per seed (one build: seeds, drugs and durations are run-time values), measures, and summarizes per
+row: each measure's mean, s.d. and per-seed values, and the share of seeds on which every measure
+of the row is in band. A row **passes** when every measure's mean is in its band and at least
+:data:`PASS_SHARE` of the seeds pass (4 of 5).
+
+The same checks serve ``depnet validation`` (:func:`write_report`: an HTML page and a JSON file)
+and ``tests/validation`` (which run them on fewer seeds). Each row's label (calibration, held-out,
+input) comes from :func:`depnet.scenarios.calibration.row_labels`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import math
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from depnet.analysis import open_run
+from depnet.analysis.load import spike_blocks
+from depnet.analysis.spectra import GAMMA, THETA, band_power, power_spectrum
+from depnet.analysis.summary import mean_serotonin, population_rates, raphe_regularity
+from depnet.errors import ScenarioError
+from depnet.observations import OBSERVATIONS
+
+#: Share of seeds on which a row must pass (with its means in band): 4 of 5.
+PASS_SHARE = 0.8
+#: Seeds ``depnet validation`` runs by default.
+DEFAULT_SEEDS = (1, 2, 3, 4, 5)
+
+SSRI = 0.8  # SERT occupancy of a clinical dose
+#: Real time for the autoreceptors: days of desensitization do not happen in an acute run.
+FROZEN = {"serotonin.desensitization_compression": 1}
+#: Four days per simulated second: 40 days of SSRI in 10 s.
+CHRONIC = {"serotonin.ssri_occupancy": SSRI, "serotonin.desensitization_compression": 345600}
+AGONIST_NM = 100.0  # 100x the agonist's affinity: ~99% occupancy
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the healthy scenario: its duration, warmup (measured after it) and parameter
+    overrides by dotted path."""
+
+    duration: str
+    warmup: str
+    parameters: Mapping[str, float | str] = field(default_factory=dict)
+
+
+#: The runs the rows read, by name.
+RUNS: dict[str, Run] = {
+    "baseline": Run("5 s", "1 s"),
+    # [5-HT] approaches its new level with SERT blocked over several seconds: measure 6-12 s.
+    "acute_ssri": Run("12 s", "6 s", {"serotonin.ssri_occupancy": SSRI, **FROZEN}),
+    # 40 compressed days of SSRI, measured over days 28-40.
+    "chronic_ssri": Run("10 s", "7 s", CHRONIC),
+    "agonist": Run("4 s", "2 s", {"serotonin.agonist_5ht1a": f"{AGONIST_NM} nM", **FROZEN}),
+}
+
+
+@dataclass(frozen=True)
+class Band:
+    """Inclusive bounds of one measure (``None``: unbounded on that side)."""
+
+    low: float | None
+    high: float | None
+    units: str = ""
+
+    def holds(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def text(self) -> str:
+        unit = f" {self.units}" if self.units else ""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g} to {self.high:g}{unit}"
+        if self.low is not None:
+            return f">= {self.low:g}{unit}"
+        return f"<= {self.high:g}{unit}"
+
+
+#: A measure's value of 1 when an ordering or a comparison holds, else 0; its band is (1, 1).
+HOLDS = Band(1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """How the model is checked against one VALIDATION row: the runs it needs, and a function
+    from those runs (by name) to named values, each with its band."""
+
+    row: str
+    runs: tuple[str, ...]
+    bands: Mapping[str, Band]
+    measure: Callable[[Mapping[str, xr.DataTree]], dict[str, float]]
+    #: What the check leaves out of the row, and why.
+    note: str = ""
+
+    def out_of_band(self, runs: Mapping[str, xr.DataTree]) -> list[str]:
+        """The row's measures on ``runs`` that fall outside their bands, as text (empty when
+        the row holds on these runs)."""
+        values = self.measure(runs)
+        return [
+            f"{self.row} {name} = {_number(values[name])} outside {band.text()}"
+            for name, band in self.bands.items()
+            if not band.holds(values[name])
+        ]
+
+
+# -- measures -----------------------------------------------------------------------------------
+def _rate(tree: xr.DataTree, population: str) -> float:
+    return float(population_rates(tree).sel(population=population))
+
+
+def _c(tree: xr.DataTree, region: str, variable: str = "c_5ht") -> float:
+    return float(mean_serotonin(tree, variable).sel(region=region))
+
+
+def _frame(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    b = runs["baseline"]
+    order = _c(b, "drn") > _c(b, "ca1") > _c(b, "dlpfc")
+    return {"CA1 [5-HT]": _c(b, "ca1"), "raphe > CA1 > DLPFC": float(order)}
+
+
+def _r1(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    b = runs["baseline"]
+    return {"DRN 5-HT rate": _rate(b, "drn_5ht"), "share with ISI CV < 0.5": raphe_regularity(b)}
+
+
+def _c1(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    b = runs["baseline"]
+    return {
+        f"{region.upper()} {kind}": _rate(b, f"{region}_{suffix}")
+        for region in ("dlpfc", "sgacc")
+        for kind, suffix in (("pyramidal", "exc"), ("interneuron", "inh"))
+    }
+
+
+def population_rate_trace(
+    tree: xr.DataTree,
+    population: str,
+    shifts: np.ndarray | None = None,
+    bin_width: float = 0.002,
+) -> xr.DataArray:
+    """A population's rate (Hz) in ``bin_width`` bins after warmup; ``shifts`` (s, one per
+    cell) rotate each cell's train in time, which keeps its rate and ISIs but not the alignment
+    across cells (a shuffled baseline)."""
+    t0, t1 = float(tree.attrs["warmup_s"]), float(tree.attrs["duration_s"])
+    edges = np.arange(t0, t1 + 1e-9, bin_width)
+    counts = np.zeros(len(edges) - 1)
+    n = int(tree[f"spikes/{population}"].attrs["n_neurons"])
+    for neuron, time in spike_blocks(tree, population):
+        keep = (time >= t0) & (time < t1)
+        neuron, time = neuron[keep], time[keep]
+        if shifts is not None:
+            time = t0 + (time - t0 + shifts[neuron]) % (t1 - t0)
+        counts += np.histogram(time, edges)[0]
+    centres = edges[:-1] + bin_width / 2
+    rate = counts / (n * bin_width)
+    return xr.DataArray(rate, dims="time", coords={"time": centres}, attrs={"units": "Hz"})
+
+
+def _c4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    b = runs["baseline"]
+    spectrum = power_spectrum(population_rate_trace(b, "ca1_exc"))
+    low = spectrum.sel(frequency=slice(2, 20))
+    peak = float(low.frequency[int(np.argmax(low.values))])
+    rng = np.random.default_rng(0)
+    n = int(b["spikes/ca1_exc"].attrs["n_neurons"])
+    span = float(b.attrs["duration_s"]) - float(b.attrs["warmup_s"])
+    shuffled = np.mean(
+        [
+            float(band_power(power_spectrum(population_rate_trace(b, "ca1_exc", shifts)), GAMMA))
+            for shifts in (rng.uniform(0, span, n) for _ in range(5))
+        ]
+    )
+    gamma = float(band_power(spectrum, GAMMA))
+    return {
+        "CA1 theta peak": peak,
+        "slow gamma / shuffled": gamma / shuffled,
+        "theta power / slow gamma power": float(band_power(spectrum, THETA)) / gamma,
+    }
+
+
+def _r2(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    drop = 1 - _rate(runs["acute_ssri"], "drn_5ht") / _rate(runs["baseline"], "drn_5ht")
+    return {"DRN 5-HT firing drop": drop}
+
+
+def _r6(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    acute, base = runs["acute_ssri"], runs["baseline"]
+    rise = {r: _c(acute, r) / _c(base, r) - 1 for r in ("drn", "ca1", "dlpfc")}
+    order = rise["drn"] > rise["ca1"] > rise["dlpfc"]
+    return {"CA1 [5-HT] rise": rise["ca1"], "rise raphe > CA1 > DLPFC": float(order)}
+
+
+def _r3(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    chronic, acute, base = runs["chronic_ssri"], runs["acute_ssri"], runs["baseline"]
+    raised = all(_c(chronic, r) >= _c(acute, r) for r in ("drn", "ca1", "dlpfc"))
+    return {
+        "DRN 5-HT firing vs baseline": _rate(chronic, "drn_5ht") / _rate(base, "drn_5ht") - 1,
+        "[5-HT] >= acute (raphe, CA1, DLPFC)": float(raised),
+        "raphe autoreceptors desensitized": _c(chronic, "drn", "desensitized_5ht1a"),
+    }
+
+
+def _r4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    drop = 1 - _rate(runs["agonist"], "drn_5ht") / _rate(runs["baseline"], "drn_5ht")
+    return {"DRN 5-HT firing drop at full agonist occupancy": drop}
+
+
+CHECKS: dict[str, RowCheck] = {
+    "frame": RowCheck(
+        "frame", ("baseline",),
+        {"CA1 [5-HT]": Band(32.5, 130.0, "nM"), "raphe > CA1 > DLPFC": HOLDS}, _frame,
+    ),
+    "R1": RowCheck(
+        "R1", ("baseline",),
+        {"DRN 5-HT rate": Band(0.5, 3.0, "Hz"), "share with ISI CV < 0.5": Band(0.8, 1.0)}, _r1,
+    ),
+    "C1": RowCheck(
+        "C1", ("baseline",),
+        {
+            f"{region} {kind}": band
+            for region in ("DLPFC", "SGACC")
+            for kind, band in (("pyramidal", Band(1, 5, "Hz")), ("interneuron", Band(10, 20, "Hz")))
+        },
+        _c1,
+    ),
+    "C4": RowCheck(
+        "C4", ("baseline",),
+        {
+            "CA1 theta peak": Band(6.0, 10.0, "Hz"),
+            "slow gamma / shuffled": Band(2.0, None),
+            "theta power / slow gamma power": Band(1.0, None),
+        },
+        _c4,
+    ),
+    "R2": RowCheck(
+        "R2", ("baseline", "acute_ssri"), {"DRN 5-HT firing drop": Band(0.4, 1.0)}, _r2
+    ),
+    "R6": RowCheck(
+        "R6", ("baseline", "acute_ssri"),
+        {"CA1 [5-HT] rise": Band(0.5, 2.5), "rise raphe > CA1 > DLPFC": HOLDS}, _r6,
+    ),
+    "R3": RowCheck(
+        "R3", ("baseline", "acute_ssri", "chronic_ssri"),
+        {
+            "DRN 5-HT firing vs baseline": Band(-0.25, 0.25),
+            "[5-HT] >= acute (raphe, CA1, DLPFC)": HOLDS,
+            "raphe autoreceptors desensitized": Band(0.2, 1.0),
+        },
+        _r3,
+    ),
+    "R4": RowCheck(
+        "R4", ("baseline", "agonist"),
+        {"DRN 5-HT firing drop at full agonist occupancy": Band(0.9, 1.0)}, _r4,
+        note="the antagonist's reversal is checked on seed 1 only (tests/validation): its dose "
+        "is solved from the model's own binding equation, which makes that half circular",
+    ),
+}  # fmt: skip
+
+
+# -- running and summarizing --------------------------------------------------------------------
+#: ``runner(name, run, seed) -> DataTree``: one run of the healthy scenario.
+Runner = Callable[[str, Run, int], xr.DataTree]
+
+
+@dataclass
+class MeasureResult:
+    """One measure of a row over seeds."""
+
+    name: str
+    band: Band
+    values: list[float]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
+
+
+@dataclass
+class RowResult:
+    """A row over seeds: its measures, the seeds, and which seeds passed."""
+
+    row: str
+    seeds: list[int]
+    measures: list[MeasureResult]
+    seed_passed: list[bool]
+
+    @property
+    def share(self) -> float:
+        return float(np.mean(self.seed_passed))
+
+    @property
+    def passed(self) -> bool:
+        means_in_band = all(m.band.holds(m.mean) for m in self.measures)
+        return means_in_band and self.share >= PASS_SHARE - 1e-9
+
+
+def summarize_row(check: RowCheck, per_seed: Mapping[int, dict[str, float]]) -> RowResult:
+    """A row's result from its measures on each seed."""
+    seeds = sorted(per_seed)
+    measures = [
+        MeasureResult(name, band, [per_seed[s][name] for s in seeds])
+        for name, band in check.bands.items()
+    ]
+    passed = [all(b.holds(per_seed[s][n]) for n, b in check.bands.items()) for s in seeds]
+    return RowResult(check.row, seeds, measures, passed)
+
+
+def check_rows(
+    rows: Iterable[str],
+    seeds: Iterable[int],
+    runner: Runner,
+    log: Callable[[str], None] | None = None,
+) -> list[RowResult]:
+    """Run what ``rows`` need on every seed (each run once) and summarize each row.
+
+    Raises
+    ------
+    ScenarioError
+        If a row has no check (``depnet params --rows`` lists the rows; :data:`CHECKS` those
+        ``depnet validation`` runs).
+    """
+    rows, seeds = list(rows), list(seeds)
+    if missing := [r for r in rows if r not in CHECKS]:
+        raise ScenarioError(
+            f"no seed check for row {', '.join(missing)} (checked over seeds: {', '.join(CHECKS)})"
+        )
+    if not seeds:
+        raise ScenarioError("no seeds to run")
+    needed = list(dict.fromkeys(name for r in rows for name in CHECKS[r].runs))
+    per_row: dict[str, dict[int, dict[str, float]]] = {r: {} for r in rows}
+    for seed in seeds:
+        trees = {}
+        for name in needed:
+            if log:
+                log(f"seed {seed}: {name} ({RUNS[name].duration})")
+            trees[name] = runner(name, RUNS[name], seed)
+        for r in rows:
+            per_row[r][seed] = CHECKS[r].measure(trees)
+    return [summarize_row(CHECKS[r], per_row[r]) for r in rows]
+
+
+def healthy_runner(folder: Path, device: str = "cpp") -> Runner:
+    """A :data:`Runner` that runs ``scenarios/healthy.toml`` with the run's settings and seed,
+    writing its stores into ``folder``."""
+    from depnet.run import run_scenario
+    from depnet.scenarios import scenario_path
+    from depnet.spec import load_scenario
+
+    def run(name: str, spec_run: Run, seed: int) -> xr.DataTree:
+        settings: dict[str, object] = {
+            "scenario.duration": spec_run.duration,
+            "scenario.warmup": spec_run.warmup,
+            "scenario.seed": seed,
+        }
+        settings |= {f"parameters.{k}": v for k, v in spec_run.parameters.items()}
+        spec = load_scenario(scenario_path("healthy"), settings)
+        out = folder / f"{name}-seed{seed}.zarr"
+        return open_run(run_scenario(spec, device=device, out=out, progress=False).store)
+
+    return run
+
+
+def run_validation(
+    rows: Iterable[str] | None = None,
+    seeds: Iterable[int] = DEFAULT_SEEDS,
+    device: str = "cpp",
+    log: Callable[[str], None] | None = print,
+) -> list[RowResult]:
+    """:func:`check_rows` on fresh runs of the healthy scenario (stores in a temporary folder,
+    removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="depnet-validation-") as folder:
+        runner = healthy_runner(Path(folder), device)
+        return check_rows(rows or list(CHECKS), seeds, runner, log)
+
+
+# -- the report ---------------------------------------------------------------------------------
+def results_json(results: list[RowResult], meta: Mapping[str, object]) -> dict:
+    """The results as plain data (what ``validation.json`` holds)."""
+    from depnet.scenarios.calibration import calibrations, label
+
+    sized = calibrations()
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                "row": r.row,
+                "label": label(r.row, sized[r.row]),
+                "sized_for_it": sized[r.row],
+                "passed": r.passed,
+                "share_of_seeds_in_band": r.share,
+                "seeds": r.seeds,
+                "measures": [
+                    {
+                        "name": m.name,
+                        "band": asdict(m.band),
+                        "mean": m.mean,
+                        "sd": m.sd,
+                        "values": m.values,
+                    }  # fmt: skip
+                    for m in r.measures
+                ],
+            }
+        )
+    return {"meta": dict(meta), "pass_rule": _pass_rule(), "rows": rows}
+
+
+def _pass_rule() -> str:
+    return (
+        f"a row passes when every measure's mean over seeds is in its band and at least "
+        f"{PASS_SHARE:.0%} of the seeds have every measure in band"
+    )
+
+
+def _figure(result: RowResult) -> str:
+    """Per-seed values of each measure against its band (shaded), as a base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(result.measures)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.4), squeeze=False)
+    for ax, m in zip(axes[0], result.measures, strict=True):
+        values = np.array(m.values)
+        finite = values[np.isfinite(values)]
+        span = [*finite, *(b for b in (m.band.low, m.band.high) if b is not None)]
+        lo, hi = (min(span), max(span)) if span else (0.0, 1.0)
+        pad = 0.15 * (hi - lo or 1.0)
+        low = m.band.low if m.band.low is not None else lo - pad
+        high = m.band.high if m.band.high is not None else hi + pad
+        if low == high:  # a comparison that holds (1) or not (0)
+            ax.axhline(low, color="tab:green", alpha=0.3, lw=8)
+        else:
+            ax.axhspan(low, high, color="tab:green", alpha=0.15, lw=0)
+        x = np.zeros(len(values)) + np.linspace(-0.15, 0.15, len(values))
+        colours = ["tab:blue" if m.band.holds(v) else "tab:red" for v in values]
+        ax.scatter(x, values, c=colours, s=22, zorder=3)
+        ax.errorbar([0.35], [m.mean], yerr=[m.sd], fmt="k_", capsize=4)
+        ax.set_xlim(-0.5, 0.6)
+        ax.set_ylim(min(lo, low) - pad, max(hi, high) + pad)
+        ax.set_xticks([])
+        ax.set_title(m.name + (f" ({m.band.units})" if m.band.units else ""), fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else str(value)
+
+
+def report_html(data: Mapping, results: list[RowResult]) -> str:
+    """One HTML page: per row the observation, source, band, mean +- s.d. over seeds, the share
+    of seeds in band, pass or fail, the label, and a figure of the seeds against the band."""
+    meta = data["meta"]
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>depnet validation</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;width:100%;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}"
+        ".pass{color:#1a7f37;font-weight:bold}.fail{color:#cf222e;font-weight:bold}"
+        ".calibration{background:#fff4d6}.held-out{background:#e6f4ea}</style></head><body>",
+        "<h1>depnet validation report</h1>",
+        f"<p>{e(str(meta.get('date', '')))}; commit {e(str(meta.get('commit', '')))}; "
+        f"scenario {e(str(meta.get('scenario', '')))} on {e(str(meta.get('device', '')))}; "
+        f"seeds {e(', '.join(map(str, meta.get('seeds', []))))}. Pass rule: "
+        f"{e(data['pass_rule'])}.</p>",
+        "<p><b>calibration</b>: a parameter was sized so that the row passes (a consistency "
+        "check, not a prediction); <b>held-out</b>: nothing was sized for it. Labels are read "
+        "from the parameters' <code>calibrated_to</code> (<code>depnet params --rows</code>).</p>",
+        "<table><tr><th>row</th><th>observation (source)</th><th>measure</th><th>band</th>"
+        "<th>mean &plusmn; s.d.</th><th>seeds in band</th><th>result</th><th>label</th></tr>",
+    ]
+    for row, r in zip(data["rows"], results, strict=True):
+        obs = OBSERVATIONS[r.row]
+        first = True
+        for m in r.measures:
+            head = ""
+            if first:
+                span = len(r.measures)
+                head = (
+                    f"<td rowspan={span}><b>{e(r.row)}</b></td>"
+                    f"<td rowspan={span}>{e(obs.observation)}<br><small>{e(obs.source)}"
+                    f"</small></td>"
+                )
+            values = ", ".join(_number(v) for v in m.values)
+            cells = (
+                f"<td>{e(m.name)}</td><td>{e(m.band.text())}</td>"
+                f"<td title='{e(values)}'>{_number(m.mean)} &plusmn; {_number(m.sd)}</td>"
+            )
+            tail = ""
+            if first:
+                verdict = "pass" if r.passed else "fail"
+                sized = ", ".join(row["sized_for_it"][:4]) + (
+                    f" and {len(row['sized_for_it']) - 4} more"
+                    if len(row["sized_for_it"]) > 4
+                    else ""
+                )
+                tail = (
+                    f"<td rowspan={span}>{sum(r.seed_passed)} of {len(r.seeds)}</td>"
+                    f"<td rowspan={span} class='{verdict}'>{verdict}</td>"
+                    f"<td rowspan={span} class='{row['label']}'>{e(row['label'])}"
+                    + (f"<br><small>sized for it: {e(sized)}</small>" if sized else "")
+                    + "</td>"
+                )
+            parts.append(f"<tr>{head}{cells}{tail}</tr>")
+            first = False
+    parts.append("</table><h2>Seeds against the bands</h2>")
+    parts.append(
+        "<p>Each dot is a seed (blue in band, red out); the bar is the mean &plusmn; s.d.; "
+        "the green area is the band.</p>"
+    )
+    for r in results:
+        note = CHECKS[r.row].note
+        parts.append(
+            f"<h3>{e(r.row)}: {e(OBSERVATIONS[r.row].observation)}</h3>"
+            + (f"<p><small>Not checked here: {e(note)}.</small></p>" if note else "")
+            + f"<img alt='{e(r.row)}: seeds against the band' "
+            f"src='data:image/png;base64,{_figure(r)}'>"
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(
+    results: list[RowResult], out: Path, meta: Mapping[str, object]
+) -> tuple[Path, Path]:
+    """Write ``validation.html`` and ``validation.json`` into ``out``; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = results_json(results, meta)
+    page, table = out / "validation.html", out / "validation.json"
+    table.write_text(json.dumps(data, indent=1) + "\n")
+    page.write_text(report_html(data, results))
+    return page, table
+
+
+def provenance(seeds: Iterable[int], device: str) -> dict[str, object]:
+    """What a report records about how it was made: date, commit, scenario, device, seeds."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "date": dt.date.today().isoformat(),
+        "commit": commit,
+        "scenario": "scenarios/healthy.toml",
+        "device": device,
+        "seeds": list(seeds),
+        "runs": {name: asdict(run) for name, run in RUNS.items()},
+    }
+
+
+def text_table(results: list[RowResult]) -> str:
+    """The results as lines of text (what ``depnet validation`` prints)."""
+    lines = []
+    for r in results:
+        verdict = "pass" if r.passed else "FAIL"
+        lines.append(f"{r.row}: {verdict} ({sum(r.seed_passed)} of {len(r.seeds)} seeds in band)")
+        for m in r.measures:
+            lines.append(
+                f"    {m.name}: {_number(m.mean)} +- {_number(m.sd)} (band {m.band.text()})"
+            )
+    return "\n".join(lines)

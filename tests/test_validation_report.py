@@ -1,0 +1,86 @@
+"""The machinery of ``depnet validation``: bands, the pass rule over seeds, the report."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from depnet.errors import ScenarioError
+from depnet.validation import (
+    CHECKS,
+    Band,
+    RowCheck,
+    check_rows,
+    summarize_row,
+    text_table,
+    write_report,
+)
+from tests.conftest import depnet_cli
+
+
+def test_a_band_holds_its_ends_and_never_a_non_finite_value():
+    band = Band(0.5, 3.0, "Hz")
+    assert band.holds(0.5) and band.holds(3.0) and not band.holds(3.01)
+    assert not band.holds(math.nan) and not Band(2.0, None).holds(math.inf)
+    assert Band(2.0, None).text() == ">= 2" and band.text() == "0.5 to 3 Hz"
+
+
+def _r1(values: list[float]):
+    check = CHECKS["R1"]
+    per_seed = {
+        seed: {"DRN 5-HT rate": v, "share with ISI CV < 0.5": 1.0}
+        for seed, v in enumerate(values, 1)
+    }
+    return summarize_row(check, per_seed)
+
+
+def test_a_row_passes_with_its_mean_in_band_and_four_of_five_seeds():
+    """R1's band is 0.5-3 Hz: one seed of five out still passes, two do not, and a mean outside
+    the band fails even if most seeds are in."""
+    assert _r1([1.8, 1.9, 1.7, 2.0, 3.5]).passed
+    assert not _r1([1.8, 1.9, 1.7, 3.5, 3.6]).passed
+    assert not _r1([2.9, 2.9, 2.9, 2.9, 9.0]).passed  # mean 4.1 Hz
+    result = _r1([1.0, 2.0, 3.0])
+    assert result.measures[0].mean == pytest.approx(2.0)
+    assert result.measures[0].sd == pytest.approx(1.0)  # sample s.d.
+    assert result.share == 1.0
+
+
+def test_each_run_is_made_once_per_seed_and_every_row_is_summarized(tmp_path):
+    """R2 and R6 both read the baseline and the acute SSRI run: two runs per seed, not four."""
+    made = []
+
+    def runner(name, run, seed):
+        made.append((name, seed))
+        return name
+
+    fake = {
+        "R2": RowCheck("R2", ("baseline", "acute_ssri"), {"drop": Band(0.4, 1.0)},
+                       lambda runs: {"drop": 0.6}),
+        "R6": RowCheck("R6", ("baseline", "acute_ssri"), {"rise": Band(0.5, 2.5)},
+                       lambda runs: {"rise": 3.0}),
+    }  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("depnet.validation.CHECKS", fake)
+        results = check_rows(["R2", "R6"], [1, 2], runner)
+        assert sorted(made) == [("acute_ssri", 1), ("acute_ssri", 2), ("baseline", 1),
+                                ("baseline", 2)]  # fmt: skip
+        assert [r.passed for r in results] == [True, False]
+        assert "R6: FAIL (0 of 2 seeds in band)" in text_table(results)
+        page, data = write_report(results, tmp_path / "report", {"seeds": [1, 2]})
+    text = page.read_text()
+    assert text.count("data:image/png;base64,") == 2
+    assert "held-out" in text and "class='fail'" in text
+    rows = json.loads(data.read_text())["rows"]
+    assert [r["row"] for r in rows] == ["R2", "R6"] and rows[1]["passed"] is False
+
+
+def test_a_row_without_a_seed_check_is_a_one_line_error():
+    with pytest.raises(ScenarioError, match="no seed check for row P5"):
+        check_rows(["R1", "P5"], [1], lambda *a: None)
+    result = depnet_cli("validation", "--rows", "Q1", "--seeds", "1")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("depnet: error: no seed check for row Q1")
+    assert len(result.stderr.strip().splitlines()) == 1
