@@ -86,6 +86,8 @@ class Band:
 
     def text(self) -> str:
         unit = f" {self.units}" if self.units else ""
+        if self.low == self.high == 1.0 and not unit:
+            return "holds (1)"
         if self.low is not None and self.high is not None:
             return f"{self.low:g} to {self.high:g}{unit}"
         if self.low is not None:
