@@ -478,6 +478,8 @@ def _number(value: float) -> str:
 def report_html(data: Mapping, results: list[RowResult]) -> str:
     """One HTML page: per row the observation, source, band, mean +- s.d. over seeds, the share
     of seeds in band, pass or fail, the label, and a figure of the seeds against the band."""
+    from depnet.scenarios.calibration import summarize
+
     meta = data["meta"]
     e = html.escape
     parts = [
@@ -518,11 +520,7 @@ def report_html(data: Mapping, results: list[RowResult]) -> str:
             tail = ""
             if first:
                 verdict = "pass" if r.passed else "fail"
-                sized = ", ".join(row["sized_for_it"][:4]) + (
-                    f" and {len(row['sized_for_it']) - 4} more"
-                    if len(row["sized_for_it"]) > 4
-                    else ""
-                )
+                sized = summarize(row["sized_for_it"], limit=4)
                 tail = (
                     f"<td rowspan={span}>{sum(r.seed_passed)} of {len(r.seeds)}</td>"
                     f"<td rowspan={span} class='{verdict}'>{verdict}</td>"
