@@ -123,10 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         "validation",
         help="check VALIDATION rows over seeds and write an HTML report (calibration or "
         "held-out, mean +- s.d., share of seeds in band)",
-        description="Runs what the rows need on the healthy circuit (cpp: one build; about 40 s "
-        "of runs per seed on 2 cores) for each seed, measures every row, and writes\n"
-        "validation.html and validation.json. A row passes when every measure's mean is in its\n"
-        "band and at least 4 of 5 seeds (80%) are. Exit status 1 when a row fails.",
+        description="Runs what the rows need for each seed (on cpp: one build of the static\n"
+        "circuit, ~25 s of runs per seed for its rows; one of the circuit with learning, ~5 min\n"
+        "of runs per seed for the treatment rows), measures every row, and writes\n"
+        "validation.html and validation.json (with `depnet sensitivity`'s table when OUT holds\n"
+        "its results). A row passes when every measure's mean is in its band and at least 4 of\n"
+        "5 seeds (80%) are. Exit status 1 when a row fails.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validation.add_argument(
@@ -139,6 +141,52 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("validation"), help="report folder (default: validation)"
     )
     validation.add_argument("--device", default="cpp", choices=("cpp", "cuda"))
+    validation.add_argument(
+        "--jobs", type=int, default=1, help="seeds run at once, one process each (default: 1)"
+    )
+    validation.add_argument(
+        "--report-only", action="store_true",
+        help="rewrite the HTML page from OUT's validation.json (and sensitivity.json) without "
+        "running anything",
+    )  # fmt: skip
+
+    sensitivity = sub.add_parser(
+        "sensitivity",
+        help="one-at-a-time +-20%% sensitivity of the checked rows to the chosen parameters",
+        description="Changes each family of chosen parameters (the same quantity in every\n"
+        "population, projection or region; --each: every parameter on its own) by -STEP and\n"
+        "+STEP with the rest at its defaults, runs what the rows need on one seed, and lists the\n"
+        "rows whose pass or fail changes and the measure that moved most. Results go to\n"
+        "OUT/sensitivity.json after every point; the same command again resumes. `depnet\n"
+        "validation --out OUT` adds the table to its report. About 80 points (families) or 600\n"
+        "(--each), ~23 s each on one core.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sensitivity.add_argument(
+        "--step", type=float, default=0.2, help="relative change (default: 0.2, i.e. +-20%%)"
+    )
+    sensitivity.add_argument("--seed", type=int, default=1, help="the seed (default: 1)")
+    sensitivity.add_argument(
+        "--only", nargs="+", metavar="PREFIX", default=(),
+        help="only families or parameters starting with these (e.g. serotonin. '*.g_girk')",
+    )  # fmt: skip
+    sensitivity.add_argument(
+        "--each", action="store_true", help="every parameter on its own, not by family"
+    )
+    sensitivity.add_argument(
+        "--rows", nargs="+", metavar="ROW",
+        help="rows to check (default: the static circuit's: frame R1 C1 C4 R2 R6 R3 R4)",
+    )  # fmt: skip
+    sensitivity.add_argument(
+        "--jobs", type=int, default=1, help="points run at once, one process each (default: 1)"
+    )
+    sensitivity.add_argument(
+        "--out", type=Path, default=Path("validation"), help="results folder (default: validation)"
+    )
+    sensitivity.add_argument("--device", default="cpp", choices=("cpp", "cuda"))
+    sensitivity.add_argument(
+        "--list", action="store_true", help="print the points and their values; run nothing"
+    )
 
     report = sub.add_parser(
         "report", help="write an HTML report (figures and tables) of a run store or a sweep folder"
@@ -467,18 +515,55 @@ def _rows(prefix: str) -> int:
 
 def _validation(args: argparse.Namespace) -> int:
     from depnet.errors import ScenarioError
-    from depnet.validation import provenance, run_validation, text_table, write_report
+    from depnet.validation import (
+        provenance,
+        read_results,
+        run_validation,
+        text_table,
+        write_report,
+    )
 
+    if args.report_only:
+        meta, results = read_results(args.out / "validation.json")
+        page, table = write_report(results, args.out, meta)
+        print(text_table(results))
+        print(f"report: {page} (data: {table})")
+        return 0 if all(r.passed for r in results) else 1
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
     seeds = list(range(1, args.seeds + 1))
     results = run_validation(
-        args.rows, seeds, args.device, log=lambda line: print(line, flush=True)
+        args.rows, seeds, args.device, log=lambda line: print(line, flush=True), jobs=args.jobs
     )
-    page, table = write_report(results, args.out, provenance(seeds, args.device))
+    page, table = write_report(results, args.out, provenance(seeds, args.device, args.rows))
     print(text_table(results))
     print(f"report: {page} (data: {table})")
     return 0 if all(r.passed for r in results) else 1
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from depnet.errors import ScenarioError
+    from depnet.sensitivity import FILE, changes, run_sensitivity, table_lines
+    from depnet.validation import CHECKS
+
+    if missing := [r for r in args.rows or () if r not in CHECKS]:
+        raise ScenarioError(f"no check for row {', '.join(missing)} (checked: {', '.join(CHECKS)})")
+    points = changes(args.step, args.only, args.each)
+    if args.list:
+        for c in points:
+            clipped = f"  (clipped to range: {', '.join(c.clipped)})" if c.clipped else ""
+            values = ", ".join(f"{k} = {v}" for k, v in c.values.items())
+            print(f"{c.key}: {values}{clipped}")
+        return 0
+    data = run_sensitivity(
+        args.out, points, args.seed, args.rows, args.jobs, args.device,
+        log=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    text = "\n".join(table_lines(data)) + "\n"
+    (args.out / "sensitivity.txt").write_text(text)
+    print(text, end="")
+    print(f"results: {args.out / FILE} (table: {args.out / 'sensitivity.txt'})")
+    return 0
 
 
 def _interventions(args: argparse.Namespace) -> int:
@@ -549,6 +634,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }  # fmt: skip
     handler |= {"compare": _compare, "interventions": _interventions, "validation": _validation}
     handler |= {"sweep": _sweep, "status": _status, "collect": _collect}
+    handler |= {"sensitivity": _sensitivity}
     try:
         return handler[args.command](args)
     except DepnetError as err:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -583,11 +583,18 @@ def _laid_over(base: dict[str, Any], document: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def load_scenario(path: str | Path, settings: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path,
+    settings: Mapping[str, Any] | None = None,
+    interventions: Iterable[Mapping[str, Any]] = (),
+) -> Scenario:
     """Read and validate a scenario file (see :func:`read_scenario_document` for ``extends``);
-    ``settings`` are dotted overrides (``--set``)."""
+    ``settings`` are dotted overrides (``--set``), ``interventions`` further
+    ``[[interventions]]`` tables, after the file's own."""
     path = Path(path)
     document = read_scenario_document(path)
     if settings:
         document = apply_settings(document, settings)
+    if extra := [dict(table) for table in interventions]:
+        document["interventions"] = [*document.get("interventions", ()), *extra]
     return parse_scenario(document, str(path))

@@ -1,11 +1,12 @@
 """VALIDATION rows checked over seeds: the measures, their bands, the pass rule and the report.
 
-Each :class:`RowCheck` names the runs of ``scenarios/healthy.toml`` it needs (a baseline, an acute
-or chronic SSRI, a 5-HT1A agonist with or without an antagonist: :data:`RUNS`), the numbers it
-reads off them and the band each number must fall in. :func:`check_rows` runs every needed run once
-per seed (one build: seeds, drugs and durations are run-time values), measures, and summarizes per
-row: each measure's mean, s.d. and per-seed values, and the share of seeds on which every measure
-of the row is in band. A row **passes** when every measure's mean is in its band and at least
+Each :class:`RowCheck` names the runs it needs (:data:`RUNS`: of ``scenarios/healthy.toml``, a
+baseline, an acute or chronic SSRI, a 5-HT1A agonist; of ``scenarios/healthy_plastic.toml``, the
+treatments with their paired runs), the numbers it reads off them and the band each number must
+fall in. :func:`check_rows` runs every needed run once per seed (one build per scenario: seeds,
+drugs, interventions and durations are run-time values), measures, and summarizes per row: each
+measure's mean, s.d. and per-seed values, and the share of seeds on which every measure of the
+row is in band. A row **passes** when every measure's mean is in its band and at least
 :data:`PASS_SHARE` of the seeds pass (4 of 5).
 
 The same checks serve ``depnet validation`` (:func:`write_report`: an HTML page and a JSON file)
@@ -32,8 +33,10 @@ import xarray as xr
 
 from depnet.analysis import open_run
 from depnet.analysis.load import spike_blocks
+from depnet.analysis.outcomes import pas_response
 from depnet.analysis.spectra import GAMMA, THETA, band_power, power_spectrum
 from depnet.analysis.summary import mean_serotonin, population_rates, raphe_regularity
+from depnet.analysis.synapses import synapse_density, weight_statistics
 from depnet.errors import ScenarioError
 from depnet.observations import OBSERVATIONS
 
@@ -52,12 +55,14 @@ AGONIST_NM = 100.0  # 100x the agonist's affinity: ~99% occupancy
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the healthy scenario: its duration, warmup (measured after it) and parameter
-    overrides by dotted path."""
+    """One run of a shipped scenario (``healthy`` unless named): its duration, warmup (measured
+    after it), parameter overrides by dotted path and further ``[[interventions]]`` tables."""
 
     duration: str
     warmup: str
     parameters: Mapping[str, float | str] = field(default_factory=dict)
+    scenario: str = "healthy"
+    interventions: tuple[Mapping[str, str], ...] = ()
 
 
 #: The runs the rows read, by name.
@@ -70,6 +75,44 @@ RUNS: dict[str, Run] = {
     "agonist": Run("4 s", "2 s", {"serotonin.agonist_5ht1a": f"{AGONIST_NM} nM", **FROZEN}),
 }
 
+# The treatment rows run as the treatment library runs them: the whole circuit with learning
+# (scenarios/healthy_plastic.toml; one simulated second is one compressed day of structural
+# change) with [[interventions]], each against a paired run (same network, seed and window
+# without the treatment), so the network's own structural drift cancels.
+PLASTIC = "healthy_plastic"
+STRESS = {"kind": "chronic_stress", "start": "3 s"}  # 3 healthy days, then 7 of stress
+KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s, BDNF pulse 5-6 s
+RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}
+PAS = {"kind": "pas", "start": "5 s", "stop": "8 s"}
+CHRONIC_SSRI = {"kind": "ssri"}  # from the start, at steady SERT occupancy
+TDCS = {"kind": "tdcs", "polarity": "anodal", "start": "5 s", "stop": "7 s"}
+RTMS = {"kind": "rtms", "pattern": "10hz", "start": "3 s", "stop": "5 s"}
+#: Stronger feedback inhibition of DLPFC pyramids for P6: their GABA weight 4 nS -> 6 nS.
+STRONGER_INHIBITION = {"projections.dlpfc_inh_to_dlpfc_exc.w_gaba": "6 nS"}
+
+
+def _plastic(duration: str, *interventions: Mapping[str, str], **parameters: str) -> Run:
+    parameters = {k.replace("__", "."): v for k, v in parameters.items()}
+    return Run(duration, "1 s", parameters, PLASTIC, interventions)
+
+
+RUNS |= {
+    "plastic": _plastic("10 s"),
+    "stress": _plastic("10 s", STRESS),
+    "ketamine": _plastic("10 s", KETAMINE),
+    "ketamine_rapamycin": _plastic("10 s", RAPAMYCIN, KETAMINE),
+    "pas": _plastic("10 s", PAS),
+    "stress_pas": _plastic("10 s", STRESS, PAS),
+    "ssri_plastic": _plastic("10 s", CHRONIC_SSRI),
+    "tdcs": _plastic("10 s", TDCS),
+    "ssri_tdcs": _plastic("10 s", CHRONIC_SSRI, TDCS),
+    # P6: 3 days to settle, 2 days of a 10 Hz train, 1 day after it
+    "sham_6d": _plastic("6 s"),
+    "rtms": _plastic("6 s", RTMS),
+    "sham_6d_inhibited": _plastic("6 s", **STRONGER_INHIBITION),
+    "rtms_inhibited": _plastic("6 s", RTMS, **STRONGER_INHIBITION),
+}
+
 
 @dataclass(frozen=True)
 class Band:
@@ -78,25 +121,35 @@ class Band:
     low: float | None
     high: float | None
     units: str = ""
+    #: Exclusive bounds (a row that says "smaller", not "at most").
+    strict: bool = False
 
     def holds(self, value: float) -> bool:
         if not math.isfinite(value):
             return False
+        if self.strict:
+            return (self.low is None or value > self.low) and (
+                self.high is None or value < self.high
+            )
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def text(self) -> str:
         unit = f" {self.units}" if self.units else ""
         if self.low == self.high == 1.0 and not unit:
             return "holds (1)"
+        if self.low is None and self.high is None:
+            return "reported"
         if self.low is not None and self.high is not None:
-            return f"{self.low:g} to {self.high:g}{unit}"
+            return f"{self.low:g} to {self.high:g}{unit}" + (" (exclusive)" if self.strict else "")
         if self.low is not None:
-            return f">= {self.low:g}{unit}"
-        return f"<= {self.high:g}{unit}"
+            return f"{'>' if self.strict else '>='} {self.low:g}{unit}"
+        return f"{'<' if self.strict else '<='} {self.high:g}{unit}"
 
 
 #: A measure's value of 1 when an ordering or a comparison holds, else 0; its band is (1, 1).
 HOLDS = Band(1.0, 1.0)
+#: A number shown beside a row's checked measures (any finite value holds).
+REPORTED = Band(None, None)
 
 
 @dataclass(frozen=True)
@@ -224,6 +277,103 @@ def _r4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     return {"DRN 5-HT firing drop at full agonist occupancy": drop}
 
 
+def _density(tree: xr.DataTree, region: str, at: float) -> float:
+    return float(synapse_density(tree).sel(region=region).sel(time=at, method="nearest"))
+
+
+def _density_change(tree: xr.DataTree, paired: xr.DataTree, region: str, at: float) -> float:
+    """Relative change of a region's active-synapse density against the paired run."""
+    return _density(tree, region, at) / _density(paired, region, at) - 1
+
+
+def _window_rate(tree: xr.DataTree, population: str, start: float, stop: float) -> float:
+    rate = tree["rates"].ds.rate.sel(population=population)
+    return float(rate.sel(time=slice(start, stop)).mean())
+
+
+def _p3(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    change = _density_change(runs["stress"], runs["plastic"], "dlpfc", 10.0)
+    return {"DLPFC synapse density change": change}
+
+
+def _c5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    change = _density_change(runs["stress"], runs["plastic"], "ca1", 10.0)
+    return {"CA1 synapse density change": change}
+
+
+def _p4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    ketamine, paired = runs["ketamine"], runs["plastic"]
+    change = {
+        kind: _window_rate(ketamine, f"dlpfc_{kind}", 5, 7)
+        / _window_rate(paired, f"dlpfc_{kind}", 5, 7)
+        - 1
+        for kind in ("inh", "exc")
+    }
+    return {
+        "DLPFC interneuron rate change": change["inh"],
+        "DLPFC pyramidal rate change": change["exc"],
+    }
+
+
+def _p5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    rise = _density_change(runs["ketamine"], runs["plastic"], "dlpfc", 6.0)
+    blocked = _density_change(runs["ketamine_rapamycin"], runs["plastic"], "dlpfc", 6.0)
+    return {
+        "DLPFC density rise, a day after": rise,
+        "rise with rapamycin / without": blocked / rise if rise > 0 else math.nan,
+    }
+
+
+def _pas_induced(with_pas: xr.DataTree, without: xr.DataTree) -> float:
+    """PAS-induced plasticity (%): the PAS block's relative change of the DLPFC recurrent
+    weights (``depnet compare``'s PAS response) minus the paired run's over the same window."""
+    weights = weight_statistics(without)["w_mean"].sel(projection="dlpfc_exc_to_dlpfc_exc")
+    start, stop = (float(weights.sel(time=t, method="nearest")) for t in (5.0, 8.0))
+    return pas_response(with_pas) - 100 * (stop / start - 1)
+
+
+def _p9(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    health = _pas_induced(runs["pas"], runs["plastic"])
+    mdd = _pas_induced(runs["stress_pas"], runs["stress"])
+    return {
+        "PAS-induced change in health (%)": health,
+        "PAS-induced change in MDD (%)": mdd,
+        "|MDD| / |health|": abs(mdd) / abs(health) if health else math.inf,
+    }
+
+
+def _recurrent_summed_weight(tree: xr.DataTree, at: float = 6.0) -> float:
+    """DLPFC recurrent excitatory connectivity at ``at``: density (present / pool) times the
+    mean weight of the present synapses."""
+    w = weight_statistics(tree)["w_mean"].sel(projection="dlpfc_exc_to_dlpfc_exc")
+    return _density(tree, "dlpfc", at) * float(w.sel(time=at, method="nearest"))
+
+
+def _p6(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    def change(stimulated: str, sham: str) -> float:
+        return _recurrent_summed_weight(runs[stimulated]) / _recurrent_summed_weight(runs[sham]) - 1
+
+    default = change("rtms", "sham_6d")
+    stronger = change("rtms_inhibited", "sham_6d_inhibited")
+    return {
+        "DLPFC recurrent connectivity change": default,
+        "with stronger inhibition": stronger,
+        "|stronger| / |default|": abs(stronger) / abs(default) if default else math.inf,
+    }
+
+
+def _p8(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    sham = _density(runs["plastic"], "dlpfc", 8.0)
+    alone = {k: _density(runs[k], "dlpfc", 8.0) / sham - 1 for k in ("ssri_plastic", "tdcs")}
+    both = _density(runs["ssri_tdcs"], "dlpfc", 8.0) / sham - 1
+    return {
+        "SSRI alone": alone["ssri_plastic"],
+        "anodal tDCS alone": alone["tdcs"],
+        "both": both,
+        "both minus the better alone": both - max(alone.values()),
+    }
+
+
 CHECKS: dict[str, RowCheck] = {
     "frame": RowCheck(
         "frame", ("baseline",),
@@ -273,11 +423,68 @@ CHECKS: dict[str, RowCheck] = {
         note="the antagonist's reversal is checked on seed 1 only (tests/validation): its dose "
         "is solved from the model's own binding equation, which makes that half circular",
     ),
+    "P3": RowCheck(
+        "P3", ("plastic", "stress"),
+        {"DLPFC synapse density change": Band(-0.30, -0.05)}, _p3,
+    ),
+    "C5": RowCheck(
+        "C5", ("plastic", "stress"),
+        {"CA1 synapse density change": Band(-0.07, -0.01)}, _c5,
+    ),
+    "P4": RowCheck(
+        "P4", ("plastic", "ketamine"),
+        {
+            "DLPFC interneuron rate change": Band(None, 0.0, strict=True),
+            "DLPFC pyramidal rate change": Band(0.0, None, strict=True),
+        },
+        _p4,
+        note="the delay of the pyramidal rise: both are read over the 2 s of the NMDA block",
+    ),
+    "P5": RowCheck(
+        "P5", ("plastic", "ketamine", "ketamine_rapamycin"),
+        {
+            "DLPFC density rise, a day after": Band(0.10, 0.50),
+            "rise with rapamycin / without": Band(None, 0.25, strict=True),
+        },
+        _p5,
+    ),
+    "P9": RowCheck(
+        "P9", ("plastic", "stress", "pas", "stress_pas"),
+        {
+            "PAS-induced change in health (%)": REPORTED,
+            "PAS-induced change in MDD (%)": REPORTED,
+            "|MDD| / |health|": Band(None, 1.0, strict=True),
+        },
+        _p9,
+        note="the sign: the model's PAS depresses the DLPFC recurrent weights in health, where "
+        "human PAS25 potentiates; the row compares magnitudes",
+    ),
+    "P6": RowCheck(
+        "P6", ("sham_6d", "rtms", "sham_6d_inhibited", "rtms_inhibited"),
+        {
+            "DLPFC recurrent connectivity change": Band(None, -0.10),
+            "with stronger inhibition": REPORTED,
+            "|stronger| / |default|": Band(None, 1.0, strict=True),
+        },
+        _p6,
+    ),
+    "P8": RowCheck(
+        "P8", ("plastic", "ssri_plastic", "tdcs", "ssri_tdcs"),
+        {
+            "SSRI alone": REPORTED,
+            "anodal tDCS alone": REPORTED,
+            "both": REPORTED,
+            "both minus the better alone": Band(0.0, None, strict=True),
+        },
+        _p8,
+        note="that either alone does nothing (ref 58): SSRI alone raises DLPFC density too, and "
+        "the two add without synergy",
+    ),
 }  # fmt: skip
 
 
 # -- running and summarizing --------------------------------------------------------------------
-#: ``runner(name, run, seed) -> DataTree``: one run of the healthy scenario.
+#: ``runner(name, run, seed) -> DataTree``: one :class:`Run` on one seed.
 Runner = Callable[[str, Run, int], xr.DataTree]
 
 
@@ -362,9 +569,9 @@ def check_rows(
     return [summarize_row(CHECKS[r], per_row[r]) for r in rows]
 
 
-def healthy_runner(folder: Path, device: str = "cpp") -> Runner:
-    """A :data:`Runner` that runs ``scenarios/healthy.toml`` with the run's settings and seed,
-    writing its stores into ``folder``."""
+def scenario_runner(folder: Path, device: str = "cpp") -> Runner:
+    """A :data:`Runner` that runs a :class:`Run` (its shipped scenario with its settings,
+    parameters and interventions) on a seed, writing its stores into ``folder``."""
     from depnet.run import run_scenario
     from depnet.scenarios import scenario_path
     from depnet.spec import load_scenario
@@ -376,7 +583,7 @@ def healthy_runner(folder: Path, device: str = "cpp") -> Runner:
             "scenario.seed": seed,
         }
         settings |= {f"parameters.{k}": v for k, v in spec_run.parameters.items()}
-        spec = load_scenario(scenario_path("healthy"), settings)
+        spec = load_scenario(scenario_path(spec_run.scenario), settings, spec_run.interventions)
         out = folder / f"{name}-seed{seed}.zarr"
         return open_run(run_scenario(spec, device=device, out=out, progress=False).store)
 
@@ -388,12 +595,63 @@ def run_validation(
     seeds: Iterable[int] = DEFAULT_SEEDS,
     device: str = "cpp",
     log: Callable[[str], None] | None = print,
+    jobs: int = 1,
 ) -> list[RowResult]:
-    """:func:`check_rows` on fresh runs of the healthy scenario (stores in a temporary folder,
-    removed afterwards)."""
+    """:func:`check_rows` on fresh runs (stores in a temporary folder, removed afterwards); with
+    ``jobs`` > 1, that many seeds at once, each in a fresh interpreter.
+
+    Raises
+    ------
+    ScenarioError
+        If ``jobs`` < 1, or as :func:`check_rows`.
+    """
+    rows, seeds = list(rows or CHECKS), list(seeds)
+    if jobs < 1:
+        raise ScenarioError(f"--jobs must be at least 1, got {jobs}")
+    if jobs == 1 or len(seeds) == 1:
+        with tempfile.TemporaryDirectory(prefix="depnet-validation-") as folder:
+            return check_rows(rows, seeds, scenario_runner(Path(folder), device), log)
+    if not seeds:
+        raise ScenarioError("no seeds to run")
+    if missing := [r for r in rows if r not in CHECKS]:
+        raise ScenarioError(
+            f"no seed check for row {', '.join(missing)} (checked over seeds: {', '.join(CHECKS)})"
+        )
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    per_seed: dict[int, dict[str, dict[str, float]]] = {}
+    context = get_context("spawn")  # a fresh interpreter per worker: no shared Brian2 state
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(measure_seed, rows, seed, device): seed for seed in seeds}
+        for future in futures:
+            seed = futures[future]
+            per_seed[seed] = future.result()
+            if log:
+                log(f"seed {seed}: measured ({', '.join(rows)})")
+    return [summarize_row(CHECKS[r], {s: per_seed[s][r] for s in seeds}) for r in rows]
+
+
+def measure_seed(
+    rows: list[str],
+    seed: int,
+    device: str = "cpp",
+    parameters: Mapping[str, float | str] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Every row's measures on one seed (row -> measure -> value), on fresh runs (stores in a
+    temporary folder); ``parameters`` override the defaults in every run (a run's own settings,
+    such as its drug, win)."""
     with tempfile.TemporaryDirectory(prefix="depnet-validation-") as folder:
-        runner = healthy_runner(Path(folder), device)
-        return check_rows(rows or list(CHECKS), seeds, runner, log)
+        base = scenario_runner(Path(folder), device)
+
+        def runner(name: str, run: Run, seed: int) -> xr.DataTree:
+            changed = {**(parameters or {}), **run.parameters}
+            return base(
+                name, Run(run.duration, run.warmup, changed, run.scenario, run.interventions), seed
+            )
+
+        results = check_rows(rows, [seed], runner)
+    return {r.row: {m.name: m.values[0] for m in r.measures} for r in results}
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -425,6 +683,40 @@ def results_json(results: list[RowResult], meta: Mapping[str, object]) -> dict:
             }
         )
     return {"meta": dict(meta), "pass_rule": _pass_rule(), "rows": rows}
+
+
+def read_results(path: Path) -> tuple[dict, list[RowResult]]:
+    """The provenance and results in a ``validation.json`` (:func:`results_json`'s inverse).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or not a validation report's data.
+    """
+    try:
+        data = json.loads(path.read_text())
+        results = [
+            RowResult(
+                row["row"],
+                list(row["seeds"]),
+                [
+                    MeasureResult(m["name"], Band(**m["band"]), list(m["values"]))
+                    for m in row["measures"]
+                ],
+                [
+                    all(Band(**m["band"]).holds(m["values"][i]) for m in row["measures"])
+                    for i in range(len(row["seeds"]))
+                ],
+            )
+            for row in data["rows"]
+        ]
+    except FileNotFoundError as err:
+        raise ScenarioError(
+            f"no validation results at {path}: run `depnet validation` first"
+        ) from err
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ScenarioError(f"{path} is not a validation report's data ({err})") from err
+    return data["meta"], results
 
 
 def _pass_rule() -> str:
@@ -475,9 +767,10 @@ def _number(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else str(value)
 
 
-def report_html(data: Mapping, results: list[RowResult]) -> str:
+def report_html(data: Mapping, results: list[RowResult], sensitivity: str = "") -> str:
     """One HTML page: per row the observation, source, band, mean +- s.d. over seeds, the share
-    of seeds in band, pass or fail, the label, and a figure of the seeds against the band."""
+    of seeds in band, pass or fail, the label, and a figure of the seeds against the band;
+    then ``sensitivity`` (an HTML section, :func:`depnet.sensitivity.table_html`) if given."""
     from depnet.scenarios.calibration import summarize
 
     meta = data["meta"]
@@ -543,6 +836,7 @@ def report_html(data: Mapping, results: list[RowResult]) -> str:
             + f"<img alt='{e(r.row)}: seeds against the band' "
             f"src='data:image/png;base64,{_figure(r)}'>"
         )
+    parts.append(sensitivity)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -550,17 +844,26 @@ def report_html(data: Mapping, results: list[RowResult]) -> str:
 def write_report(
     results: list[RowResult], out: Path, meta: Mapping[str, object]
 ) -> tuple[Path, Path]:
-    """Write ``validation.html`` and ``validation.json`` into ``out``; returns their paths."""
+    """Write ``validation.html`` and ``validation.json`` into ``out``; returns their paths.
+    The page ends with the sensitivity table when ``out`` holds ``depnet sensitivity``'s
+    results."""
+    from depnet.sensitivity import load, table_html
+
     out.mkdir(parents=True, exist_ok=True)
     data = results_json(results, meta)
     page, table = out / "validation.html", out / "validation.json"
     table.write_text(json.dumps(data, indent=1) + "\n")
-    page.write_text(report_html(data, results))
+    sensitivity = load(out)
+    page.write_text(report_html(data, results, table_html(sensitivity) if sensitivity else ""))
     return page, table
 
 
-def provenance(seeds: Iterable[int], device: str) -> dict[str, object]:
-    """What a report records about how it was made: date, commit, scenario, device, seeds."""
+def provenance(
+    seeds: Iterable[int], device: str, rows: Iterable[str] | None = None
+) -> dict[str, object]:
+    """What a report records about how it was made (plain JSON data): date, commit, the
+    scenarios, device, seeds, and the runs that ``rows`` (default: every checked row) need."""
+    names = list(dict.fromkeys(n for row in rows or CHECKS for n in CHECKS[row].runs))
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
@@ -571,10 +874,12 @@ def provenance(seeds: Iterable[int], device: str) -> dict[str, object]:
     return {
         "date": dt.date.today().isoformat(),
         "commit": commit,
-        "scenario": "scenarios/healthy.toml",
+        "scenario": ", ".join(
+            dict.fromkeys(f"scenarios/{RUNS[name].scenario}.toml" for name in names)
+        ),
         "device": device,
         "seeds": list(seeds),
-        "runs": {name: asdict(run) for name, run in RUNS.items()},
+        "runs": json.loads(json.dumps({name: asdict(RUNS[name]) for name in names})),
     }
 
 

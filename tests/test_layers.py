@@ -50,6 +50,7 @@ LAYERS = {
     "depnet.native": "engine",
     "depnet.cli": "top",
     "depnet.validation": "top",  # runs the engine, reads stores
+    "depnet.sensitivity": "top",  # runs the validation rows with parameters changed
     "depnet.__main__": "top",
     "depnet.cluster": "top",
     "depnet": "top",  # the package's verbs (depnet/__init__.py)

@@ -30,6 +30,16 @@ def test_overrides_by_dotted_path_reach_the_parameter_table(default_scenario_fil
     assert spec.scenario.seed == 7
 
 
+def test_further_interventions_come_after_the_files_own():
+    from depnet.scenarios import scenario_path
+
+    spec = load_scenario(scenario_path("ketamine"), interventions=[{"kind": "rapamycin"}])
+    kinds = [i.kind.name for i in spec.interventions]
+    assert kinds[-1] == "rapamycin" and "ketamine" in kinds[:-1]
+    with pytest.raises(ScenarioError, match="kind"):
+        load_scenario(scenario_path("healthy"), interventions=[{"kind": "lithium"}])
+
+
 def test_resolved_scenario_round_trips_through_its_dict(default_scenario_file):
     from depnet.spec import parse_scenario
 

@@ -13,6 +13,7 @@ from depnet.validation import (
     Band,
     RowCheck,
     check_rows,
+    read_results,
     summarize_row,
     text_table,
     write_report,
@@ -78,9 +79,24 @@ def test_each_run_is_made_once_per_seed_and_every_row_is_summarized(tmp_path):
 
 
 def test_a_row_without_a_seed_check_is_a_one_line_error():
-    with pytest.raises(ScenarioError, match="no seed check for row P5"):
-        check_rows(["R1", "P5"], [1], lambda *a: None)
+    with pytest.raises(ScenarioError, match="no seed check for row C3"):
+        check_rows(["R1", "C3"], [1], lambda *a: None)
     result = depnet_cli("validation", "--rows", "Q1", "--seeds", "1")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("depnet: error: no seed check for row Q1")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_is_rewritten_from_its_data_without_running(tmp_path):
+    """``depnet validation --report-only`` reads validation.json back: the same rows, values and
+    verdicts, so a sensitivity table added later joins the page without a rerun."""
+    results = [_r1([1.8, 1.9, 1.7, 3.5, 3.6])]
+    write_report(results, tmp_path, {"seeds": [1, 2, 3, 4, 5], "commit": "abc"})
+    meta, back = read_results(tmp_path / "validation.json")
+    assert meta["commit"] == "abc"
+    assert [m.values for m in back[0].measures] == [m.values for m in results[0].measures]
+    assert back[0].seed_passed == results[0].seed_passed and not back[0].passed
+    result = depnet_cli("validation", "--report-only", "--out", str(tmp_path))
+    assert result.returncode == 1 and "R1: FAIL (3 of 5 seeds in band)" in result.stdout
+    missing = depnet_cli("validation", "--report-only", "--out", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "no validation results at" in missing.stderr

@@ -14,7 +14,7 @@ from depnet.analysis import open_run
 from depnet.run import run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
-from depnet.validation import RUNS
+from depnet.validation import RUNS, scenario_runner
 from tests.conftest import with_interventions
 
 
@@ -42,16 +42,24 @@ def whole_circuit(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def validation_runs(whole_circuit):
+def validation_runs(whole_circuit, tmp_path_factory):
     """``runs(*names) -> {name: DataTree}``: the runs of :data:`depnet.validation.RUNS` that
-    ``depnet validation`` measures, on seed 1, through :func:`whole_circuit` (so cached)."""
+    ``depnet validation`` measures, on seed 1, cached: those of the static circuit through
+    :func:`whole_circuit` (shared with the tests that call it), the treatments' by name."""
+    runner = scenario_runner(tmp_path_factory.mktemp("validation_runs"))
+    cache: dict[str, xr.DataTree] = {}
 
     def runs(*names: str) -> dict[str, xr.DataTree]:
         out = {}
         for name in names:
             run = RUNS[name]
-            parameters = {k.replace(".", "__"): v for k, v in run.parameters.items()}
-            out[name] = whole_circuit(run.duration, run.warmup, **parameters)
+            if run.scenario == "healthy" and not run.interventions:
+                parameters = {k.replace(".", "__"): v for k, v in run.parameters.items()}
+                out[name] = whole_circuit(run.duration, run.warmup, **parameters)
+            else:
+                if name not in cache:
+                    cache[name] = runner(name, run, 1)
+                out[name] = cache[name]
         return out
 
     return runs
@@ -81,13 +89,6 @@ def intervention_runner(folder, scenario: str):
         return cache[key]
 
     return run
-
-
-@pytest.fixture(scope="session")
-def treatment(tmp_path_factory):
-    """The treatment library's network (``scenarios/healthy_plastic.toml``: the whole circuit
-    with learning) with interventions: see :func:`intervention_runner`."""
-    return intervention_runner(tmp_path_factory.mktemp("treatments"), "healthy_plastic")
 
 
 @pytest.fixture(scope="session")

@@ -8,21 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from depnet.analysis.synapses import synapse_density
+from depnet.validation import CHECKS
 
 pytestmark = pytest.mark.slow
 
-DAYS = "10 s"
-SSRI = {"kind": "ssri"}  # chronic: from the start, at steady SERT occupancy (0.8)
-TDCS = {"kind": "tdcs", "polarity": "anodal", "start": "5 s", "stop": "7 s"}
-AFTER = 8.0  # one compressed day after the stimulation ends
 
-
-def _density(tree, at: float) -> float:
-    return float(synapse_density(tree).sel(region="dlpfc").sel(time=at, method="nearest"))
-
-
-def test_ssri_with_anodal_tdcs_beats_either_alone(treatment):
+def test_ssri_with_anodal_tdcs_beats_either_alone(validation_runs):
     """P8: SSRI with anodal tDCS improves memory while either alone does not (seed editorial
     ref 58); citalopram enhances and prolongs the LTP-like excitability rise after anodal tDCS
     (Nitsche et al. 2009 J Physiol 587:5063). Band: combination > each alone on a plasticity
@@ -41,8 +32,6 @@ def test_ssri_with_anodal_tdcs_beats_either_alone(treatment):
     depolarization raises the calcium trace above the set point, so homeostasis prunes) and
     both +5.2%, below SSRI alone.
     """
-    sham = _density(treatment(DAYS), AFTER)
-    ssri = _density(treatment(DAYS, (SSRI,)), AFTER) / sham - 1
-    tdcs = _density(treatment(DAYS, (TDCS,)), AFTER) / sham - 1
-    both = _density(treatment(DAYS, (SSRI, TDCS)), AFTER) / sham - 1
-    assert both > max(ssri, tdcs), (ssri, tdcs, both)
+    check = CHECKS["P8"]
+    runs = validation_runs(*check.runs)
+    assert not check.out_of_band(runs), check.measure(runs)

@@ -3,46 +3,22 @@ library runs it: ``scenarios/healthy_plastic.toml`` with ``[[interventions]]``.
 
 Structural change runs on compressed time (one simulated second is one day); stimulation pulses
 keep their real timing. Every comparison is paired: the same network, seed, parameters and time
-window with and without the stimulation (sham), so the network's own drift cancels.
+window with and without the stimulation (sham), so the network's own drift cancels. Runs,
+measures and bands: ``depnet validation``'s (:data:`depnet.validation.RUNS`, ``CHECKS["P6"]``):
+3 compressed days to settle, 2 days of a 10 Hz train, 1 day after it; stronger feedback
+inhibition is the DLPFC pyramids' GABA weight at 6 nS instead of 4 nS, in both runs.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from depnet.analysis.synapses import synapse_density, weight_statistics
+from depnet.validation import CHECKS
 
 pytestmark = pytest.mark.slow
 
-DAYS = "6 s"  # 3 days to settle, 2 days with a 10 Hz train, 1 day after it
-RTMS = {"kind": "rtms", "pattern": "10hz", "start": "3 s", "stop": "5 s"}
-AFTER = 6.0  # s: the end of the run (last sample 5.9 s), about a day after the train
-RECURRENT = "dlpfc_exc_to_dlpfc_exc"
-# Stronger feedback inhibition of DLPFC pyramids: their GABA weight 4 nS -> 6 nS (+50%), in both
-# the stimulated and the sham run.
-STRONGER_INHIBITION = {"projections__dlpfc_inh_to_dlpfc_exc__w_gaba": "6 nS"}
 
-
-def _connectivity(tree) -> tuple[float, float, float]:
-    """DLPFC recurrent excitatory connectivity at ``AFTER``: (summed weight, density, mean weight).
-
-    The summed weight of the present recurrent synapses per potential synapse is the density
-    (present / pool, structural plasticity) times the mean weight of the present synapses (STDP).
-    """
-    density = float(synapse_density(tree).sel(region="dlpfc").sel(time=AFTER, method="nearest"))
-    w = weight_statistics(tree)["w_mean"].sel(projection=RECURRENT)
-    w_mean = float(w.sel(time=AFTER, method="nearest"))
-    return density * w_mean, density, w_mean
-
-
-def _rtms_change(treatment, **parameters) -> tuple[float, float, float]:
-    """Relative change of (summed weight, density, mean weight) by rTMS against paired sham."""
-    stimulated = _connectivity(treatment(DAYS, (RTMS,), **parameters))
-    sham = _connectivity(treatment(DAYS, (), **parameters))
-    return tuple(s / r - 1 for s, r in zip(stimulated, sham, strict=True))
-
-
-def test_rtms_rewires_dlpfc_and_stronger_inhibition_blunts_it(treatment):
+def test_rtms_rewires_dlpfc_and_stronger_inhibition_blunts_it(validation_runs):
     """P6: rTMS rewires networks through homeostatic structural plasticity, and feedback
     inhibition blunts it (Anil, Lu, Rotter & Vlachos 2023 PLoS Comput Biol 19:e1011027).
 
@@ -68,7 +44,6 @@ def test_rtms_rewires_dlpfc_and_stronger_inhibition_blunts_it(treatment):
     ~0.9 Hz) and its sham grows (density 0.58 against 0.53), so the row is asserted on the
     summed weight, with the default change required beyond -10%.
     """
-    default = _rtms_change(treatment)
-    stronger = _rtms_change(treatment, **STRONGER_INHIBITION)
-    assert default[0] <= -0.10, default
-    assert abs(stronger[0]) < abs(default[0]), (stronger, default)
+    check = CHECKS["P6"]
+    runs = validation_runs(*check.runs)
+    assert not check.out_of_band(runs), check.measure(runs)

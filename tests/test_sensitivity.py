@@ -1,0 +1,145 @@
+"""The machinery of ``depnet sensitivity``: which parameters change, by how much, what flips, and
+that a killed job resumes (the runs are replaced by a stand-in here; tests/validation runs
+real points)."""
+
+from __future__ import annotations
+
+import json
+
+import brian2 as b2
+import pytest
+
+from depnet.circuits.parameters import DEFAULT_PARAMETERS
+from depnet.errors import ScenarioError
+from depnet.quantities import Parameter
+from depnet.sensitivity import (
+    DEFAULT_ROWS,
+    changes,
+    chosen_parameters,
+    families,
+    flips_by_row,
+    run_sensitivity,
+    scaled,
+    table_html,
+    table_lines,
+)
+from depnet.validation import CHECKS, RUNS, write_report
+from tests.conftest import depnet_cli
+
+
+def test_every_chosen_circuit_parameter_with_a_value_is_in_one_family():
+    chosen = chosen_parameters()
+    members = [m for group in families().values() for m in group]
+    assert sorted(members) == sorted(chosen)
+    assert all(DEFAULT_PARAMETERS[p].source.startswith("chosen") for p in chosen)
+    assert not [p for p in chosen if float(DEFAULT_PARAMETERS[p].value) == 0]
+    # the drugs and the slow clock are set by the static circuit's runs themselves
+    set_by_runs = {p for row in DEFAULT_ROWS for n in CHECKS[row].runs for p in RUNS[n].parameters}
+    assert "serotonin.ssri_occupancy" in set_by_runs and not set_by_runs & set(chosen)
+    assert len(families()["*.background_weight"]) == 16
+    assert "serotonin.innervation.*" in families() and "projections.*.w_ampa" in families()
+
+
+def test_a_family_changes_all_its_members_by_the_same_factor():
+    down, up = changes(0.2, ["*.g_girk_max"])
+    assert (down.factor, up.factor) == (0.8, 1.2)
+    assert down.values["drn_5ht.g_girk_max"] == "4.8 nS" and up.values["drn_5ht.g_girk_max"] == (
+        "7.2 nS"
+    )
+    assert set(down.values) == set(families()["*.g_girk_max"])
+    each = changes(0.2, ["*.g_girk_max"], each=True)
+    assert len(each) == 2 * len(down.values) and all(len(c.values) == 1 for c in each)
+
+
+def test_integers_are_rounded_and_values_are_clipped_to_their_range():
+    in_degree = Parameter(40, "chosen: test", low=0)
+    assert scaled(in_degree, 1.2) == (48, False) and scaled(Parameter(3, "chosen: t"), 0.8)[0] == 2
+    fraction = Parameter(0.9, "chosen: test", low=0.0, high=1.0)
+    assert scaled(fraction, 1.2) == (1.0, True)
+    # a family whose every member sits at its bound already is not a point
+    at_top = {"x.a": Parameter(1.0, "chosen: t", high=1.0), "y.b": Parameter(2 * b2.nS, "c")}
+    assert [c.key for c in changes(0.2, parameters=at_top)] == ["x.a x0.8"]
+
+
+def test_bad_steps_and_selections_are_one_line_errors():
+    for step in (0.0, 1.0, -0.1, float("nan")):
+        with pytest.raises(ScenarioError, match="between 0 and 1"):
+            changes(step)
+    with pytest.raises(ScenarioError, match="no chosen parameter matches nope"):
+        changes(0.2, ["nope"])
+    result = depnet_cli("sensitivity", "--only", "nope", "--list")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def _passing_values(row: str) -> dict[str, float]:
+    """A value inside each of the row's bands."""
+    values = {}
+    for name, band in CHECKS[row].bands.items():
+        low = band.low if band.low is not None else band.high - 1
+        high = band.high if band.high is not None else band.low + 1
+        values[name] = (low + high) / 2
+    return values
+
+
+class FakeRuns:
+    """Stands in for the runs: R1's DRN rate rises with drn_5ht.I_bias_mean's factor and
+    leaves its 0.5-3 Hz band above x1.14; R2 never moves."""
+
+    def __init__(self, fail_on: str | None = None):
+        self.calls: list[dict] = []
+        self.fail_on = fail_on
+
+    def __call__(self, values, seed, rows, device):
+        self.calls.append(dict(values))
+        if self.fail_on and self.fail_on in values:
+            raise RuntimeError("the binary stopped\nsecond line")
+        measures = {row: _passing_values(row) for row in rows}
+        if "drn_5ht.I_bias_mean" in values:
+            factor = float(values["drn_5ht.I_bias_mean"].split()[0]) / _bias_pa()
+            measures["R1"]["DRN 5-HT rate"] = 1.75 * factor**4
+        return measures
+
+
+def _bias_pa() -> float:
+    return float(DEFAULT_PARAMETERS["drn_5ht.I_bias_mean"].value / b2.pA)
+
+
+def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
+    points = changes(0.2, ["drn_5ht.I_bias_mean"], each=True)
+    fake = FakeRuns()
+    data = run_sensitivity(tmp_path, points, rows=["R1", "R2"], log=None, measure=fake)
+    assert fake.calls[0] == {} and len(fake.calls) == 3  # the default point first
+    assert flips_by_row(data) == {"R1": ["drn_5ht.I_bias_mean x1.2"], "R2": []}
+    lines = table_lines(data)
+    assert "drn_5ht.I_bias_mean x1.2 (1 value): R1 fails (DRN 5-HT rate 1.75 -> 3.63)" in lines[2]
+    assert "drn_5ht.I_bias_mean x0.8 (1 value): no row flips; largest change 59%" in lines[1]
+    assert "class='fail'" in table_html(data)
+
+
+def test_a_killed_job_resumes_and_a_failed_point_is_tried_again(tmp_path):
+    points = changes(0.2, ["drn_5ht.I_bias_mean", "serotonin.vmax_sert"], each=True)
+    first = FakeRuns(fail_on="serotonin.vmax_sert")
+    data = run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=first)
+    failed = [k for k, p in data["points"].items() if p["error"]]
+    assert failed == ["serotonin.vmax_sert x0.8", "serotonin.vmax_sert x1.2"]
+    assert data["points"][failed[0]]["error"] == "RuntimeError: the binary stopped"
+    assert "did not run (RuntimeError: the binary stopped)" in "\n".join(table_lines(data))
+    again = FakeRuns()
+    data = run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=again)
+    assert len(again.calls) == 2 and all("serotonin.vmax_sert" in c for c in again.calls)
+    assert not any(p["error"] for p in data["points"].values())
+    assert json.loads((tmp_path / "sensitivity.json").read_text()) == data
+    with pytest.raises(ScenarioError, match="use another --out"):
+        run_sensitivity(tmp_path, points, seed=2, rows=["R1"], log=None, measure=again)
+
+
+def test_the_validation_report_ends_with_the_sensitivity_table(tmp_path):
+    points = changes(0.2, ["drn_5ht.I_bias_mean"], each=True)
+    run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=FakeRuns())
+    from depnet.validation import summarize_row
+
+    result = summarize_row(CHECKS["R1"], {1: _passing_values("R1")})
+    page, _ = write_report([result], tmp_path, {"seeds": [1]})
+    text = page.read_text()
+    assert "Sensitivity: chosen parameters at x0.8 and x1.2" in text
+    assert "<b>R1</b> flips under: drn_5ht.I_bias_mean x1.2" in text
