@@ -8,34 +8,42 @@ seed and fails with the change, or the other way round. The same seed for every 
 random numbers) makes a difference between two points the parameter's doing, not the noise's;
 the default point's spread over seeds (``depnet validation``) says how large noise is.
 
-Parameters come in **families**: the same quantity in each population (``*.g_girk_max``: 16
+Parameters come in **families**: the same quantity in each population (``*.g_girk_max``: 8
 values), in each projection (``projections.*.w_ampa``) or in each region
 (``serotonin.innervation.*``). By default a family is changed as one (all its members by the same
-factor): a reviewer's question "does the result depend on the GIRK conductance chosen?" in about
-100 points (about 20 minutes on 2 cores). ``each=True`` changes every member on its own instead
-(about 600 points). Members whose default is zero are left out (a relative change of zero is
-nothing), as are the parameters the runs themselves set (:func:`run_set_parameters`); a changed
-value outside a parameter's range is clipped to it and the point says so. Integer parameters
-(in-degrees) are rounded.
+factor): a reviewer's question "does the result depend on the GIRK conductance chosen?" in 80
+points (16 minutes with two jobs on 2 cores). ``each=True`` changes every member on its own
+instead (561 points), as does a selection that keeps only some members of a family. Members
+whose default is zero are left out (a relative change of zero is nothing), as are the parameters
+that every run of the rows sets itself (:func:`run_set_parameters`); a changed value outside a
+parameter's range is clipped to it and the point says so. Counts (in-degrees, background inputs)
+are rounded.
+
+Potentials are **shifted**, not scaled: a membrane or reversal potential has no natural zero, so
+"20% of -50 mV" is not a property of the cell (it would put a reset above the threshold).
+They move by ``step`` times :data:`VOLTAGE_SCALE` (10 mV: +-2 mV at the default 20%, about the
+spread of resting and threshold potentials measured within one cell type; chosen).
 
 The rows are those of the static circuit by default (:data:`DEFAULT_ROWS`: their runs are of
 ``scenarios/healthy.toml``, which has no plasticity, intervention or trait, so only the circuit's
 parameters act on them). The treatment rows can be named too (minutes per point); the learning
 rules' and interventions' own parameters are not changed.
 
-Results are written after every point (``sensitivity.json``), and a rerun with the same settings
-skips the points already there, so a killed job loses at most the points under way.
+Results are written after every point (``sensitivity.json``, with the commit each point ran at and
+the bands it was judged by), and a rerun with the same settings skips the points already there,
+so a killed job loses at most the points under way.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -45,22 +53,27 @@ from depnet.validation import CHECKS, RUNS, measure_seed, provenance
 
 #: The default relative change.
 STEP = 0.2
+#: A potential moves by ``step`` times this (chosen: +-2 mV at 20%, see the module docstring).
+VOLTAGE_SCALE_MV = 10.0
+#: Parameters that count things: rounded after scaling.
+COUNTS = ("in_degree", "background_n")
 FILE = "sensitivity.json"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One point: the members of a family and the values they take (as text with units);
-    ``clipped`` lists the members held at a bound of their range."""
+    """One point: the members of a family and the values they take (as text with units), how
+    they were changed (``label``: ``x0.8`` or ``-2 mV``); ``clipped`` lists the members held at
+    a bound of their range."""
 
     family: str
-    factor: float
+    label: str
     values: Mapping[str, str]
     clipped: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        return f"{self.family} x{self.factor:g}"
+        return f"{self.family} {self.label}"
 
 
 #: The rows the sensitivity measures by default: those read off the static circuit
@@ -71,10 +84,11 @@ DEFAULT_ROWS = [
 
 
 def run_set_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> set[str]:
-    """Parameters that the runs of ``rows`` set themselves (drugs, the slow clock): changing
-    their defaults changes nothing in the runs that use them."""
+    """Parameters that every run of ``rows`` sets itself: changing their defaults changes
+    nothing. (A parameter only some runs set is changed in the others.)"""
     names = {name for row in rows for name in CHECKS[row].runs}
-    return {path for name in names for path in RUNS[name].parameters}
+    sets = [set(RUNS[name].parameters) for name in names]
+    return set.intersection(*sets) if sets else set()
 
 
 def family_of(path: str, populations: Iterable[str], regions: Iterable[str]) -> str:
@@ -100,13 +114,13 @@ def family_of(path: str, populations: Iterable[str], regions: Iterable[str]) -> 
 
 
 def chosen_parameters(
-    parameters: Mapping[str, Parameter] | None = None,
+    parameters: Mapping[str, Parameter] | None = None, rows: Iterable[str] = DEFAULT_ROWS
 ) -> dict[str, Parameter]:
     """The circuit's chosen parameters that a change can act on: source "chosen: ...", a
-    non-zero default, and not set by the runs themselves."""
+    non-zero default, and not set by every run of ``rows``."""
     if parameters is None:
         from depnet.circuits.parameters import DEFAULT_PARAMETERS as parameters
-    skip = run_set_parameters()
+    skip = run_set_parameters(rows)
     return {
         path: p
         for path, p in parameters.items()
@@ -114,23 +128,38 @@ def chosen_parameters(
     }
 
 
-def families(parameters: Mapping[str, Parameter] | None = None) -> dict[str, list[str]]:
+def families(
+    parameters: Mapping[str, Parameter] | None = None, rows: Iterable[str] = DEFAULT_ROWS
+) -> dict[str, list[str]]:
     """Family -> member paths, for :func:`chosen_parameters`."""
     from depnet.circuits.parameters import REGIONS
 
     populations = [f"{region}_{kind}" for region, kinds in REGIONS.items() for kind in kinds]
     found: dict[str, list[str]] = {}
-    for path in chosen_parameters(parameters):
+    for path in chosen_parameters(parameters, rows):
         found.setdefault(family_of(path, populations, REGIONS), []).append(path)
     return found
 
 
-def scaled(p: Parameter, factor: float) -> tuple[object, bool]:
-    """``p``'s default times ``factor`` (rounded for an integer, clipped to its range) and
-    whether it was clipped."""
-    value = p.value * factor
-    if isinstance(p.value, int) and not isinstance(p.value, bool):
-        value = round(value)
+def is_potential(p: Parameter) -> bool:
+    """Whether ``p`` is a potential (shifted, not scaled)."""
+    from depnet.quantities import parse_quantity, same_dimensions
+
+    return same_dimensions(p.value, parse_quantity("1 mV"))
+
+
+def scaled(p: Parameter, step: float, count: bool = False) -> tuple[object, bool]:
+    """``p``'s default changed by ``step`` (signed; a potential shifted by ``step`` times
+    :data:`VOLTAGE_SCALE_MV`, anything else scaled by ``1 + step``; a count rounded), clipped to
+    its range, and whether it was clipped."""
+    if is_potential(p):
+        from depnet.quantities import parse_quantity
+
+        value = p.value + step * VOLTAGE_SCALE_MV * parse_quantity("1 mV")
+    else:
+        value = p.value * (1 + step)
+    if count:
+        value = float(round(float(value)))
     clipped = False
     if p.low is not None and value < p.low:
         value, clipped = p.low, True
@@ -139,14 +168,23 @@ def scaled(p: Parameter, factor: float) -> tuple[object, bool]:
     return value, clipped
 
 
+def label(p: Parameter, step: float) -> str:
+    """How a change of ``step`` reads: ``x0.8`` or, for a potential, ``-2 mV``."""
+    if is_potential(p):
+        return f"{step * VOLTAGE_SCALE_MV:+g} mV"
+    return f"x{round(1 + step, 10):g}"
+
+
 def changes(
     step: float = STEP,
     select: Iterable[str] = (),
     each: bool = False,
     parameters: Mapping[str, Parameter] | None = None,
+    rows: Iterable[str] = DEFAULT_ROWS,
 ) -> list[Change]:
-    """The points to run: each family (or, with ``each``, each member) at ``1 - step`` and
-    ``1 + step``. ``select``: only families or paths starting with one of these prefixes.
+    """The points to run: each family (or, with ``each``, each member) at ``-step`` and
+    ``+step``. ``select``: only families or paths starting with one of these prefixes; the
+    members a selection keeps of a family it does not name whole are changed one by one.
 
     Raises
     ------
@@ -155,17 +193,18 @@ def changes(
     """
     if not (0 < step < 1) or not math.isfinite(step):
         raise ScenarioError(f"the relative change must lie between 0 and 1, got {step}")
-    chosen = chosen_parameters(parameters)
-    groups = families(parameters)
+    rows = list(rows)
+    chosen = chosen_parameters(parameters, rows)
+    groups = families(parameters, rows)
     select = list(select)
     if select:
-        groups = {
-            name: [m for m in members if any(m.startswith(s) for s in select)]
-            if not any(name.startswith(s) for s in select)
-            else members
-            for name, members in groups.items()
-        }
-        groups = {name: members for name, members in groups.items() if members}
+        kept: dict[str, list[str]] = {}
+        for name, members in groups.items():
+            if any(name.startswith(s) for s in select):
+                kept[name] = members
+            else:  # part of a family: each member on its own, named by its path
+                kept |= {m: [m] for m in members if any(m.startswith(s) for s in select)}
+        groups = kept
         if not groups:
             raise ScenarioError(
                 f"no chosen parameter matches {', '.join(select)} (`depnet params` lists them)"
@@ -174,16 +213,17 @@ def changes(
         groups = {path: [path] for members in groups.values() for path in members}
     points = []
     for name, members in groups.items():
-        for factor in (1 - step, 1 + step):
+        for signed in (-step, step):
             values, clipped = {}, []
             for path in members:
-                value, was_clipped = scaled(chosen[path], factor)
+                count = path.rsplit(".", 1)[-1] in COUNTS
+                value, was_clipped = scaled(chosen[path], signed, count)
                 values[path] = format_quantity(value)
                 if was_clipped:
                     clipped.append(path)
             if all(values[m] == format_quantity(chosen[m].value) for m in members):
                 continue  # every member at a bound already: nothing to change
-            points.append(Change(name, round(factor, 10), values, tuple(clipped)))
+            points.append(Change(name, label(chosen[members[0]], signed), values, tuple(clipped)))
     return points
 
 
@@ -200,6 +240,51 @@ def _passes(row: str, values: Mapping[str, float]) -> bool:
     return all(band.holds(values[name]) for name, band in CHECKS[row].bands.items())
 
 
+def _bands(rows: Iterable[str]) -> dict[str, dict[str, dict]]:
+    return {row: {n: asdict(b) for n, b in CHECKS[row].bands.items()} for row in rows}
+
+
+def _settings(seed: int, rows: list[str], device: str) -> dict:
+    """What the points of one results file share: a point is comparable with the default
+    point only under the same seed, rows, device and bands."""
+    ordered = [row for row in CHECKS if row in rows]  # the same whatever order they came in
+    return {"seed": seed, "rows": ordered, "device": device, "bands": _bands(ordered)}
+
+
+def read(path: Path) -> dict:
+    """A results file, checked for its shape (one-line errors, never a traceback).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is not JSON, or not a sensitivity results file.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ScenarioError(f"cannot read {path} ({err}); remove it or use another --out") from err
+    ok = (
+        isinstance(data, dict)
+        and isinstance(data.get("settings"), dict)
+        and isinstance(data.get("points"), dict)
+        and all(
+            isinstance(p, dict) and {"family", "label", "values", "measures", "error"} <= set(p)
+            for p in data["points"].values()
+        )
+    )
+    if not ok:
+        raise ScenarioError(f"{path} is not a `depnet sensitivity` results file")
+    rows = data["settings"].get("rows", [])
+    if unknown := [r for r in rows if r not in CHECKS]:
+        raise ScenarioError(f"{path} holds rows this version does not check: {', '.join(unknown)}")
+    if data["settings"].get("bands") != _bands(rows):
+        raise ScenarioError(
+            f"the bands of the rows in {path} are not this version's: its verdicts would be "
+            "judged by other bands; rerun into another --out"
+        )
+    return data
+
+
 def run_sensitivity(
     out: Path,
     points: list[Change],
@@ -211,70 +296,84 @@ def run_sensitivity(
     measure: Callable[..., dict[str, dict[str, float]]] = measure_point,
 ) -> dict:
     """Measure the default point and every change in ``points``; write ``out/sensitivity.json``
-    after each and return its content. Points already in that file (same seed, rows, device)
-    are not run again.
+    after each and return its content. Points already in that file (same seed, rows, device
+    and bands, same values) are not run again, except those that failed. The default point is
+    measured first, in this process; the others in ``jobs`` fresh interpreters (or here, for
+    one job).
 
     Raises
     ------
     ScenarioError
-        If ``out`` holds results made with other settings, or ``jobs`` < 1.
+        If ``out`` holds results made with other settings or is locked by another
+        ``depnet sensitivity``, ``out`` is not a folder, ``jobs`` < 1, or the default point
+        cannot run.
     """
     rows = list(rows or DEFAULT_ROWS)
     if jobs < 1:
         raise ScenarioError(f"--jobs must be at least 1, got {jobs}")
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    path = out / FILE
-    settings = {"seed": seed, "rows": rows, "device": device}
-    data = {"meta": {}, "settings": settings, "default": None, "points": {}}
-    if path.exists():
+    with open(out / ".sensitivity.lock", "a") as lock:
         try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ScenarioError(f"{path} is not readable JSON ({err}); remove it") from err
-        if data.get("settings") != settings:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise ScenarioError(f"another `depnet sensitivity` is writing into {out}") from err
+        return _run(out, points, seed, rows, jobs, device, log, measure)
+
+
+def _run(out, points, seed, rows, jobs, device, log, measure) -> dict:  # noqa: ANN001
+    path = out / FILE
+    settings = _settings(seed, rows, device)
+    data = {"meta": {}, "settings": settings, "default": None, "planned": [], "points": {}}
+    if path.exists():
+        data = read(path)
+        if data["settings"] != settings:
+            theirs = {k: v for k, v in data["settings"].items() if k != "bands"}
             raise ScenarioError(
-                f"{path} holds results for {data.get('settings')}, not {settings}: "
-                "use another --out"
+                f"{path} holds results for {theirs}, not seed {seed}, rows {' '.join(rows)}, "
+                f"device {device}: use another --out"
             )
     data["meta"] = provenance([seed], device, rows)
+    commit = data["meta"]["commit"]
+    data["planned"] = list(dict.fromkeys([*data.get("planned", []), *(c.key for c in points)]))
 
     def finished(change: Change) -> bool:  # a point that failed is tried again
-        return change.key in data["points"] and not data["points"][change.key]["error"]
-
-    todo: list[Change | None] = [] if data["default"] else [None]
-    todo += [c for c in points if not finished(c)]
-    if log and (done := sum(map(finished, points))):
-        log(f"{done} of {len(points)} points already in {path}: not run again")
+        done = data["points"].get(change.key)
+        return bool(done) and not done["error"] and done["values"] == dict(change.values)
 
     def save() -> None:
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps(data, indent=1) + "\n")
         os.replace(partial, path)
 
+    if not data["default"]:
+        if log:
+            log("default values")
+        ((_, measured, error),) = _measured([None], measure, seed, rows, device, 1)
+        if error:
+            raise ScenarioError(f"the default point failed: {error}")
+        data["default"] = measured
+        data["default_commit"] = commit
+        save()
+    todo = [c for c in points if not finished(c)]
+    if log and (done := len(points) - len(todo)):
+        log(f"{done} of {len(points)} points already in {path}: not run again")
     started = time.perf_counter()
     for n, (change, measured, error) in enumerate(
         _measured(todo, measure, seed, rows, device, jobs), 1
     ):
-        if change is None:
-            if error:
-                raise ScenarioError(f"the default point failed: {error}")
-            data["default"] = measured
-        else:
-            data["points"][change.key] = {
-                "family": change.family,
-                "factor": change.factor,
-                "values": dict(change.values),
-                "clipped": list(change.clipped),
-                "measures": measured,
-                "error": error,
-            }
+        data["points"][change.key] = {
+            "family": change.family, "label": change.label, "values": dict(change.values),
+            "clipped": list(change.clipped), "measures": measured, "error": error,
+            "commit": commit,
+        }  # fmt: skip
         save()
         if log:
             elapsed = time.perf_counter() - started
             left = elapsed / n * (len(todo) - n)
-            what = change.key if change else "default values"
             note = f": {error}" if error else ""
-            log(f"[{n}/{len(todo)}] {what}{note} ({elapsed:.0f} s, ~{left:.0f} s left)")
+            log(f"[{n}/{len(todo)}] {change.key}{note} ({elapsed:.0f} s, ~{left:.0f} s left)")
     return data
 
 
@@ -285,27 +384,27 @@ def _measured(todo, measure, seed, rows, device, jobs):  # noqa: ANN001, ANN202
     def failed(err: Exception) -> str:
         return f"{type(err).__name__}: {err}".splitlines()[0]
 
+    def values(change: Change | None) -> dict:
+        return dict(change.values) if change else {}
+
     if jobs == 1:
         for change in todo:
             try:
-                yield (
-                    change,
-                    measure(dict(change.values) if change else {}, seed, rows, device),
-                    None,
-                )
+                yield change, measure(values(change), seed, rows, device), None
             except Exception as err:  # noqa: BLE001 (a point that cannot run is a result)
                 yield change, None, failed(err)
         return
     context = get_context("spawn")  # a fresh interpreter: no Brian2 state shared with this one
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {
-            pool.submit(measure, dict(c.values) if c else {}, seed, rows, device): c for c in todo
-        }
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
+        futures = {pool.submit(measure, values(c), seed, rows, device): c for c in todo}
         for future in as_completed(futures):
             try:
                 yield futures[future], future.result(), None
             except Exception as err:  # noqa: BLE001
                 yield futures[future], None, failed(err)
+    finally:  # on Ctrl-C or an error here, drop the queued points instead of waiting for them
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -343,30 +442,59 @@ def flips(default: Mapping, measures: Mapping) -> list[Flip]:
 
 
 def largest_change(default: Mapping, measures: Mapping) -> tuple[str, float]:
-    """The measure (``"row: name"``) that moved most, relative to its default value, and by how
-    much (a fraction; comparisons that hold or not count as 0 or 1)."""
+    """The measure (``"row: name"``) that moved most, relative to its default value (absolute
+    where the default is zero, as for a comparison that did not hold), and by how much (a
+    fraction; ``inf`` when a measure became non-finite). Measures whose default is not finite
+    are left out; ``("", 0.0)`` when nothing moved."""
     best, size = "", 0.0
     for row, values in measures.items():
         for name, value in values.items():
             base = default[row][name]
-            if not (math.isfinite(value) and math.isfinite(base)):
+            if not math.isfinite(base):
+                continue
+            if not math.isfinite(value):
                 change = math.inf
-            elif base == 0:
-                change = 0.0 if value == 0 else math.inf
             else:
-                change = abs(value - base) / abs(base)
+                change = abs(value - base) / (abs(base) if base else 1.0)
             if change > size:
                 best, size = f"{row}: {name}", change
     return best, size
 
 
+def _measured_points(data: Mapping) -> dict[str, dict]:
+    return {k: p for k, p in data["points"].items() if p["measures"] and not p["error"]}
+
+
+def coverage(data: Mapping) -> str:
+    """How many points were measured, of how many planned, and how many failed: a results
+    file of a killed or failed job says so."""
+    measured = len(_measured_points(data))
+    failed = sum(1 for p in data["points"].values() if p["error"])
+    planned = len(data.get("planned") or data["points"])
+    text = f"{measured} of {planned} planned points measured"
+    if failed:
+        text += f", {failed} did not run"
+    if missing := planned - measured - failed:
+        text += f", {missing} not run yet (the same command resumes)"
+    return text
+
+
+def commits(data: Mapping) -> dict[str, int]:
+    """Commit -> how many measured points ran at it (the default point's commit first)."""
+    found: dict[str, int] = {data.get("default_commit") or data["meta"].get("commit", "?"): 0}
+    for point in _measured_points(data).values():
+        commit = point.get("commit") or "?"
+        found[commit] = found.get(commit, 0) + 1
+    return found
+
+
 def table_lines(data: Mapping) -> list[str]:
-    """The sensitivity table as text: per family and direction, the rows that flip and the
-    measure that moved most."""
+    """The sensitivity table as text: per point, the rows that flip and the measure that moved
+    most; then per row the points that flip it."""
     default = data["default"]
     lines = [
         f"one-at-a-time sensitivity, seed {data['settings']['seed']}, rows "
-        f"{', '.join(data['settings']['rows'])}; the default point passes: "
+        f"{', '.join(data['settings']['rows'])}; {coverage(data)}; the default point passes: "
         + ", ".join(r for r in default if _passes(r, default[r]))
     ]
     for key, point in data["points"].items():
@@ -383,59 +511,73 @@ def table_lines(data: Mapping) -> list[str]:
         lines.append(
             f"{key} ({members} value{'s' if members > 1 else ''}{clipped}): {what}; {moved}"
         )
-    n = len(data["points"])
+    n = len(_measured_points(data))
     for row, keys in flips_by_row(data).items():
-        lines.append(f"{row} flips under {len(keys)} of {n} points: {', '.join(keys) or '-'}")
+        lines.append(
+            f"{row} flips under {len(keys)} of {n} measured points: {', '.join(keys) or '-'}"
+        )
     return lines
 
 
 def flips_by_row(data: Mapping) -> dict[str, list[str]]:
-    """Row -> the points (``family xfactor``) that flip it."""
+    """Row -> the measured points that flip it."""
     found: dict[str, list[str]] = {row: [] for row in data["settings"]["rows"]}
-    for key, point in data["points"].items():
-        if point["measures"]:
-            for flip in flips(data["default"], point["measures"]):
-                found[flip.row].append(key)
+    for key, point in _measured_points(data).items():
+        for flip in flips(data["default"], point["measures"]):
+            found[flip.row].append(key)
     return found
 
 
 def load(out: Path) -> dict | None:
     """The sensitivity results in ``out`` (``None`` when there are none, or not even the
-    default point's)."""
+    default point's).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`read`.
+    """
     path = out / FILE
     if not path.exists():
         return None
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ScenarioError(f"{path} is not readable JSON ({err})") from err
+    data = read(path)
     return data if data.get("default") else None
 
 
-def table_html(data: Mapping) -> str:
-    """The sensitivity table as an HTML section (for the validation report)."""
+def table_html(data: Mapping, report_commit: str | None = None) -> str:
+    """The sensitivity table as an HTML section (for the validation report); a warning when
+    its points ran at another commit than ``report_commit``."""
     import html
 
     e = html.escape
     settings, default = data["settings"], data["default"]
     rows = settings["rows"]
     by_row = flips_by_row(data)
-    n = len(data["points"])
-    factors = sorted({point["factor"] for point in data["points"].values()})
+    n = len(_measured_points(data))
+    made = commits(data)
+    made_text = ", ".join(f"{c} ({k} points)" if k else c for c, k in made.items())
+    labels = sorted({p["label"] for p in data["points"].values()})
     parts = [
-        f"<h2>Sensitivity: chosen parameters at x{' and x'.join(map(str, factors))}</h2>",
-        f"<p>{n} points on seed {settings['seed']} (the same seed for every point, so a "
-        "difference is the parameter's, not noise's; the seed spread above says how large noise "
-        "is). A family is the same quantity in every population, projection or region, changed "
-        "together; members whose default is zero are not changed. A cell names the row's verdict "
-        "on this seed when it differs from the default point's (hover for the values); the last "
-        f"column is the measure that moved most. Commit {e(str(data['meta'].get('commit', '')))}, "
-        f"{e(str(data['meta'].get('date', '')))}; made by <code>depnet sensitivity</code>.</p>",
-        "<ul>",
+        f"<h2>Sensitivity: chosen parameters changed one at a time ({e(', '.join(labels))})</h2>",
+        f"<p>{e(coverage(data))}, on seed {settings['seed']} (the same seed for every point, so "
+        "a difference is the parameter's, not noise's; the seed spread above says how large "
+        "noise is). A family is the same quantity in every population, projection or region, "
+        "changed together; a member's own path is a point for it alone; members whose default "
+        "is zero are not changed; potentials are shifted by millivolts, not scaled. A cell "
+        "names the row's verdict on this seed when it differs from the default point's (hover "
+        "for the values); the last column is the measure that moved most. Made by "
+        f"<code>depnet sensitivity</code> at commit {e(made_text)}.</p>",
     ]
+    if report_commit and set(made) != {report_commit}:
+        parts.append(
+            f"<p class='fail'>These points ran at commit {e(made_text)}, not this report's "
+            f"{e(report_commit)}: check with <code>git diff</code> that the model did not change "
+            "between them.</p>"
+        )
+    parts.append("<ul>")
     for row in rows:
         keys = by_row[row]
-        text = ", ".join(keys) if keys else f"none of the {n} points"
+        text = ", ".join(keys) if keys else f"none of the {n} measured points"
         parts.append(f"<li><b>{e(row)}</b> flips under: {e(text)}</li>")
     parts.append("</ul><table><tr><th>point</th><th>values</th>")
     parts += [f"<th>{e(r)}</th>" for r in rows]
@@ -443,8 +585,8 @@ def table_html(data: Mapping) -> str:
     for key, point in data["points"].items():
         values = "; ".join(f"{k} = {v}" for k, v in point["values"].items())
         cells = [f"<td>{e(key)}</td><td title='{e(values)}'>{len(point['values'])}</td>"]
-        if point["error"]:
-            cells.append(f"<td colspan={len(rows) + 1}>did not run: {e(point['error'])}</td>")
+        if point["error"] or not point["measures"]:
+            cells.append(f"<td colspan={len(rows) + 1}>did not run: {e(str(point['error']))}</td>")
         else:
             flipped = {f.row: f for f in flips(default, point["measures"])}
             for row in rows:

@@ -281,9 +281,14 @@ def _density(tree: xr.DataTree, region: str, at: float) -> float:
     return float(synapse_density(tree).sel(region=region).sel(time=at, method="nearest"))
 
 
+def _relative(value: float, reference: float) -> float:
+    """``value / reference - 1``; NaN for a zero reference (a silent or empty paired run)."""
+    return value / reference - 1 if reference else math.nan
+
+
 def _density_change(tree: xr.DataTree, paired: xr.DataTree, region: str, at: float) -> float:
     """Relative change of a region's active-synapse density against the paired run."""
-    return _density(tree, region, at) / _density(paired, region, at) - 1
+    return _relative(_density(tree, region, at), _density(paired, region, at))
 
 
 def _window_rate(tree: xr.DataTree, population: str, start: float, stop: float) -> float:
@@ -304,9 +309,10 @@ def _c5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 def _p4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     ketamine, paired = runs["ketamine"], runs["plastic"]
     change = {
-        kind: _window_rate(ketamine, f"dlpfc_{kind}", 5, 7)
-        / _window_rate(paired, f"dlpfc_{kind}", 5, 7)
-        - 1
+        kind: _relative(
+            _window_rate(ketamine, f"dlpfc_{kind}", 5, 7),
+            _window_rate(paired, f"dlpfc_{kind}", 5, 7),
+        )
         for kind in ("inh", "exc")
     }
     return {
@@ -351,7 +357,9 @@ def _recurrent_summed_weight(tree: xr.DataTree, at: float = 6.0) -> float:
 
 def _p6(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     def change(stimulated: str, sham: str) -> float:
-        return _recurrent_summed_weight(runs[stimulated]) / _recurrent_summed_weight(runs[sham]) - 1
+        return _relative(
+            _recurrent_summed_weight(runs[stimulated]), _recurrent_summed_weight(runs[sham])
+        )
 
     default = change("rtms", "sham_6d")
     stronger = change("rtms_inhibited", "sham_6d_inhibited")
@@ -364,8 +372,8 @@ def _p6(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 
 def _p8(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     sham = _density(runs["plastic"], "dlpfc", 8.0)
-    alone = {k: _density(runs[k], "dlpfc", 8.0) / sham - 1 for k in ("ssri_plastic", "tdcs")}
-    both = _density(runs["ssri_tdcs"], "dlpfc", 8.0) / sham - 1
+    alone = {k: _relative(_density(runs[k], "dlpfc", 8.0), sham) for k in ("ssri_plastic", "tdcs")}
+    both = _relative(_density(runs["ssri_tdcs"], "dlpfc", 8.0), sham)
     return {
         "SSRI alone": alone["ssri_plastic"],
         "anodal tDCS alone": alone["tdcs"],
@@ -622,13 +630,16 @@ def run_validation(
 
     per_seed: dict[int, dict[str, dict[str, float]]] = {}
     context = get_context("spawn")  # a fresh interpreter per worker: no shared Brian2 state
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
         futures = {pool.submit(measure_seed, rows, seed, device): seed for seed in seeds}
         for future in futures:
             seed = futures[future]
             per_seed[seed] = future.result()
             if log:
                 log(f"seed {seed}: measured ({', '.join(rows)})")
+    finally:  # a seed that fails (or Ctrl-C) drops the seeds not started instead of waiting
+        pool.shutdown(wait=True, cancel_futures=True)
     return [summarize_row(CHECKS[r], {s: per_seed[s][r] for s in seeds}) for r in rows]
 
 
@@ -710,13 +721,16 @@ def read_results(path: Path) -> tuple[dict, list[RowResult]]:
             )
             for row in data["rows"]
         ]
+        meta = data["meta"]
     except FileNotFoundError as err:
         raise ScenarioError(
             f"no validation results at {path}: run `depnet validation` first"
         ) from err
-    except (json.JSONDecodeError, KeyError, TypeError) as err:
-        raise ScenarioError(f"{path} is not a validation report's data ({err})") from err
-    return data["meta"], results
+    except (json.JSONDecodeError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise ScenarioError(f"{path} is not a validation report's data ({err!r})") from err
+    if unknown := [r.row for r in results if r.row not in CHECKS]:
+        raise ScenarioError(f"{path} holds rows this version does not check: {', '.join(unknown)}")
+    return meta, results
 
 
 def _pass_rule() -> str:
@@ -842,19 +856,29 @@ def report_html(data: Mapping, results: list[RowResult], sensitivity: str = "") 
 
 
 def write_report(
-    results: list[RowResult], out: Path, meta: Mapping[str, object]
+    results: list[RowResult], out: Path, meta: Mapping[str, object], data_too: bool = True
 ) -> tuple[Path, Path]:
-    """Write ``validation.html`` and ``validation.json`` into ``out``; returns their paths.
-    The page ends with the sensitivity table when ``out`` holds ``depnet sensitivity``'s
-    results."""
+    """Write ``validation.html`` and (unless not ``data_too``) ``validation.json`` into ``out``;
+    returns their paths. The page ends with the sensitivity table when ``out`` holds
+    ``depnet sensitivity``'s results. The page is made before either file is written, so a
+    failure leaves the previous pair as it was.
+
+    Raises
+    ------
+    ScenarioError
+        If ``out``'s sensitivity results cannot be read (:func:`depnet.sensitivity.read`).
+    """
     from depnet.sensitivity import load, table_html
 
-    out.mkdir(parents=True, exist_ok=True)
     data = results_json(results, meta)
+    sensitivity = load(out) if out.is_dir() else None
+    section = table_html(sensitivity, str(meta.get("commit", ""))) if sensitivity else ""
+    page_text = report_html(data, results, section)
+    out.mkdir(parents=True, exist_ok=True)
     page, table = out / "validation.html", out / "validation.json"
-    table.write_text(json.dumps(data, indent=1) + "\n")
-    sensitivity = load(out)
-    page.write_text(report_html(data, results, table_html(sensitivity) if sensitivity else ""))
+    if data_too:
+        table.write_text(json.dumps(data, indent=1) + "\n")
+    page.write_text(page_text)
     return page, table
 
 

@@ -16,15 +16,17 @@ from depnet.sensitivity import (
     DEFAULT_ROWS,
     changes,
     chosen_parameters,
+    coverage,
     families,
     flips_by_row,
+    load,
     run_sensitivity,
+    run_set_parameters,
     scaled,
     table_html,
     table_lines,
 )
-from depnet.validation import CHECKS, RUNS, write_report
-from tests.conftest import depnet_cli
+from depnet.validation import CHECKS, write_report
 
 
 def test_every_chosen_circuit_parameter_with_a_value_is_in_one_family():
@@ -33,42 +35,63 @@ def test_every_chosen_circuit_parameter_with_a_value_is_in_one_family():
     assert sorted(members) == sorted(chosen)
     assert all(DEFAULT_PARAMETERS[p].source.startswith("chosen") for p in chosen)
     assert not [p for p in chosen if float(DEFAULT_PARAMETERS[p].value) == 0]
-    # the drugs and the slow clock are set by the static circuit's runs themselves
-    set_by_runs = {p for row in DEFAULT_ROWS for n in CHECKS[row].runs for p in RUNS[n].parameters}
-    assert "serotonin.ssri_occupancy" in set_by_runs and not set_by_runs & set(chosen)
+    # the drug runs set the slow clock themselves, the baseline does not: it is changed there
+    assert run_set_parameters(DEFAULT_ROWS) == set()
+    assert "serotonin.desensitization_compression" in chosen
     assert len(families()["*.background_weight"]) == 16
     assert "serotonin.innervation.*" in families() and "projections.*.w_ampa" in families()
 
 
 def test_a_family_changes_all_its_members_by_the_same_factor():
     down, up = changes(0.2, ["*.g_girk_max"])
-    assert (down.factor, up.factor) == (0.8, 1.2)
-    assert down.values["drn_5ht.g_girk_max"] == "4.8 nS" and up.values["drn_5ht.g_girk_max"] == (
-        "7.2 nS"
-    )
+    assert (down.key, up.key) == ("*.g_girk_max x0.8", "*.g_girk_max x1.2")
+    assert down.values["drn_5ht.g_girk_max"] == "4.8 nS"
+    assert up.values["drn_5ht.g_girk_max"] == "7.2 nS"
     assert set(down.values) == set(families()["*.g_girk_max"])
     each = changes(0.2, ["*.g_girk_max"], each=True)
     assert len(each) == 2 * len(down.values) and all(len(c.values) == 1 for c in each)
 
 
-def test_integers_are_rounded_and_values_are_clipped_to_their_range():
-    in_degree = Parameter(40, "chosen: test", low=0)
-    assert scaled(in_degree, 1.2) == (48, False) and scaled(Parameter(3, "chosen: t"), 0.8)[0] == 2
+def test_part_of_a_family_is_changed_member_by_member_under_its_own_name():
+    """A selection that keeps one population's GIRK conductance does not stand for the family."""
+    points = changes(0.2, ["drn_5ht.g_girk_max"])
+    assert [c.key for c in points] == ["drn_5ht.g_girk_max x0.8", "drn_5ht.g_girk_max x1.2"]
+
+
+def test_potentials_are_shifted_by_millivolts_not_scaled():
+    """20% of a potential has no meaning (its zero is arbitrary) and would put the raphe cell's
+    reset (-60 mV) above its threshold (-50 mV): potentials move by 2 mV at the default step."""
+    down, up = changes(0.2, ["*.V_reset"])
+    assert (down.label, up.label) == ("-2 mV", "+2 mV")
+    reset = float(DEFAULT_PARAMETERS["drn_5ht.V_reset"].value / b2.mV)
+    assert down.values["drn_5ht.V_reset"] == f"{reset - 2:g} mV"
+    threshold = float(DEFAULT_PARAMETERS["drn_5ht.V_th"].value / b2.mV)
+    assert reset + 2 < threshold
+
+
+def test_counts_are_rounded_and_values_are_clipped_to_their_range():
+    in_degree = Parameter(40.0, "chosen: test", low=0)
+    assert scaled(in_degree, 0.15, count=True) == (46.0, False)
+    assert scaled(in_degree, 0.15) == (pytest.approx(46.0), False)
+    degree = next(c for c in changes(0.15, ["projections.*.in_degree"]) if c.label == "x1.15")
+    assert all(float(v) == round(float(v)) for v in degree.values.values())
     fraction = Parameter(0.9, "chosen: test", low=0.0, high=1.0)
-    assert scaled(fraction, 1.2) == (1.0, True)
+    assert scaled(fraction, 0.2) == (1.0, True)
     # a family whose every member sits at its bound already is not a point
     at_top = {"x.a": Parameter(1.0, "chosen: t", high=1.0), "y.b": Parameter(2 * b2.nS, "c")}
     assert [c.key for c in changes(0.2, parameters=at_top)] == ["x.a x0.8"]
 
 
-def test_bad_steps_and_selections_are_one_line_errors():
+def test_bad_steps_and_selections_are_one_line_errors(cli, capsys):
     for step in (0.0, 1.0, -0.1, float("nan")):
         with pytest.raises(ScenarioError, match="between 0 and 1"):
             changes(step)
     with pytest.raises(ScenarioError, match="no chosen parameter matches nope"):
         changes(0.2, ["nope"])
-    result = depnet_cli("sensitivity", "--only", "nope", "--list")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    for args in (["--only", "nope"], ["--step", "nan"], ["--rows", "Q9"], ["--jobs", "0"]):
+        assert cli(["sensitivity", *args, "--out", "/nonexistent/never"]) == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("depnet: error: "), (args, err)
 
 
 def _passing_values(row: str) -> dict[str, float]:
@@ -105,25 +128,29 @@ def _bias_pa() -> float:
 
 
 def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
-    points = changes(0.2, ["drn_5ht.I_bias_mean"], each=True)
+    points = changes(0.2, ["drn_5ht.I_bias_mean"])
     fake = FakeRuns()
     data = run_sensitivity(tmp_path, points, rows=["R1", "R2"], log=None, measure=fake)
     assert fake.calls[0] == {} and len(fake.calls) == 3  # the default point first
     assert flips_by_row(data) == {"R1": ["drn_5ht.I_bias_mean x1.2"], "R2": []}
     lines = table_lines(data)
+    assert "2 of 2 planned points measured" in lines[0]
     assert "drn_5ht.I_bias_mean x1.2 (1 value): R1 fails (DRN 5-HT rate 1.75 -> 3.63)" in lines[2]
     assert "drn_5ht.I_bias_mean x0.8 (1 value): no row flips; largest change 59%" in lines[1]
     assert "class='fail'" in table_html(data)
 
 
 def test_a_killed_job_resumes_and_a_failed_point_is_tried_again(tmp_path):
-    points = changes(0.2, ["drn_5ht.I_bias_mean", "serotonin.vmax_sert"], each=True)
+    points = changes(0.2, ["drn_5ht.I_bias_mean", "serotonin.vmax_sert"])
     first = FakeRuns(fail_on="serotonin.vmax_sert")
     data = run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=first)
     failed = [k for k, p in data["points"].items() if p["error"]]
     assert failed == ["serotonin.vmax_sert x0.8", "serotonin.vmax_sert x1.2"]
     assert data["points"][failed[0]]["error"] == "RuntimeError: the binary stopped"
-    assert "did not run (RuntimeError: the binary stopped)" in "\n".join(table_lines(data))
+    text = "\n".join(table_lines(data))
+    assert "did not run (RuntimeError: the binary stopped)" in text
+    assert "2 of 4 planned points measured, 2 did not run" in text
+    assert "R1 flips under 1 of 2 measured points" in text  # failed points are not counted
     again = FakeRuns()
     data = run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=again)
     assert len(again.calls) == 2 and all("serotonin.vmax_sert" in c for c in again.calls)
@@ -133,13 +160,48 @@ def test_a_killed_job_resumes_and_a_failed_point_is_tried_again(tmp_path):
         run_sensitivity(tmp_path, points, seed=2, rows=["R1"], log=None, measure=again)
 
 
+def test_a_point_planned_but_not_run_is_said_to_be_missing(tmp_path):
+    points = changes(0.2, ["drn_5ht.I_bias_mean", "serotonin.vmax_sert"])
+    run_sensitivity(tmp_path, points[:2], rows=["R1"], log=None, measure=FakeRuns())
+    data = json.loads((tmp_path / "sensitivity.json").read_text())
+    data["planned"] = [c.key for c in points]  # as a killed job leaves it
+    assert "2 of 4 planned points measured, 2 not run yet" in coverage(data)
+
+
+def test_results_of_another_shape_or_other_bands_are_one_line_errors(tmp_path):
+    (tmp_path / "sensitivity.json").write_text("[]")
+    with pytest.raises(ScenarioError, match="not a `depnet sensitivity` results file"):
+        load(tmp_path)
+    points = changes(0.2, ["drn_5ht.I_bias_mean"])
+    run_sensitivity(tmp_path / "b", points, rows=["R1"], log=None, measure=FakeRuns())
+    path = tmp_path / "b" / "sensitivity.json"
+    data = json.loads(path.read_text())
+    data["settings"]["bands"]["R1"]["DRN 5-HT rate"]["high"] = 9.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ScenarioError, match="bands of the rows"):
+        load(tmp_path / "b")
+
+
+def test_two_jobs_give_what_one_job_gives(tmp_path):
+    """Points in two fresh interpreters (as ``--jobs 2`` runs them) measure the same."""
+    points = changes(0.2, ["drn_5ht.I_bias_mean", "serotonin.vmax_sert"])
+    one = run_sensitivity(tmp_path / "one", points, rows=["R1"], log=None, measure=FakeRuns())
+    two = run_sensitivity(
+        tmp_path / "two", points, rows=["R1"], jobs=2, log=None, measure=FakeRuns()
+    )
+    assert {k: p["measures"] for k, p in one["points"].items()} == {
+        k: p["measures"] for k, p in two["points"].items()
+    }
+
+
 def test_the_validation_report_ends_with_the_sensitivity_table(tmp_path):
-    points = changes(0.2, ["drn_5ht.I_bias_mean"], each=True)
+    points = changes(0.2, ["drn_5ht.I_bias_mean"])
     run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=FakeRuns())
     from depnet.validation import summarize_row
 
     result = summarize_row(CHECKS["R1"], {1: _passing_values("R1")})
-    page, _ = write_report([result], tmp_path, {"seeds": [1]})
+    page, _ = write_report([result], tmp_path, {"seeds": [1], "commit": "0000000"})
     text = page.read_text()
-    assert "Sensitivity: chosen parameters at x0.8 and x1.2" in text
+    assert "Sensitivity: chosen parameters changed one at a time (x0.8, x1.2)" in text
     assert "<b>R1</b> flips under: drn_5ht.I_bias_mean x1.2" in text
+    assert "not this report's 0000000" in text  # the points ran at this checkout's commit

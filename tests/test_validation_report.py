@@ -87,7 +87,7 @@ def test_a_row_without_a_seed_check_is_a_one_line_error():
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_report_is_rewritten_from_its_data_without_running(tmp_path):
+def test_a_report_is_rewritten_from_its_data_without_running(tmp_path, cli, capsys):
     """``depnet validation --report-only`` reads validation.json back: the same rows, values and
     verdicts, so a sensitivity table added later joins the page without a rerun."""
     results = [_r1([1.8, 1.9, 1.7, 3.5, 3.6])]
@@ -96,7 +96,7 @@ def test_a_report_is_rewritten_from_its_data_without_running(tmp_path):
     assert meta["commit"] == "abc"
     assert [m.values for m in back[0].measures] == [m.values for m in results[0].measures]
     assert back[0].seed_passed == results[0].seed_passed and not back[0].passed
-    result = depnet_cli("validation", "--report-only", "--out", str(tmp_path))
-    assert result.returncode == 1 and "R1: FAIL (3 of 5 seeds in band)" in result.stdout
-    missing = depnet_cli("validation", "--report-only", "--out", str(tmp_path / "none"))
-    assert missing.returncode == 2 and "no validation results at" in missing.stderr
+    assert cli(["validation", "--report-only", "--out", str(tmp_path)]) == 1
+    assert "R1: FAIL (3 of 5 seeds in band)" in capsys.readouterr().out
+    assert cli(["validation", "--report-only", "--out", str(tmp_path / "none")]) == 2
+    assert "no validation results at" in capsys.readouterr().err
