@@ -542,7 +542,6 @@ def _validation(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from depnet.errors import ScenarioError
     from depnet.sensitivity import (
         DEFAULT_ROWS,
         FILE,
@@ -551,10 +550,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
         run_sensitivity,
         table_lines,
     )
-    from depnet.validation import CHECKS
+    from depnet.validation import require_checks
 
-    if missing := [r for r in args.rows or () if r not in CHECKS]:
-        raise ScenarioError(f"no check for row {', '.join(missing)} (checked: {', '.join(CHECKS)})")
+    require_checks(list(args.rows or ()))
     points = changes(args.step, args.only, args.each, rows=args.rows or DEFAULT_ROWS)
     if args.list:
         for c in points:

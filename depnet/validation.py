@@ -543,6 +543,16 @@ def summarize_row(check: RowCheck, per_seed: Mapping[int, dict[str, float]]) -> 
     return RowResult(check.row, seeds, measures, passed)
 
 
+def require_checks(rows: list[str], seeds: list[int] | None = None) -> None:
+    """Raise a one-line :class:`ScenarioError` for a row without a check or an empty seed list."""
+    if missing := [r for r in rows if r not in CHECKS]:
+        raise ScenarioError(
+            f"no seed check for row {', '.join(missing)} (checked over seeds: {', '.join(CHECKS)})"
+        )
+    if seeds is not None and not seeds:
+        raise ScenarioError("no seeds to run")
+
+
 def check_rows(
     rows: Iterable[str],
     seeds: Iterable[int],
@@ -558,12 +568,7 @@ def check_rows(
         ``depnet validation`` runs).
     """
     rows, seeds = list(rows), list(seeds)
-    if missing := [r for r in rows if r not in CHECKS]:
-        raise ScenarioError(
-            f"no seed check for row {', '.join(missing)} (checked over seeds: {', '.join(CHECKS)})"
-        )
-    if not seeds:
-        raise ScenarioError("no seeds to run")
+    require_checks(rows, seeds)
     needed = list(dict.fromkeys(name for r in rows for name in CHECKS[r].runs))
     per_row: dict[str, dict[int, dict[str, float]]] = {r: {} for r in rows}
     for seed in seeds:
@@ -619,12 +624,7 @@ def run_validation(
     if jobs == 1 or len(seeds) == 1:
         with tempfile.TemporaryDirectory(prefix="depnet-validation-") as folder:
             return check_rows(rows, seeds, scenario_runner(Path(folder), device), log)
-    if not seeds:
-        raise ScenarioError("no seeds to run")
-    if missing := [r for r in rows if r not in CHECKS]:
-        raise ScenarioError(
-            f"no seed check for row {', '.join(missing)} (checked over seeds: {', '.join(CHECKS)})"
-        )
+    require_checks(rows, seeds)
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
