@@ -49,7 +49,7 @@ import numpy as np
 from brian2.utils.logger import BrianLogger
 from tqdm import tqdm
 
-from depnet import devices, memory, standalone
+from depnet import cache, devices, memory, standalone
 from depnet.circuits import protocol
 from depnet.circuits.build import Circuit, Layout, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
@@ -240,19 +240,21 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
 
     Built on the target's standalone device without running it; the cache (under the build
     root's ``data/``) is shared by every process that runs a scenario of the same
-    :func:`value_key`.
+    :func:`value_key`. A new entry makes room for itself by removing the least recently used
+    ones past ``$DEPNET_DATA_CACHE_GB`` (:mod:`depnet.cache`).
 
     Raises
     ------
     ScenarioError
-        If the scenario cannot fit in the memory here (:func:`check_memory`), before anything
-        is built.
+        If the scenario cannot fit in the memory here (:func:`check_memory`), or
+        ``$DEPNET_DATA_CACHE_GB`` is not a positive number, before anything is built.
     """
     check_memory(spec, target)  # every run, sweep task and sweep plan comes here first
+    limit = cache.limit_bytes()  # a bad $DEPNET_DATA_CACHE_GB fails before anything is built
     folder = (root or build_root()) / "data" / value_key(spec, target)
-    if (folder / "data.json").exists():
+    with contextlib.suppress(FileNotFoundError):  # missing, or evicted while being read
         return _load_data(folder)
-    with _locked(folder.with_name(folder.name + ".lock")):
+    with _locked(cache.lock_path(folder)):  # eviction takes this lock too
         if (folder / "data.json").exists():
             return _load_data(folder)
         partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
@@ -278,10 +280,18 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+    if removed := cache.evict(folder.parent, limit, keep=folder):
+        gb = sum(size for _, size in removed) / 1e9
+        _stderr(
+            f"network-data cache over {limit / 1e9:g} GB ($DEPNET_DATA_CACHE_GB): "
+            f"removed the {len(removed)} least recently used entries ({gb:.2f} GB)"
+        )
     return _load_data(folder)
 
 
 def _load_data(folder: Path) -> NetworkData:
+    """The network data in ``folder``, marked as used now (see :mod:`depnet.cache`)."""
+    cache.touch(folder)
     content = json.loads((folder / "data.json").read_text())
     return NetworkData(
         folder, content["fingerprint"], Layout.from_dict(content["layout"]), content["literals"],
@@ -591,6 +601,16 @@ def run_point(
     DeviceError
         If the binary fails.
     """
+    with cache.held(data.folder):  # the binary reads its arrays at every segment's start
+        if not (data.folder / "data.json").exists():
+            raise DeviceError(
+                f"{spec.name}: its network data ({data.folder}) left the cache before the run "
+                f"started; run it again"
+            )
+        return _run_segments(spec, build, data, work, plan, progress, log, discard_other)
+
+
+def _run_segments(spec, build, data, work, plan, progress, log, discard_other) -> PointResult:
     target = build.target
     bounds = segments(spec)
     _claim_work(work, _work_identity(spec, build, data), discard=discard_other, log=log)

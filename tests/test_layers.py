@@ -43,6 +43,7 @@ LAYERS = {
     "depnet.circuits": "model",
     "depnet.plasticity_rules": "model",
     "depnet.scenarios": "model",
+    "depnet.cache": "engine",
     "depnet.devices": "engine",
     "depnet.standalone": "engine",
     "depnet.recording": "engine",
