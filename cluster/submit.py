@@ -3,7 +3,8 @@
 A submission skips every point whose store is complete and every point that a previous
 submission still has queued or running, so submitting a sweep again is how it is resumed: after
 a preemption, a failure, or a change of resources. The local executor runs the same worker
-commands one after another on this machine, with the same logs and exit statuses.
+commands on this machine, as many at once as its CPUs hold (:func:`local_workers`), with the
+same logs and exit statuses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,9 +226,17 @@ def _submit(plan: Plan, executor: str, states: dict[str, str], dry_run: bool = F
     return result
 
 
+def local_workers(resources: dict, n_tasks: int, cpus: int | None = None) -> int:
+    """How many tasks the local executor runs at once: as many as the CPUs here hold at
+    ``cpus_per_task`` each, at most ``array_throttle`` (as Slurm's ``%N``), at least one."""
+    cpus = cpus or len(os.sched_getaffinity(0))
+    fit = cpus // resources.get("cpus_per_task", 1)
+    return max(1, min(fit, resources.get("array_throttle", fit), n_tasks))
+
+
 def _run_locally(plan: Plan, group: str, task_list: Path, n: int, tag: str) -> list[int]:
-    """The local executor: the build, then every task, one after another, each in a fresh
-    interpreter (as on a node: a task that crashes takes nothing else down)."""
+    """The local executor: the build, then the tasks, :func:`local_workers` at a time, each in
+    a fresh interpreter (as on a node: a task that crashes takes nothing else down)."""
     logs = plan.slurm_dir / "logs"
     worker = [sys.executable, "-m", "depnet.cluster.worker"]
 
@@ -239,10 +249,12 @@ def _run_locally(plan: Plan, group: str, task_list: Path, n: int, tag: str) -> l
     status = run([*worker, "build", plan.out, group], logs / f"{tag}-build.out")
     if status != EXIT_OK:
         raise SubmitError(f"build of group {group} failed; see {logs / f'{tag}-build.out'}")
-    return [
-        run([*worker, "task", plan.out, str(task_list), str(i)], logs / f"{tag}_{i}.out")
-        for i in range(n)
-    ]
+
+    def task(i: int) -> int:
+        return run([*worker, "task", plan.out, str(task_list), str(i)], logs / f"{tag}_{i}.out")
+
+    with ThreadPoolExecutor(local_workers(plan.resources, n)) as pool:
+        return list(pool.map(task, range(n)))
 
 
 def describe(result: Submission) -> str:

@@ -259,7 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--executor", choices=["slurm", "local"], default="slurm",
         help="slurm: sbatch a build job and a job array per structure group; "
-        "local: run the same tasks here, one after another",
+        "local: run the same tasks here, as many at once as the CPUs hold at cpus_per_task "
+        "each (at most array_throttle)",
     )  # fmt: skip
     sweep.add_argument("--out", type=Path, help="sweep folder (default: the sweep file's out)")
     sweep.add_argument(

@@ -6,9 +6,10 @@ import json
 import textwrap
 
 import numpy as np
+import pytest
 
 from depnet.cluster.collect import collect_sweep
-from depnet.cluster.submit import open_plan, point_states, submit
+from depnet.cluster.submit import local_workers, open_plan, point_states, submit
 from tests.conftest import depnet_cli
 from tests.sweep_files import check_ketamine_grid, ketamine_grid
 
@@ -68,3 +69,15 @@ def test_a_ketamine_dose_by_onset_grid_over_three_seeds_locally(tmp_path):
     result = submit(ketamine_grid(tmp_path), executor="local", out=tmp_path / "local")
     assert all(s == 0 for job in result.jobs for s in job["exit_statuses"])
     check_ketamine_grid(result.plan)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "cpus_per_task", "throttle", "tasks", "workers"),
+    [(16, 4, 16, 12, 4), (16, 1, 2, 12, 2), (2, 1, 8, 12, 2), (2, 4, 8, 12, 1), (16, 1, 8, 3, 3)],
+)
+def test_the_local_executor_runs_as_many_tasks_at_once_as_the_cpus_hold(
+    cpus, cpus_per_task, throttle, tasks, workers
+):
+    """At cpus_per_task each, never more than array_throttle (Slurm's %N) or the tasks there are."""
+    resources = {"cpus_per_task": cpus_per_task, "array_throttle": throttle}
+    assert local_workers(resources, tasks, cpus) == workers
