@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -9,7 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,19 @@ def build_root() -> Path:
     root.mkdir(parents=True, exist_ok=True)
     os.environ["DEPNET_BUILD_ROOT"] = str(root)
     return root
+
+
+@contextlib.contextmanager
+def standalone_folder(name: str) -> Iterator[Path]:
+    """A lasting folder (in :data:`TEST_CACHE`) for a test's own standalone project, one that
+    is not a scenario's: Brian2 rewrites only the files whose content changed and its makefile
+    recompiles only those, so a later session compiles nothing that did not change. One
+    session at a time (a lock)."""
+    folder = TEST_CACHE / "standalone" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ in flight), on a network small enough to compile in seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import brian2 as b2
@@ -17,6 +18,7 @@ import pytest
 from depnet import devices, standalone
 from depnet.circuits.simd_exp import simd_exp
 from depnet.errors import DeviceError
+from tests.conftest import standalone_folder
 
 
 def _toy(tau_ms: float = 10.0, n: int = 4, equation: str = "dv/dt = (I - v) / tau : 1"):
@@ -100,9 +102,13 @@ def test_objects_with_automatic_names_are_found():
 
 
 @pytest.fixture(scope="module")
-def toy_build(tmp_path_factory) -> tuple[Path, dict]:
+def toy_build() -> Iterator[tuple[Path, dict]]:
     """The toy network compiled once, with the run control (seconds on 2 cores)."""
-    folder = tmp_path_factory.mktemp("toy")
+    with standalone_folder("toy") as folder:
+        yield folder, _compiled_toy(folder)
+
+
+def _compiled_toy(folder: Path) -> dict:
     with devices.activated("cpp", folder):
         device = b2.get_device()
         net = _toy()
@@ -122,7 +128,7 @@ def toy_build(tmp_path_factory) -> tuple[Path, dict]:
             "pathways": standalone.pathways(net),
             "literals": initial.literals,
         }
-    return folder, files
+    return files
 
 
 def _link(build: Path, work: Path) -> None:

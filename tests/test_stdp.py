@@ -24,6 +24,7 @@ from depnet.plasticity_rules.stdp import (
     set_stdp_parameters,
     stdp_synapse_model,
 )
+from tests.conftest import standalone_folder
 
 #: A postsynaptic group with just what the synapses touch: AMPA conductance and plain
 #: 5-HT receptor occupancies (depnet's neuron has them as linked variables).
@@ -305,11 +306,10 @@ def _song_network(
 
 
 @pytest.fixture(scope="module")
-def song_weights(tmp_path_factory):
+def song_weights():
     """Final weights / w_max of the additive and multiplicative rules after 400 s, C++ target."""
-    build = tmp_path_factory.mktemp("song") / "build"
     rules = ("stdp_additive", "stdp_multiplicative")
-    with devices.activated("cpp", build):
+    with standalone_folder("song") as build, devices.activated("cpp", build):
         net, synapses, spikes, _ = _song_network(rules, SONG_INPUTS, seed=1)
         devices.run_network(net, SONG_DURATION, "cpp", build)
         rates = np.bincount(spikes.i[:], minlength=len(rules)) / float(SONG_DURATION)
@@ -348,7 +348,7 @@ def test_multiplicative_stdp_keeps_weights_unimodal(song_weights):
     assert np.std(w) < 0.1
 
 
-def test_runtime_and_cpp_learn_the_same_weights(tmp_path):
+def test_runtime_and_cpp_learn_the_same_weights():
     """One small plastic network (100 inputs at 20 Hz, w_max 0.6 nS, so that the neuron fires at
     ~50 Hz; additive rule at 8x Song's learning rate so that the weights move within 3 s) on
     Brian2's runtime (numpy) and C++ standalone targets: the mean final weight agrees within 5%,
@@ -356,8 +356,10 @@ def test_runtime_and_cpp_learn_the_same_weights(tmp_path):
     Brian2 2.10 draws the same Poisson input on both targets, so they agree closely)."""
     duration, means = 3 * second, {}
     for target in ("runtime", "cpp"):
-        build = tmp_path / "build"
-        with devices.activated(target, build if target == "cpp" else None):
+        with (
+            standalone_folder("song_small") as build,
+            devices.activated(target, build if target == "cpp" else None),
+        ):
             net, synapses, _, initial = _song_network(
                 ("stdp_additive",), 100, seed=3, w_max=3 * SONG_W_MAX, eta=8.0
             )

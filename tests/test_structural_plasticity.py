@@ -9,8 +9,6 @@ a few simulated seconds suffice, one C++ standalone build for the minute-long ho
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import brian2 as b2
 import numpy as np
 import pytest
@@ -20,6 +18,7 @@ from depnet import devices
 from depnet.plasticity_rules import growth_curves as gc
 from depnet.plasticity_rules import structural as sp
 from depnet.quantities import QuantityError
+from tests.conftest import standalone_folder
 
 # --- a minimal conductance-based LIF that carries the structural neuron block -----------------
 
@@ -263,10 +262,9 @@ def _read(parts) -> dict[str, dict[str, np.ndarray]]:
 
 
 @pytest.fixture(scope="module")
-def homeostasis_cpp(tmp_path_factory) -> dict:
+def homeostasis_cpp() -> dict:
     """The homeostasis network, 60 s on C++ standalone (present flags recorded every 1 s)."""
-    build = Path(tmp_path_factory.mktemp("structural-cpp"))
-    with devices.activated("cpp", build):
+    with standalone_folder("homeostasis") as build, devices.activated("cpp", build):
         net, parts = _homeostasis_network(record_dt=1 * second)
         devices.run_network(net, HOMEOSTASIS["duration"], "cpp", build)
         return _read(parts)
