@@ -30,6 +30,8 @@ DEFAULT_LIMIT_GB = 5.0
 GRACE_S = 3600.0
 #: The file whose modification time is an entry's last use.
 STAMP = "data.json"
+#: The lock file of the process that is evicting entries.
+EVICTING = "evicting.lock"
 
 
 def limit_bytes() -> float:
@@ -101,8 +103,21 @@ def evict(data_root: Path, limit: float, keep: Path | None = None) -> list[tuple
     """Remove least recently used entries until the cache is within ``limit`` bytes.
 
     Skipped: ``keep``, entries used within :data:`GRACE_S`, entries another process holds or
-    is writing (their lock is taken). Returns the removed entries and their sizes.
+    is writing (their lock is taken). One process evicts at a time: another that finds the
+    cache being evicted leaves it (two at once would each remove what the limit asks for).
+    Returns the removed entries and their sizes.
     """
+    if not data_root.is_dir():
+        return []
+    with open(data_root / EVICTING, "a") as handle:  # closing it releases the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return []
+        return _evict(data_root, limit, keep)
+
+
+def _evict(data_root: Path, limit: float, keep: Path | None) -> list[tuple[Path, int]]:
     found = entries(data_root)
     sizes = {entry: size(entry) for entry in found}
     total = sum(sizes.values())

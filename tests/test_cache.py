@@ -111,3 +111,13 @@ def test_a_running_point_holds_its_network_data(monkeypatch, tmp_path):
     monkeypatch.setattr(depnet.run, "_run_segments", segments)
     assert run_point(small_scenario(), None, data, tmp_path / "w", None) == []  # type: ignore[arg-type]
     assert [p.name for p, _ in cache.evict(tmp_path, limit=0)] == ["k0"]
+
+
+def test_one_process_evicts_at_a_time(tmp_path):
+    """Two at once would each remove what the limit asks for: the second leaves it."""
+    entries = [_entry(tmp_path, f"k{i}", age_s=(5 - i) * HOUR) for i in range(4)]
+    with open(tmp_path / cache.EVICTING, "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        assert cache.evict(tmp_path, limit=0) == []
+    assert all(p.exists() for p in entries)
+    assert len(cache.evict(tmp_path, limit=0)) == 4
