@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from depnet import devices, memory
 from depnet.cluster import slurm
 from depnet.cluster.errors import SubmitError, SweepError
 from depnet.cluster.plan import Plan, make_plan
@@ -226,12 +227,27 @@ def _submit(plan: Plan, executor: str, states: dict[str, str], dry_run: bool = F
     return result
 
 
-def local_workers(resources: dict, n_tasks: int, cpus: int | None = None) -> int:
-    """How many tasks the local executor runs at once: as many as the CPUs here hold at
-    ``cpus_per_task`` each, at most ``array_throttle`` (as Slurm's ``%N``), at least one."""
-    cpus = cpus or len(os.sched_getaffinity(0))
-    fit = cpus // resources.get("cpus_per_task", 1)
-    return max(1, min(fit, resources.get("array_throttle", fit), n_tasks))
+def local_workers(
+    resources: dict,
+    n_tasks: int,
+    *,
+    cpus: int | None = None,
+    gpus: int | None = None,
+    host_bytes: float | None = None,
+) -> int:
+    """How many tasks the local executor runs at once: as many as this machine holds, each
+    taking ``max(cpus_per_task, threads)`` of its ``cpus``, ``mem`` of its ``host_bytes``
+    and, where ``gpus`` is given (a cuda sweep: the GPUs here), ``gpus`` of them; at most
+    ``array_throttle`` (as Slurm's ``%N``); at least one."""
+    cpus = cpus if cpus is not None else len(os.sched_getaffinity(0))
+    per_task = max(resources.get("cpus_per_task", 1), resources.get("threads", 0) or 1)
+    caps = [cpus // per_task, resources.get("array_throttle", n_tasks), n_tasks]
+    if gpus is not None and resources.get("gpus", 0) > 0:
+        caps.append(gpus // resources["gpus"])
+    if host_bytes is not None and resources.get("mem"):
+        mem = resources["mem"] + ("M" if resources["mem"].isdigit() else "")  # Slurm's unit: MB
+        caps.append(int(host_bytes // memory.parse_size(mem)))
+    return max(1, min(caps))
 
 
 def _run_locally(plan: Plan, group: str, task_list: Path, n: int, tag: str) -> list[int]:
@@ -253,7 +269,10 @@ def _run_locally(plan: Plan, group: str, task_list: Path, n: int, tag: str) -> l
     def task(i: int) -> int:
         return run([*worker, "task", plan.out, str(task_list), str(i)], logs / f"{tag}_{i}.out")
 
-    with ThreadPoolExecutor(local_workers(plan.resources, n)) as pool:
+    host = memory.host_limit()
+    gpus = len(devices.detect_compute_capabilities()) if plan.target == "cuda" else None
+    workers = local_workers(plan.resources, n, gpus=gpus, host_bytes=host.bytes if host else None)
+    with ThreadPoolExecutor(workers) as pool:
         return list(pool.map(task, range(n)))
 
 

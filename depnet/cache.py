@@ -68,19 +68,31 @@ def touch(entry: Path) -> None:
 
 @contextlib.contextmanager
 def held(entry: Path) -> Iterator[None]:
-    """Keep an entry from eviction while the block runs (a shared lock: many runs may hold it)."""
-    with open(lock_path(entry), "a") as handle:  # writable: NFS's flock emulation needs it
-        fcntl.flock(handle, fcntl.LOCK_SH)
+    """Keep an entry from eviction while the block runs (a shared lock: many runs may hold it),
+    marked as used. In a cache this user cannot write, which this user cannot evict either, the
+    lock is taken where the file can be read, else none is."""
+    try:  # readable: NFS's flock emulation takes a shared lock as a read lock
+        handle = open(lock_path(entry), "a+")
+    except PermissionError:
         try:
-            touch(entry)
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle = open(lock_path(entry))
+        except OSError:
+            handle = None
+    with handle or contextlib.nullcontext():  # closing the file releases the lock
+        if handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+        touch(entry)
+        yield
 
 
 def size(folder: Path) -> int:
-    """Bytes of the files under ``folder``."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    """Bytes of the files under ``folder`` (those another process removes meanwhile: none)."""
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+    return total
 
 
 def entries(data_root: Path) -> list[Path]:
@@ -107,7 +119,7 @@ def evict(data_root: Path, limit: float, keep: Path | None = None) -> list[tuple
     cache being evicted leaves it (two at once would each remove what the limit asks for).
     Returns the removed entries and their sizes.
     """
-    if not data_root.is_dir():
+    if not math.isfinite(limit) or not data_root.is_dir():
         return []
     with open(data_root / EVICTING, "a") as handle:  # closing it releases the lock
         try:

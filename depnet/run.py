@@ -256,7 +256,7 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
         return _load_data(folder)
     with _locked(cache.lock_path(folder)):  # eviction takes this lock too
         if (folder / "data.json").exists():
-            return _load_data(folder)
+            return _read_data(folder)  # not _load_data: its shared lock would wait for ours
         partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "static_arrays").mkdir(parents=True)
@@ -290,8 +290,13 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
 
 
 def _load_data(folder: Path) -> NetworkData:
-    """The network data in ``folder``, marked as used now (see :mod:`depnet.cache`)."""
-    cache.touch(folder)
+    """The network data in ``folder``, marked as used now, read under the entry's shared lock:
+    no eviction between the two (see :mod:`depnet.cache`)."""
+    with cache.held(folder):
+        return _read_data(folder)
+
+
+def _read_data(folder: Path) -> NetworkData:
     content = json.loads((folder / "data.json").read_text())
     return NetworkData(
         folder, content["fingerprint"], Layout.from_dict(content["layout"]), content["literals"],

@@ -7,6 +7,8 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,13 +118,29 @@ def build_root() -> Path:
 def standalone_folder(name: str) -> Iterator[Path]:
     """A lasting folder (in :data:`TEST_CACHE`) for a test's own standalone project, one that
     is not a scenario's: Brian2 rewrites only the files whose content changed and its makefile
-    recompiles only those, so a later session compiles nothing that did not change. One
-    session at a time (a lock)."""
-    folder = TEST_CACHE / "standalone" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(name + ".lock"), "a") as lock:
+    recompiles only those, so a later session compiles nothing that did not change.
+
+    Kept per host, compiler and Brian2 version (objects built with ``-march=native`` or by
+    another Brian2 are not reused); emptied unless the block that last used it completed (a
+    compile killed part-way may leave an object file newer than its source); one session at a
+    time (a lock).
+    """
+    import brian2
+
+    compiler = subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout
+    machine = f"{platform.node()} {platform.machine()} {brian2.__version__} {compiler}"
+    key = hashlib.sha256(machine.encode()).hexdigest()[:12]
+    folder = TEST_CACHE / "standalone" / f"{name}-{key}"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        complete = folder / ".complete"
+        if not complete.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(exist_ok=True)
+        complete.unlink(missing_ok=True)
         yield folder
+        complete.touch()
 
 
 @pytest.fixture(scope="session")

@@ -72,12 +72,22 @@ def test_a_ketamine_dose_by_onset_grid_over_three_seeds_locally(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("cpus", "cpus_per_task", "throttle", "tasks", "workers"),
-    [(16, 4, 16, 12, 4), (16, 1, 2, 12, 2), (2, 1, 8, 12, 2), (2, 4, 8, 12, 1), (16, 1, 8, 3, 3)],
+    ("resources", "tasks", "workers"),
+    [
+        ({"cpus_per_task": 4, "array_throttle": 16}, 12, 4),  # 16 CPUs at 4 each
+        ({"cpus_per_task": 1, "array_throttle": 2}, 12, 2),  # Slurm's %2
+        ({"cpus_per_task": 1, "threads": 8}, 12, 2),  # OpenMP threads count as CPUs
+        ({"cpus_per_task": 32}, 12, 1),  # more than there are: one at a time
+        ({"cpus_per_task": 1}, 3, 3),  # no more than there are tasks
+        ({"cpus_per_task": 1, "mem": "20G"}, 12, 3),  # 64 GiB at 20 GiB each
+        ({"cpus_per_task": 1, "mem": "40960"}, 12, 1),  # Slurm's unit: MB
+        ({"cpus_per_task": 1, "gpus": 1}, 12, 2),  # a cuda sweep on 2 GPUs
+    ],
 )
-def test_the_local_executor_runs_as_many_tasks_at_once_as_the_cpus_hold(
-    cpus, cpus_per_task, throttle, tasks, workers
+def test_the_local_executor_runs_as_many_tasks_at_once_as_the_machine_holds(
+    resources, tasks, workers
 ):
-    """At cpus_per_task each, never more than array_throttle (Slurm's %N) or the tasks there are."""
-    resources = {"cpus_per_task": cpus_per_task, "array_throttle": throttle}
-    assert local_workers(resources, tasks, cpus) == workers
+    """At cpus_per_task (or threads) CPUs, mem and gpus each, never more than array_throttle
+    (Slurm's %N) or the tasks there are; here 16 CPUs, 64 GiB and 2 GPUs."""
+    found = local_workers(resources, tasks, cpus=16, gpus=2, host_bytes=64 * 2**30)
+    assert found == workers
