@@ -70,11 +70,22 @@ Scenario files are validated before anything runs; runs go to --runs, one new st
 unless --reuse finds one of the same scenario and device."""
 
 
+ENVIRONMENT = """\
+environment:
+  DEPNET_BUILD_ROOT        builds and network data (default ~/.cache/depnet/build)
+  DEPNET_DATA_CACHE_GB     size of its network-data cache; least recently used entries go
+                           beyond it (default 5; inf: no limit)
+  DEPNET_MEMORY_LIMIT      host memory a run may use (default: this machine's or the job's;
+                           off: no check), e.g. 23GiB
+  DEPNET_GPU_MEMORY_LIMIT  GPU memory a cuda run may use (default: the GPU's)"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="depnet",
         description="Spiking network model of the circuits implicated in major depression.",
-    )
+        epilog=ENVIRONMENT, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate a scenario and write its zarr store")

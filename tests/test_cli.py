@@ -63,3 +63,25 @@ def test_params_lists_every_value_with_a_source():
     lines = result.stdout.strip().splitlines()
     assert any(line.startswith("serotonin.km_sert = 60 nM") for line in lines)
     assert all("#" in line for line in lines)
+
+
+def test_help_names_every_environment_variable_the_commands_read():
+    """`depnet --help` lists each DEPNET_* variable that the package's code reads (the
+    notebooks' own variables and the progress tag the binary prints are not settings)."""
+    import re
+
+    from depnet.cli import ENVIRONMENT
+
+    not_settings = {"DEPNET_PROGRESS"}  # depnet.standalone.PROGRESS_TAG, a line the binary prints
+    folders = ("depnet", "circuits", "plasticity_rules", "scenarios", "cluster")
+    read = {
+        name
+        for folder in folders
+        for path in (ROOT / folder).rglob("*.py")
+        for name in re.findall(r"DEPNET_[A-Z_]+", path.read_text())
+    } - not_settings
+    assert read == {"DEPNET_BUILD_ROOT", "DEPNET_DATA_CACHE_GB", "DEPNET_MEMORY_LIMIT",
+                    "DEPNET_GPU_MEMORY_LIMIT"}  # fmt: skip
+    for name in read:
+        assert name in ENVIRONMENT, name
+    assert "environment:" in depnet_cli("--help").stdout
