@@ -229,6 +229,9 @@ class NetworkData:
     literals: dict[str, str]
     #: Static arrays of the network: connectivity and initial values, in ``static_arrays/``.
     static_arrays: list[str]
+    #: Wall seconds it took to make them (the network's set-up in Python: connectivity drawn,
+    #: initial values), measured when the entry was made, perhaps by another process.
+    setup_s: float = 0.0
 
     @property
     def arrays_folder(self) -> Path:
@@ -261,6 +264,7 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "static_arrays").mkdir(parents=True)
         try:
+            setup_started = time.perf_counter()
             # On the C++ device for every target: its main-file operations are brian2cuda's
             # too (ensure_build checks the fingerprint), and a GPU node needs no nvcc for it.
             with devices.activated("cpp", partial / "project"):
@@ -273,6 +277,7 @@ def network_data(spec: Scenario, target: str, root: Path | None = None) -> Netwo
                 "fingerprint": fingerprint, "layout": layout.to_dict(),
                 "literals": initial.literals, "static_arrays": sorted(initial.static_arrays),
                 "scenario": spec.to_dict(), "target": target,
+                "setup_s": time.perf_counter() - setup_started,
             }  # fmt: skip
             (partial / "data.json").write_text(json.dumps(content, indent=1))
             shutil.rmtree(folder, ignore_errors=True)
@@ -300,7 +305,7 @@ def _read_data(folder: Path) -> NetworkData:
     content = json.loads((folder / "data.json").read_text())
     return NetworkData(
         folder, content["fingerprint"], Layout.from_dict(content["layout"]), content["literals"],
-        content["static_arrays"],
+        content["static_arrays"], content.get("setup_s", 0.0),
     )  # fmt: skip
 
 
@@ -911,6 +916,7 @@ def run_and_store(
                 "build_dir": str(build.folder), "fingerprint": data.fingerprint,
                 "segments": point.segments, "resumed_from_segment": point.resumed_from,
                 "wall_time_loop_s": point.loop_s, "wall_time_segments_s": point.run_s,
+                "wall_time_network_data_s": data.setup_s,
             }  # fmt: skip
             result = RunResult(
                 build.target, build.folder, devices.Timings(build_s, point.run_s),

@@ -121,3 +121,12 @@ def test_one_process_evicts_at_a_time(tmp_path):
         assert cache.evict(tmp_path, limit=0) == []
     assert all(p.exists() for p in entries)
     assert len(cache.evict(tmp_path, limit=0)) == 4
+
+
+def test_the_set_up_time_of_the_network_data_is_kept(tmp_path):
+    """Measured when the entry is made and read back by every later load (a store's
+    ``run.wall_time_network_data_s``)."""
+    spec = small_scenario()
+    made = network_data(spec, "cpp", tmp_path)
+    assert made.setup_s > 0
+    assert network_data(spec, "cpp", tmp_path).setup_s == made.setup_s

@@ -139,6 +139,9 @@ def test_a_run_in_segments_equals_the_run_in_one_piece_bit_for_bit(tmp_path, sha
     one, four = open_run(shared_runs(whole)), open_run(shared_runs(cut))
     assert one.attrs["run"]["build_dir"] == four.attrs["run"]["build_dir"]
     assert four.attrs["run"]["segments"] == 4
+    run = four.attrs["run"]  # what it cost: set-up in Python, the binaries, their loops
+    assert run["wall_time_network_data_s"] > 0
+    assert run["wall_time_segments_s"] > run["wall_time_loop_s"] > 0
     assert sum(node.dataset.sizes["spike"] for node in one["spikes"].children.values()) > 1000
     _assert_same_run(one, four)
 
