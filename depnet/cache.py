@@ -26,8 +26,9 @@ from depnet.errors import ScenarioError
 #: handful at scale 15). ``$DEPNET_DATA_CACHE_GB`` sets another; ``inf`` turns eviction off.
 DEFAULT_LIMIT_GB = 5.0
 #: An entry used (loaded) less than this long ago is kept whatever the cache's size (chosen:
-#: longer than a large cuda build, the longest step between loading an entry and running on it).
-GRACE_S = 3600.0
+#: longer than most builds, the step between loading an entry and running on it; a run whose
+#: entry went meanwhile makes it again). Entries made faster than this can outgrow the limit.
+GRACE_S = 600.0
 #: The file whose modification time is an entry's last use.
 STAMP = "data.json"
 #: The lock file of the process that is evicting entries.

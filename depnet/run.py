@@ -611,6 +611,8 @@ def run_point(
     DeviceError
         If the binary fails.
     """
+    if not (data.folder / "data.json").exists():  # evicted since it was loaded: made again
+        data = network_data(spec, build.target, data.folder.parent.parent)
     with cache.held(data.folder):  # the binary reads its arrays at every segment's start
         if not (data.folder / "data.json").exists():
             raise DeviceError(

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import depnet.run
 from depnet import cache
-from depnet.errors import DeviceError, ScenarioError
+from depnet.errors import ScenarioError
 from depnet.run import NetworkData, network_data, run_point
 from tests.conftest import small_scenario
 
@@ -92,11 +94,21 @@ def test_a_new_entry_makes_room_by_removing_old_ones(monkeypatch, tmp_path, capf
     )
 
 
-def test_a_run_whose_network_data_left_the_cache_says_so(tmp_path):
-    gone = NetworkData(tmp_path / "k0", "f", None, {}, [])  # type: ignore[arg-type]
-    (tmp_path / "k0").mkdir()
-    with pytest.raises(DeviceError, match="left the cache before the run started; run it again"):
-        run_point(small_scenario(), None, gone, tmp_path / "work", None)  # type: ignore[arg-type]
+def test_a_run_whose_network_data_left_the_cache_makes_them_again(monkeypatch, tmp_path):
+    """Evicted between loading and running (a build longer than GRACE_S): the same key, the
+    same data, made again before the run holds them."""
+    spec = small_scenario()
+    data = network_data(spec, "cpp", tmp_path)
+    shutil.rmtree(data.folder)
+    seen = []
+    monkeypatch.setattr(
+        depnet.run, "_run_segments", lambda spec, build, data, *a: seen.append(data)
+    )
+    build = SimpleNamespace(target="cpp")
+    run_point(spec, build, data, tmp_path / "w", None)  # type: ignore[arg-type]
+    (made,) = seen
+    assert (made.folder, made.fingerprint) == (data.folder, data.fingerprint)
+    assert (data.folder / cache.STAMP).exists()
 
 
 def test_a_running_point_holds_its_network_data(monkeypatch, tmp_path):
