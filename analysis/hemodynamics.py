@@ -32,7 +32,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.signal
 import xarray as xr
 
 from depnet.analysis.connectivity import correlation_matrix
@@ -135,6 +134,8 @@ def _flow_filter(params: BalloonParameters, step: float) -> tuple[np.ndarray, np
     ``(s, f - 1)`` obeys a linear system driven by ``x``; for ``x`` constant over each ``step``
     its exact solution is a second-order recursion (zero-order-hold discretization).
     """
+    import scipy.signal  # on use: ~1 s to import, and `depnet run` imports this module
+
     a = np.array([[-params.kappa, -params.gamma], [1.0, 0.0]])
     b = np.array([[1.0], [0.0]])
     phi, gam, *_ = scipy.signal.cont2discrete(
@@ -150,6 +151,8 @@ def _integrate(x: np.ndarray, step: float, params: BalloonParameters, h: float) 
     ``x`` is ``(rows, samples)``, each sample the mean drive over a bin of width ``step`` centred
     on it; the state is at rest at the start of the first bin. ``h`` is the internal step.
     """
+    import scipy.signal  # on use: ~1 s to import, and `depnet run` imports this module
+
     rows, n = x.shape
     n_steps = int(np.ceil(n * step / h - 1e-9))
     # The drive integrated from the first bin's start: exact at bin edges (x is constant inside a
@@ -386,6 +389,8 @@ def bold_connectivity(
         short for the filter's edge padding, or sampled too coarsely for its upper edge
         (``1 / (2 tr) <= band[1]``).
     """
+    import scipy.signal  # on use: ~1 s to import, and `depnet run` imports this module
+
     low, high = (float(b) for b in band)
     if not 0 < low < high:
         raise ValueError(f"band must be (low, high) with 0 < low < high, got {band}")

@@ -9,7 +9,6 @@ flat one-sided floor of ``2 r0 / N`` Hz^2/Hz (shot noise). Both are checked in
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 import xarray as xr
 
 from depnet.analysis.rates import rate_time_course
@@ -39,6 +38,8 @@ def power_spectrum(signal: xr.DataArray, segment: float = 1.0, dim: str = "time"
         ``psd(..., frequency)`` in ``<signal units>^2/Hz``; ``frequency`` in Hz. The mean is
         removed (``detrend="constant"``).
     """
+    import scipy.signal  # on use: ~1 s to import, and `depnet run` imports this module
+
     t = signal[dim].values
     if t.size < 4:
         raise ValueError(f"need at least 4 samples along {dim!r}, got {t.size}")

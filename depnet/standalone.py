@@ -29,7 +29,6 @@ import hashlib
 import os
 import re
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -502,8 +501,12 @@ def run_binary(
     with open(stdout, "w") as out:
         process = subprocess.Popen(command, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
-            while process.poll() is None:
-                time.sleep(0.2)
+            while True:
+                try:  # returns as soon as the binary ends: no idle tail after the run
+                    process.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
                 if progress:
                     fraction = last_progress(stdout)
                     if fraction is not None:
