@@ -68,9 +68,12 @@ PER_CELL: dict[str, str] = {
     "stim_gain_b": "siemens",
     "tau_ampa": "second",
 }
-#: Shared protocol variables of the serotonin compartments (drug levels).
+#: Shared protocol variables of the serotonin compartments (drug levels; an SSRI given by dose
+#: sets the level its dosing sustains and its elimination rate).
 SEROTONIN: dict[str, str] = {
     "ssri_occupancy": "1",
+    "ssri_steady_load": "1",
+    "ssri_elimination": "hertz",
     "agonist_5ht1a": "mmolar",
     "antagonist_5ht1a": "mmolar",
 }

@@ -6,11 +6,23 @@ Reference frame: fast-scan adsorption voltammetry (FSCAV), where basal extracell
 
 Each region is one row of a compartment group. Raphe 5-HT spikes raise [5-HT] in every region in
 proportion to its innervation density (volume transmission); SERT clears it with Michaelis-Menten
-kinetics scaled by the region's SERT density, and an SSRI blocks a fraction ``ssri_occupancy`` of
-the transporters; a slower SERT-independent route (diffusion out of the region, low-affinity
-transporters) clears the rest. The share of clearance that SERT carries sets how much an SSRI
-raises [5-HT] in a region: most in the raphe (densest SERT), then hippocampus, then frontal
-cortex (VALIDATION.md R6). Receptor
+kinetics scaled by the region's SERT density; a slower SERT-independent route (diffusion out of
+the region, low-affinity transporters) clears the rest. An SSRI occupies a share
+``occupancy_sert`` of the transporters, given in one of two ways:
+
+- by dose (:mod:`depnet.scenarios.interventions.pharmacokinetics`): the drug's free concentration
+  over its affinity, ``ssri_load`` = C_free / Ki, approaches the level its daily dose sustains
+  (``ssri_steady_load``) at its elimination rate (``ssri_elimination``, ln 2 over its half-life)
+  on the serotonin system's slow clock (``desensitization_compression``), and washes out at that
+  rate when dosing stops. The drug binds SERT competitively with 5-HT (VALIDATION.md R7):
+  occupancy = L / (1 + L + [5-HT]/Km), so uptake by the free transporters,
+  (1 - occupancy) * Vmax [5-HT] / (Km + [5-HT]), is exactly the competitive-inhibition rate
+  Vmax [5-HT] / (Km (1 + L) + [5-HT]); as [5-HT] rises, it displaces some of the drug;
+- as a shortcut, a fixed share ``ssri_occupancy`` (the PET figure of a clinical dose), which
+  does not depend on [5-HT]; the two add (at most 1).
+
+The share of clearance that SERT carries sets how much an SSRI raises [5-HT] in a region: most
+in the raphe (densest SERT), then hippocampus, then frontal cortex (VALIDATION.md R6). Receptor
 occupancy is a Hill function of [5-HT], read by neurons through linked variables.
 
 5-HT1A receptors also bind a full agonist (8-OH-DPAT-like) and a silent antagonist
@@ -29,14 +41,16 @@ from __future__ import annotations
 
 import brian2 as b2
 import numpy as np
-from brian2 import nM, second
+from brian2 import Hz, nM, second
 
 from depnet.circuits import protocol
 from depnet.quantities import Parameter
 
 COMPARTMENT_EQUATIONS = """
 dc_5ht/dt = -sert_capacity * c_5ht / (km_sert + c_5ht) - c_5ht / tau_other : mmolar
-sert_capacity = sert_density * vmax_sert * (1 - ssri_occupancy) : mmolar / second
+sert_capacity = sert_density * vmax_sert * (1 - occupancy_sert) : mmolar / second
+occupancy_sert : 1
+dssri_load/dt = (ssri_steady_load - ssri_load) * ssri_elimination * desensitization_compression : 1
 bound_5ht1a : 1
 occupancy_5ht1a : 1
 occupancy_5ht7 : 1
@@ -51,6 +65,8 @@ release_per_spike : mmolar (shared, constant)
 vmax_sert : mmolar / second (shared, constant)
 km_sert : mmolar (shared, constant)
 ssri_occupancy : 1 (shared)
+ssri_steady_load : 1 (shared)
+ssri_elimination : hertz (shared)
 ec50_5ht1a : mmolar (shared, constant)
 ec50_5ht7 : mmolar (shared, constant)
 hill_5ht1a : 1 (shared, constant)
@@ -70,6 +86,7 @@ desensitization_compression : 1 (shared, constant)
 #: the region through linked variables): as subexpressions, the powers and divisions would be
 #: evaluated by every neuron at every step, which cost most of the simulation's time.
 OCCUPANCY_CODE = """
+occupancy_sert = clip(ssri_occupancy + ssri_load / (1 + ssri_load + c_5ht / km_sert), 0, 1)
 ligand_5ht1a = (c_5ht / ec50_5ht1a)**hill_5ht1a + agonist_5ht1a / ki_agonist_5ht1a
 bound_5ht1a = ligand_5ht1a / (1 + ligand_5ht1a + antagonist_5ht1a / ki_antagonist_5ht1a)
 occupancy_5ht1a = bound_5ht1a * (1 - desensitized_5ht1a)
@@ -105,7 +122,22 @@ PARAMETERS: dict[str, Parameter] = {
         low=0 * nM,
     ),
     "ssri_occupancy": Parameter(
-        0.0, "chosen: no SSRI; fraction of SERT blocked (0.8 = clinical dose)", low=0.0, high=1.0
+        0.0,
+        "chosen: no SSRI; shortcut: a fixed share of SERT blocked (0.8 = clinical dose)",
+        low=0.0,
+        high=1.0,
+    ),
+    "ssri_steady_load": Parameter(
+        0.0,
+        "chosen: no SSRI; free drug concentration over its SERT Ki that the dosing sustains "
+        "(set by an ssri intervention's dose)",
+        low=0.0,
+    ),
+    "ssri_elimination": Parameter(
+        0 * Hz,
+        "chosen: no SSRI; the drug's elimination rate, ln 2 / half-life in biological time "
+        "(set by an ssri intervention's drug)",
+        low=0 * Hz,
     ),
     "ec50_5ht1a": Parameter(
         80 * nM,

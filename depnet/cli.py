@@ -599,6 +599,8 @@ def _interventions(args: argparse.Namespace) -> int:
                 print(f"    {key} = {' | '.join(options)}")
             for key, p in kind.parameters.items():
                 print(f"    {key} = {format_quantity(p.value)}    # {p.source}{_calibrated(p)}")
+            for line in kind.notes:
+                print(f"    {line}")
     return 0
 
 

@@ -89,6 +89,7 @@ _DISPLAY = [
     ("fF", "pF", "nF", "uF", "F"),
     ("pM", "nM", "uM", "mM", "M"),
     ("Hz", "kHz"),
+    ("ug", "mg", "g"),  # drug doses
 ]
 _DISPLAY += [tuple(f"{u}/s" for u in _DISPLAY[5])]  # concentration rates (SERT Vmax)
 

@@ -25,6 +25,7 @@ UNITS = {
 #: (Brian2 keeps concentrations in mol/m^3, i.e. mM).
 SEROTONIN_VARIABLES = {
     "c_5ht": ("nM", 1e-6),
+    "occupancy_sert": ("1", 1),  # share of SERT bound by an SSRI
     "occupancy_5ht1a": ("1", 1),  # bound and G-protein-coupled: what opens GIRK channels
     "occupancy_5ht7": ("1", 1),
     "bound_5ht1a": ("1", 1),  # bound by 5-HT or an agonist, coupled or not

@@ -54,7 +54,8 @@ def test_interventions_round_trip_through_the_stored_dict():
     again = parse_scenario(spec.to_dict())
     assert again.to_dict() == spec.to_dict()
     assert spec.to_dict()["interventions"][0] == {
-        "kind": "ssri", "start": "200 ms", "stop": None, "occupancy": "0.6",
+        "kind": "ssri", "start": "200 ms", "stop": None, "drug": "generic", "occupancy": "0.6",
+        "daily_dose": "0 mg", "plasma_concentration": "0 nM",
     }  # fmt: skip
 
 
@@ -211,7 +212,11 @@ def test_interventions_command_lists_kinds_settings_and_sources():
     assert result.returncode == 0
     for name in [*KINDS, *TRAITS]:
         assert f"= {name}:" in result.stdout
-    assert "occupancy = 0.8    # Meyer et al. 2004" in result.stdout
+    assert "    occupancy = 0.8    # drug = generic: " in result.stdout
+    # the drug table: 10 mg/day escitalopram at 36 l/h oral clearance, 324.4 g/mol
+    assert "escitalopram (molar mass 324.4 g/mol): 10 mg a day" in result.stdout
+    assert "sustains 35.7 nM in plasma" in result.stdout
+    assert "half_life = 30 h    # 27-33 h (Sogaard et al. 2005" in result.stdout
 
 
 def test_early_life_stress_silences_a_share_of_schaffer_synapses_at_the_start():

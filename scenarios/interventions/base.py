@@ -87,6 +87,11 @@ class Kind:
     trait: bool = False
     #: Whether it drives the stimulator (at most one at a time may).
     stimulates: bool = False
+    #: Checks of settings against each other: called with the settings (defaults filled in)
+    #: and the keys the scenario gave; raises ValueError with a one-line message.
+    check: Callable[[Settings, frozenset[str]], None] | None = None
+    #: Further lines ``depnet interventions`` shows (a drug table with its sources).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,8 @@ def check_settings(kind: Kind, table: Mapping[str, Any]) -> dict[str, Any]:
         settings.setdefault(key, options[0])
     for key, p in kind.parameters.items():
         settings.setdefault(key, p.value)
+    if kind.check is not None:
+        kind.check(settings, frozenset(table))
     return settings
 
 

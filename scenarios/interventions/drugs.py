@@ -1,16 +1,20 @@
 """Drugs: SSRI, 5-HT1A agonist and antagonist, ketamine and rapamycin.
 
-Drug kinetics (minutes to hours) are instantaneous on the compressed time of the slow processes
-(one simulated second = one day of autoreceptor desensitization and structural change), so a
-drug's effect holds at a constant level within its window.
+An SSRI named by its drug and dose follows one-compartment kinetics on the serotonin system's
+slow clock (:mod:`depnet.scenarios.interventions.pharmacokinetics`): its level rises over
+days while dosed and washes out after. The other drugs, and the ``generic`` SSRI (given by its
+SERT occupancy), hold a constant level within their window: their kinetics (minutes to hours)
+are instantaneous on the compressed time of the slow processes (one simulated second = one day
+of autoreceptor desensitization and structural change).
 """
 
 from __future__ import annotations
 
-from brian2 import nM, second
+from brian2 import mgram, nM, second
 
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
+from depnet.scenarios.interventions.pharmacokinetics import DRUGS
 
 #: Principal cells of cortex and hippocampus, and their interneurons (the raphe is left out:
 #: ketamine's antidepressant action is cortical, Moghaddam et al. 1997).
@@ -18,19 +22,79 @@ PRINCIPAL = ("*_exc", "dg_granule")
 INTERNEURONS = ("*_inh",)
 
 
+def _check_ssri(s: Settings, given: frozenset[str]) -> None:
+    # By value, not by key: a stored intervention lists every setting, defaults included.
+    dosed = [k for k in ("daily_dose", "plasma_concentration") if s[k] > 0 * s[k]]
+    if s["drug"] == GENERIC:
+        if dosed:
+            raise ValueError(f"{dosed[0]}: name the drug (drug = one of {', '.join(DRUGS)})")
+        return
+    if "occupancy" in given and s["occupancy"] != SSRI_OCCUPANCY.value:
+        raise ValueError(
+            f"occupancy: {s['drug']} is given by daily_dose or plasma_concentration; "
+            "occupancy is the shortcut of drug = 'generic'"
+        )
+    if not dosed:
+        raise ValueError(f"drug: {s['drug']} needs a daily_dose or a plasma_concentration above 0")
+    if len(dosed) > 1:
+        raise ValueError(
+            "plasma_concentration: give a daily_dose or a plasma_concentration, not both"
+        )
+
+
+def _ssri_blocks(s: Settings, w: Window) -> list[Block]:
+    if s["drug"] == GENERIC:
+        return hold("serotonin", "ssri_occupancy", "occupancy")(s, w)
+    drug = DRUGS[s["drug"]]
+    # _check_ssri let exactly one of the two through above zero
+    dosed = s["daily_dose"] > 0 * mgram
+    plasma = drug.steady_plasma(s["daily_dose"]) if dosed else s["plasma_concentration"]
+    elimination = Effect("serotonin", "ssri_elimination", drug.elimination_rate())
+    dosing = (Effect("serotonin", "ssri_steady_load", drug.load(plasma)), elimination)
+    blocks = [Block(w.start, w.stop, dosing)]
+    if w.stop < w.duration:  # washout at the same rate after the last dose
+        blocks.append(Block(w.stop, w.duration, (elimination,)))
+    return blocks
+
+
+#: The SSRI given by its SERT occupancy (the shortcut), not by dose.
+GENERIC = "generic"
+SSRI_OCCUPANCY = Parameter(
+    0.8,
+    "drug = generic: fixed share of SERT blocked; Meyer et al. 2004 Am J Psychiatry 161:826: "
+    "~80% striatal SERT occupancy at minimum therapeutic doses of five SSRIs",
+    low=0.0,
+    high=1.0,
+)
+
 SSRI = Kind(
     name="ssri",
-    summary="selective serotonin reuptake inhibitor: blocks a fraction of SERT",
+    summary=(
+        "selective serotonin reuptake inhibitor: a named drug by daily oral dose or plasma "
+        "level (one-compartment kinetics on the slow clock, competitive SERT binding), or "
+        "'generic' by SERT occupancy"
+    ),
     parameters={
-        "occupancy": Parameter(
-            0.8,
-            "Meyer et al. 2004 Am J Psychiatry 161:826: ~80% striatal SERT occupancy at minimum "
-            "therapeutic doses of five SSRIs",
-            low=0.0,
-            high=1.0,
-        )
+        "occupancy": SSRI_OCCUPANCY,
+        "daily_dose": Parameter(
+            0 * mgram,
+            "named drug: oral dose once a day, human; minimum therapeutic doses (Meyer et al. "
+            "2004): "
+            + ", ".join(
+                f"{d.name} {format_quantity(d.minimum_therapeutic_dose)}" for d in DRUGS.values()
+            ),
+            low=0 * mgram,
+        ),
+        "plasma_concentration": Parameter(
+            0 * nM,
+            "named drug, instead of a dose: the total plasma concentration the dosing sustains",
+            low=0 * nM,
+        ),
     },
-    blocks=hold("serotonin", "ssri_occupancy", "occupancy"),
+    blocks=_ssri_blocks,
+    choices={"drug": (GENERIC, *DRUGS)},
+    check=_check_ssri,
+    notes=tuple(line for d in DRUGS.values() for line in d.lines()),
 )
 
 AGONIST_5HT1A = Kind(
