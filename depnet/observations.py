@@ -94,10 +94,14 @@ _ROWS = (
         "checked", "tests/validation/test_serotonin_pharmacology.py",
     ),
     Observation(
-        "R7", "SERT kinetics",
-        "Km ~ 60 nM; competitive SSRI block",
-        "Best, Nijhout & Reed 2010 Theor Biol Med Model 7:34",
-        "input", "serotonin.km_sert takes its value from this row's source",
+        "R7", "SERT kinetics and SSRI occupancy: Km ~60 nM, competitive SSRI block; ~80% SERT "
+        "occupancy at minimum therapeutic doses, rising hyperbolically with dose",
+        "Km ~ 60 nM (an input: serotonin.km_sert); competitive block; mean occupancy 76-85% "
+        "at the minimum therapeutic dose of each SSRI",
+        "Best, Nijhout & Reed 2010 Theor Biol Med Model 7:34; Meyer et al. 2004 Am J "
+        "Psychiatry 161:826 ([11C]DASB PET after 4 weeks)",
+        "checked", "tests/validation/test_serotonin_pharmacology.py (slow; SSRIs by dose, "
+        "depnet.scenarios.interventions.pharmacokinetics)",
     ),
     Observation(
         "C1", "PFC baseline rates, awake rat",

@@ -75,6 +75,32 @@ RUNS: dict[str, Run] = {
     "agonist": Run("4 s", "2 s", {"serotonin.agonist_5ht1a": f"{AGONIST_NM} nM", **FROZEN}),
 }
 
+# R7: SSRIs by daily dose on the chronic clock, 40 compressed days, measured over days 28-40
+# (Meyer et al. 2004 scanned after 4 weeks): the minimum therapeutic doses of Meyer's SSRIs
+# that the model has, and escitalopram at half and twice its dose for the curve's shape.
+DOSES = {
+    "citalopram": (20,),
+    "fluoxetine": (20,),
+    "sertraline": (50,),
+    "paroxetine": (20,),
+    "escitalopram": (5, 10, 20),
+}
+
+
+def dose_run(drug: str, mg: float) -> str:
+    """The name of the R7 run of ``drug`` at ``mg`` a day."""
+    return f"{drug}_{mg:g}mg"
+
+
+RUNS |= {
+    dose_run(drug, mg): Run(
+        "10 s", "7 s", {"serotonin.desensitization_compression": 345600}, "healthy",
+        ({"kind": "ssri", "drug": drug, "daily_dose": f"{mg:g} mg"},),
+    )
+    for drug, doses in DOSES.items()
+    for mg in doses
+}  # fmt: skip
+
 # The treatment rows run as the treatment library runs them: the whole circuit with learning
 # (scenarios/healthy_plastic.toml; one simulated second is one compressed day of structural
 # change) with [[interventions]], each against a paired run (same network, seed and window
@@ -123,6 +149,13 @@ class Band:
     units: str = ""
     #: Exclusive bounds (a row that says "smaller", not "at most").
     strict: bool = False
+    #: False for a published band the model is known to miss (a listed limitation): shown and
+    #: compared, but not counted for the row's pass.
+    claimed: bool = True
+
+    def counts(self, value: float) -> bool:
+        """Whether ``value`` lets its row pass: in band, or the band is not claimed."""
+        return not self.claimed or self.holds(value)
 
     def holds(self, value: float) -> bool:
         if not math.isfinite(value):
@@ -134,6 +167,11 @@ class Band:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def text(self) -> str:
+        if not self.claimed:
+            return self._bounds() + ", published, not claimed: a listed limitation"
+        return self._bounds()
+
+    def _bounds(self) -> str:
         unit = f" {self.units}" if self.units else ""
         if self.low == self.high == 1.0 and not unit:
             return "holds (1)"
@@ -150,6 +188,10 @@ class Band:
 HOLDS = Band(1.0, 1.0)
 #: A number shown beside a row's checked measures (any finite value holds).
 REPORTED = Band(None, None)
+
+#: Meyer et al. 2004: mean SERT occupancy 76-85% at each SSRI's minimum therapeutic dose,
+#: which the model does not reproduce for every drug (R7's note).
+PET_OCCUPANCY = Band(0.76, 0.85, claimed=False)
 
 
 @dataclass(frozen=True)
@@ -171,7 +213,7 @@ class RowCheck:
         return [
             f"{self.row} {name} = {_number(values[name])} outside {band.text()}"
             for name, band in self.bands.items()
-            if not band.holds(values[name])
+            if not band.counts(values[name])
         ]
 
 
@@ -275,6 +317,24 @@ def _r3(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 def _r4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     drop = 1 - _rate(runs["agonist"], "drn_5ht") / _rate(runs["baseline"], "drn_5ht")
     return {"DRN 5-HT firing drop at full agonist occupancy": drop}
+
+
+def _r7(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    def occupancy(drug: str, mg: float, region: str = "dlpfc") -> float:
+        return _c(runs[dose_run(drug, mg)], region, "occupancy_sert")
+
+    values = {}
+    for drug in ("citalopram", "fluoxetine", "paroxetine", "sertraline"):
+        (mg,) = DOSES[drug]
+        values[f"DLPFC SERT occupancy, {drug} {mg} mg"] = occupancy(drug, mg)
+        values[f"CA1 SERT occupancy, {drug} {mg} mg"] = occupancy(drug, mg, "ca1")
+    low, mid, high = (occupancy("escitalopram", mg) for mg in DOSES["escitalopram"])
+    values["DLPFC SERT occupancy, escitalopram 10 mg"] = mid
+    # hyperbolic: rises with dose, by less per mg from 10 to 20 mg than from 5 to 10 mg
+    values["escitalopram 5 < 10 < 20 mg, bending over"] = float(
+        low < mid < high and (high - mid) / 10 < (mid - low) / 5
+    )
+    return values
 
 
 def _density(tree: xr.DataTree, region: str, at: float) -> float:
@@ -431,6 +491,32 @@ CHECKS: dict[str, RowCheck] = {
         note="the antagonist's reversal is checked on seed 1 only (tests/validation): its dose "
         "is solved from the model's own binding equation, which makes that half circular",
     ),
+    "R7": RowCheck(
+        "R7", tuple(dose_run(drug, mg) for drug, doses in DOSES.items() for mg in doses),
+        {
+            **{
+                f"DLPFC SERT occupancy, {drug} {DOSES[drug][0]} mg": PET_OCCUPANCY
+                for drug in ("citalopram", "fluoxetine", "paroxetine", "sertraline")
+            },
+            **{
+                f"CA1 SERT occupancy, {drug} {DOSES[drug][0]} mg": REPORTED
+                for drug in ("citalopram", "fluoxetine", "paroxetine", "sertraline")
+            },
+            "DLPFC SERT occupancy, escitalopram 10 mg": REPORTED,
+            "escitalopram 5 < 10 < 20 mg, bending over": HOLDS,
+        },
+        _r7,
+        note="the level, a listed limitation (its published band is shown, not counted): "
+        "after 4 weeks (Meyer's scans) the model's SERT occupancy at minimum therapeutic doses "
+        "is at or just below 76-85% in DLPFC for citalopram and fluoxetine, in it for "
+        "paroxetine, and well below it for sertraline (free-drug binding of a 98.5% "
+        "protein-bound drug; Meyer et al. 2004: occupancy is not predictable from affinity "
+        "alone); CA1 reads lower still. In the FSCAV frame [5-HT] is near SERT's Km, so the "
+        "5-HT an SSRI raises displaces part of the drug; PET sees no such fall. DLPFC stands "
+        "for PET's striatum, which the model lacks. Checked here: the dose-occupancy curve's "
+        "hyperbolic shape; the competitive block is checked exactly in "
+        "tests/test_pharmacology.py",
+    ),
     "P3": RowCheck(
         "P3", ("plastic", "stress"),
         {"DLPFC synapse density change": Band(-0.30, -0.05)}, _p3,
@@ -528,8 +614,21 @@ class RowResult:
 
     @property
     def passed(self) -> bool:
-        means_in_band = all(m.band.holds(m.mean) for m in self.measures)
+        means_in_band = all(m.band.counts(m.mean) for m in self.measures)
         return means_in_band and self.share >= PASS_SHARE - 1e-9
+
+    @property
+    def limitations(self) -> list[str]:
+        """The measures whose mean misses a published band the row does not claim."""
+        return [m.name for m in self.measures if not m.band.claimed and not m.band.holds(m.mean)]
+
+    def verdict(self) -> str:
+        """``pass`` or ``FAIL``, and how many unclaimed published bands the means miss."""
+        verdict = "pass" if self.passed else "FAIL"
+        if missed := self.limitations:
+            unclaimed = sum(not m.band.claimed for m in self.measures)
+            verdict += f"; misses {len(missed)} of {unclaimed} published bands (a limitation)"
+        return verdict
 
 
 def summarize_row(check: RowCheck, per_seed: Mapping[int, dict[str, float]]) -> RowResult:
@@ -539,7 +638,7 @@ def summarize_row(check: RowCheck, per_seed: Mapping[int, dict[str, float]]) -> 
         MeasureResult(name, band, [per_seed[s][name] for s in seeds])
         for name, band in check.bands.items()
     ]
-    passed = [all(b.holds(per_seed[s][n]) for n, b in check.bands.items()) for s in seeds]
+    passed = [all(b.counts(per_seed[s][n]) for n, b in check.bands.items()) for s in seeds]
     return RowResult(check.row, seeds, measures, passed)
 
 
@@ -715,7 +814,7 @@ def read_results(path: Path) -> tuple[dict, list[RowResult]]:
                     for m in row["measures"]
                 ],
                 [
-                    all(Band(**m["band"]).holds(m["values"][i]) for m in row["measures"])
+                    all(Band(**m["band"]).counts(m["values"][i]) for m in row["measures"])
                     for i in range(len(row["seeds"]))
                 ],
             )
@@ -820,17 +919,23 @@ def report_html(data: Mapping, results: list[RowResult], sensitivity: str = "") 
                     f"</small></td>"
                 )
             values = ", ".join(_number(v) for v in m.values)
+            missed = " <b>outside</b>" if m.name in r.limitations else ""
             cells = (
-                f"<td>{e(m.name)}</td><td>{e(m.band.text())}</td>"
+                f"<td>{e(m.name)}</td><td>{e(m.band.text())}{missed}</td>"
                 f"<td title='{e(values)}'>{_number(m.mean)} &plusmn; {_number(m.sd)}</td>"
             )
             tail = ""
             if first:
                 verdict = "pass" if r.passed else "fail"
+                limits = (
+                    f"<br><small>misses {len(r.limitations)} published band(s), not claimed</small>"
+                    if r.limitations
+                    else ""
+                )
                 sized = summarize(row["sized_for_it"], limit=4)
                 tail = (
                     f"<td rowspan={span}>{sum(r.seed_passed)} of {len(r.seeds)}</td>"
-                    f"<td rowspan={span} class='{verdict}'>{verdict}</td>"
+                    f"<td rowspan={span} class='{verdict}'>{verdict}{limits}</td>"
                     f"<td rowspan={span} class='{row['label']}'>{e(row['label'])}"
                     + (f"<br><small>sized for it: {e(sized)}</small>" if sized else "")
                     + "</td>"
@@ -911,10 +1016,12 @@ def text_table(results: list[RowResult]) -> str:
     """The results as lines of text (what ``depnet validation`` prints)."""
     lines = []
     for r in results:
-        verdict = "pass" if r.passed else "FAIL"
-        lines.append(f"{r.row}: {verdict} ({sum(r.seed_passed)} of {len(r.seeds)} seeds in band)")
+        lines.append(
+            f"{r.row}: {r.verdict()} ({sum(r.seed_passed)} of {len(r.seeds)} seeds in band)"
+        )
         for m in r.measures:
+            missed = " OUTSIDE" if m.name in r.limitations else ""
             lines.append(
-                f"    {m.name}: {_number(m.mean)} +- {_number(m.sd)} (band {m.band.text()})"
+                f"    {m.name}: {_number(m.mean)} +- {_number(m.sd)} (band {m.band.text()}){missed}"
             )
     return "\n".join(lines)

@@ -53,7 +53,9 @@ def test_the_rows_that_were_sized_for_are_calibrations():
     assert calibrated == {
         "frame", "R1", "R3", "R4", "R6", "C1", "C2", "C4", "C5", "P3", "P5", "P8"
     }  # fmt: skip
-    assert labels["R7"] == "input"
+    # R7 is measured from the dose (escitalopram 10 mg/day -> SERT occupancy), no longer the
+    # generic SSRI's input occupancy
+    assert labels["R7"] == "held-out"
     assert "scenarios/sgacc_switching.toml [parameters]" in calibrations()["C2"]
     assert "interventions.ketamine.bdnf_pulse" in calibrations()["P5"]
 

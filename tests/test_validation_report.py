@@ -49,6 +49,30 @@ def test_a_row_passes_with_its_mean_in_band_and_four_of_five_seeds():
     assert result.share == 1.0
 
 
+def _r7(citalopram: float, bends_over: float = 1.0):
+    """R7 on five seeds with every DLPFC level at ``citalopram`` and the dose curve's shape."""
+    names = CHECKS["R7"].bands
+    values = {n: citalopram if "DLPFC" in n else 0.7 for n in names}
+    values["escitalopram 5 < 10 < 20 mg, bending over"] = bends_over
+    return summarize_row(CHECKS["R7"], {seed: values for seed in range(1, 6)})
+
+
+def test_a_published_band_the_model_misses_is_shown_as_a_limitation_not_counted(tmp_path):
+    """R7's PET occupancies (Meyer et al. 2004: 76-85%) are a listed limitation: a level
+    outside them leaves the row's verdict to its claimed measure (the dose curve's shape), and
+    the text, the page and the stored data say which published bands were missed."""
+    missed = _r7(0.57)
+    assert missed.passed and len(missed.limitations) == 4  # citalopram, fluoxetine, ...
+    assert not _r7(0.8, bends_over=0.0).passed
+    assert _r7(0.8).limitations == [] and _r7(0.8).verdict() == "pass"
+    assert missed.verdict() == "pass; misses 4 of 4 published bands (a limitation)"
+    assert "not claimed: a listed limitation) OUTSIDE" in text_table([missed])
+    page, table = write_report([missed], tmp_path, {"commit": "test"})
+    assert "<b>outside</b>" in page.read_text()
+    (again,) = read_results(table)[1]
+    assert again.passed and again.limitations == missed.limitations
+
+
 def test_each_run_is_made_once_per_seed_and_every_row_is_summarized(tmp_path):
     """R2 and R6 both read the baseline and the acute SSRI run: two runs per seed, not four."""
     made = []

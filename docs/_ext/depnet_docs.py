@@ -308,6 +308,8 @@ class InterventionsDirective(_Sections):
                 rows = parameter_rows(kind.parameters)
                 body.append(table(PARAMETER_HEADER, rows, PARAMETER_WIDTHS, ["depnet-parameters"]))
             body += _choice_values(kind)
+            if kind.notes:  # e.g. the ssri's drug table, as `depnet interventions` prints it
+                body.append(nodes.literal_block(text="\n".join(kind.notes)))
             sections.append(self.section(name, *body, anchor=f"kind-{name}"))
         return sections
 

@@ -16,7 +16,7 @@ from scipy.optimize import curve_fit
 
 from depnet.analysis.summary import mean_serotonin, population_rates
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
-from depnet.validation import AGONIST_NM, CHECKS
+from depnet.validation import AGONIST_NM, CHECKS, DOSES
 
 FROZEN = {"serotonin__desensitization_compression": 1}
 
@@ -130,3 +130,28 @@ def test_agonist_ec50_shifts_right_after_chronic_ssri(whole_circuit, chronic):
         whole_circuit, serotonin__desensitized_5ht1a_initial=round(desensitized, 3), **FROZEN
     )
     assert 2.5 <= treated / healthy <= 6.0
+
+
+@pytest.mark.slow
+def test_ssri_occupancy_rises_with_dose_and_bends_over(validation_runs):
+    """R7: SERT occupancy after 4 weeks of daily oral dosing, against Meyer et al. 2004 (Am J
+    Psychiatry 161:826, [11C]DASB PET: 76-85% at each SSRI's minimum therapeutic dose, rising
+    hyperbolically with dose). Held-out: no parameter was sized for it; the drugs' kinetics and
+    affinities are published values (``depnet interventions``). Checked: escitalopram 5 < 10 <
+    20 mg/day with the curve bending over, and every occupancy a share of SERT. The level is a
+    listed limitation: on 5 seeds DLPFC reads citalopram ~0.76, fluoxetine ~0.77, paroxetine
+    ~0.83, sertraline ~0.57 (``CHECKS["R7"].note``); the test shows them, it does not claim
+    them."""
+    runs = validation_runs(*CHECKS["R7"].runs)
+    assert not CHECKS["R7"].out_of_band(runs)
+    values = CHECKS["R7"].measure(runs)
+    occupancies = [v for name, v in values.items() if "SERT occupancy" in name]
+    assert len(occupancies) == 9 and all(0 < v < 1 for v in occupancies)
+    # competitive binding: every drug holds less SERT in CA1, where [5-HT] under the drug is
+    # higher (~360 nM against DLPFC's ~250 nM on seed 1-5) and displaces more of it
+    for drug in ("citalopram", "fluoxetine", "paroxetine", "sertraline"):
+        (mg,) = DOSES[drug]
+        assert (
+            values[f"DLPFC SERT occupancy, {drug} {mg} mg"]
+            > (values[f"CA1 SERT occupancy, {drug} {mg} mg"])
+        )
