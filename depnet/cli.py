@@ -543,6 +543,10 @@ def _validation(args: argparse.Namespace) -> int:
         return 0 if all(r.passed for r in results) else 1
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.out.is_dir():  # the page will include OUT's sensitivity table: refuse it before runs
+        from depnet.sensitivity import load
+
+        load(args.out)
     seeds = list(range(1, args.seeds + 1))
     results = run_validation(
         args.rows, seeds, args.device, log=lambda line: print(line, flush=True), jobs=args.jobs

@@ -244,6 +244,19 @@ def _bands(rows: Iterable[str]) -> dict[str, dict[str, dict]]:
     return {row: {n: asdict(b) for n, b in CHECKS[row].bands.items()} for row in rows}
 
 
+def _with_defaults(bands: object) -> object:
+    """Stored bands with the fields that a results file written before they existed lacks
+    (``claimed``, true for every band then), so that such a file compares as it was judged."""
+    if not isinstance(bands, dict):
+        return bands
+    return {
+        row: {n: {"claimed": True, **b} if isinstance(b, dict) else b for n, b in named.items()}
+        if isinstance(named, dict)
+        else named
+        for row, named in bands.items()
+    }
+
+
 def _settings(seed: int, rows: list[str], device: str) -> dict:
     """What the points of one results file share: a point is comparable with the default
     point only under the same seed, rows, device and bands."""
@@ -277,7 +290,7 @@ def read(path: Path) -> dict:
     rows = data["settings"].get("rows", [])
     if unknown := [r for r in rows if r not in CHECKS]:
         raise ScenarioError(f"{path} holds rows this version does not check: {', '.join(unknown)}")
-    if data["settings"].get("bands") != _bands(rows):
+    if _with_defaults(data["settings"].get("bands")) != _bands(rows):
         raise ScenarioError(
             f"the bands of the rows in {path} are not this version's: its verdicts would be "
             "judged by other bands; rerun into another --out"

@@ -27,6 +27,7 @@ from depnet.sensitivity import (
     table_lines,
 )
 from depnet.validation import CHECKS, write_report
+from tests.conftest import depnet_cli
 
 
 def test_every_chosen_circuit_parameter_with_a_value_is_in_one_family():
@@ -176,10 +177,24 @@ def test_results_of_another_shape_or_other_bands_are_one_line_errors(tmp_path):
     run_sensitivity(tmp_path / "b", points, rows=["R1"], log=None, measure=FakeRuns())
     path = tmp_path / "b" / "sensitivity.json"
     data = json.loads(path.read_text())
+    for band in data["settings"]["bands"]["R1"].values():
+        del band["claimed"]  # as written before bands could be unclaimed: judged the same
+    path.write_text(json.dumps(data))
+    assert load(tmp_path / "b") is not None
     data["settings"]["bands"]["R1"]["DRN 5-HT rate"]["high"] = 9.0
     path.write_text(json.dumps(data))
     with pytest.raises(ScenarioError, match="bands of the rows"):
         load(tmp_path / "b")
+
+
+def test_validation_refuses_a_report_folder_it_could_not_finish_in_before_running(tmp_path):
+    """The page ends with OUT's sensitivity table: an unreadable one is a one-line error before
+    any run, not after the seeds' runs (whose results would be lost)."""
+    (tmp_path / "sensitivity.json").write_text("[]")
+    result = depnet_cli("validation", "--rows", "R1", "--seeds", "1", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "not a `depnet sensitivity` results file" in result.stderr
+    assert "seed 1" not in result.stdout and not (tmp_path / "validation.json").exists()
 
 
 def test_two_jobs_give_what_one_job_gives(tmp_path):
