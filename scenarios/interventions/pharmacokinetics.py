@@ -150,10 +150,12 @@ DRUGS: dict[str, Drug] = {
             Parameter(
                 70 * LITRE_PER_HOUR,
                 "from Cmax ~165 ng/ml on 200 mg/day, linear in dose (Ronfeld et al. 1997 Clin "
-                "Pharmacokinet 32 Suppl 1:22 [check])",
+                "Pharmacokinet 32 Suppl 1:22 [check]); steady-state levels vary up to 15-fold "
+                "between patients on 50-150 mg/day (DeVane et al. 2002 Clin Pharmacokinet "
+                "41:1247)",
             ),
-            Parameter(26 * HOUR, "~26 h (Ronfeld et al. 1997 [check])"),
-            Parameter(0.015, "~98.5% bound to plasma proteins (product label [check])"),
+            Parameter(26 * HOUR, "22-36 h (DeVane et al. 2002 Clin Pharmacokinet 41:1247)"),
+            Parameter(0.015, "98.5% bound to plasma proteins (Zoloft prescribing information)"),
             Parameter(0.29 * nM, _TATSUMI),
             50 * mgram,
         ),
