@@ -96,11 +96,12 @@ def _title(tree: xr.DataTree) -> str:
 
 
 def serotonin_figure(tree: xr.DataTree) -> Figure:
-    """[5-HT] (nM) per region over time, then one panel per group of receptor variables.
+    """[5-HT] (nM) per region over time, then one panel per group of receptor and transporter
+    variables.
 
     Variables in nM go to the first panel; the others (fractions) are grouped by the word before
-    their first underscore (``occupancy_5ht1a`` and ``occupancy_5ht7`` share a panel, shown
-    first), one colour per region and one line style per variable.
+    their first underscore (``occupancy_sert``, ``occupancy_5ht1a`` and ``occupancy_5ht7`` share
+    a panel, shown first), one colour per region and one line style per variable.
     """
     data = tree["serotonin"].to_dataset()
     concentration = [v for v in data.data_vars if data[v].attrs.get("units") == "nM"]
@@ -127,7 +128,7 @@ def serotonin_figure(tree: xr.DataTree) -> Figure:
     axes[0].set_ylabel("extracellular [5-HT] (nM)")
     axes[0].set_title(f"{_title(tree)}: serotonin")
     for ax, group in zip(axes[1:], groups, strict=True):
-        ax.set_ylabel(f"5-HT receptors {group}\n(fraction)")
+        ax.set_ylabel(f"{group}\n(fraction)")  # receptors' and SERT's (occupancy_sert)
         ax.set_ylim(0, 1)
     axes[-1].set_xlabel("time (s)")
     return fig
