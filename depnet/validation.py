@@ -24,6 +24,7 @@ import json
 import math
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -841,6 +842,10 @@ def _pass_rule() -> str:
     )
 
 
+#: Panels per row of a row's figure.
+FIGURE_COLUMNS = 5
+
+
 def _figure(result: RowResult) -> str:
     """Per-seed values of each measure against its band (shaded), as a base64 PNG."""
     import matplotlib
@@ -849,8 +854,14 @@ def _figure(result: RowResult) -> str:
     import matplotlib.pyplot as plt
 
     n = len(result.measures)
-    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.4), squeeze=False)
-    for ax, m in zip(axes[0], result.measures, strict=True):
+    columns = min(n, FIGURE_COLUMNS)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.5 * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, m in zip(axes.flat, result.measures, strict=False):
+        # a published band the row does not claim: grey, and a miss is orange, not red
+        shade, miss = ("tab:green", "tab:red") if m.band.claimed else ("0.5", "tab:orange")
         values = np.array(m.values)
         finite = values[np.isfinite(values)]
         span = [*finite, *(b for b in (m.band.low, m.band.high) if b is not None)]
@@ -859,17 +870,20 @@ def _figure(result: RowResult) -> str:
         low = m.band.low if m.band.low is not None else lo - pad
         high = m.band.high if m.band.high is not None else hi + pad
         if low == high:  # a comparison that holds (1) or not (0)
-            ax.axhline(low, color="tab:green", alpha=0.3, lw=8)
+            ax.axhline(low, color=shade, alpha=0.3, lw=8)
         else:
-            ax.axhspan(low, high, color="tab:green", alpha=0.15, lw=0)
+            ax.axhspan(low, high, color=shade, alpha=0.15, lw=0)
         x = np.zeros(len(values)) + np.linspace(-0.15, 0.15, len(values))
-        colours = ["tab:blue" if m.band.holds(v) else "tab:red" for v in values]
+        colours = ["tab:blue" if m.band.holds(v) else miss for v in values]
         ax.scatter(x, values, c=colours, s=22, zorder=3)
         ax.errorbar([0.35], [m.mean], yerr=[m.sd], fmt="k_", capsize=4)
         ax.set_xlim(-0.5, 0.6)
         ax.set_ylim(min(lo, low) - pad, max(hi, high) + pad)
         ax.set_xticks([])
-        ax.set_title(m.name + (f" ({m.band.units})" if m.band.units else ""), fontsize=8)
+        title = m.name + (f" ({m.band.units})" if m.band.units else "")
+        if not m.band.claimed:
+            title += " (published band, not claimed)"
+        ax.set_title(textwrap.fill(title, 32), fontsize=8)
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -947,7 +961,8 @@ def report_html(data: Mapping, results: list[RowResult], sensitivity: str = "") 
     parts.append("</table><h2>Seeds against the bands</h2>")
     parts.append(
         "<p>Each dot is a seed (blue in band, red out); the bar is the mean &plusmn; s.d.; "
-        "the green area is the band.</p>"
+        "the green area is the band. A grey area is a published band that the row does not "
+        "claim (a listed limitation), orange a seed outside it.</p>"
     )
     for r in results:
         note = CHECKS[r.row].note
