@@ -309,7 +309,8 @@ class InterventionsDirective(_Sections):
                 body.append(table(PARAMETER_HEADER, rows, PARAMETER_WIDTHS, ["depnet-parameters"]))
             body += _choice_values(kind)
             if kind.notes:  # e.g. the ssri's drug table, as `depnet interventions` prints it
-                body.append(nodes.literal_block(text="\n".join(kind.notes)))
+                notes = "\n".join(kind.notes)
+                body.append(nodes.literal_block(notes, notes, language="text"))
             sections.append(self.section(name, *body, anchor=f"kind-{name}"))
         return sections
 
