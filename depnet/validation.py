@@ -515,9 +515,10 @@ CHECKS: dict[str, RowCheck] = {
         "alone); CA1 reads lower still. In the FSCAV frame [5-HT] is near SERT's Km, so the "
         "5-HT an SSRI raises displaces part of the drug; PET sees no such fall. DLPFC stands "
         "for PET's striatum, which the model lacks. Per drug, Meyer et al. 2001 (Am J "
-        "Psychiatry 158:1843) found 83% for paroxetine 20 mg (7 patients; the model 0.83) and "
-        "77% for citalopram 20 mg (4; the model 0.76). Checked here: the dose-occupancy curve's "
-        "hyperbolic shape; the competitive block is checked exactly in "
+        "Psychiatry 158:1843) found 83% for paroxetine 20 mg (7 patients; the model 0.83, "
+        "not independently: paroxetine's clearance was chosen from that study's serum levels) "
+        "and 77% for citalopram 20 mg (4; the model 0.76). Checked here: the dose-occupancy "
+        "curve's hyperbolic shape; the competitive block is checked exactly in "
         "tests/test_pharmacology.py",
     ),
     "P3": RowCheck(

@@ -97,7 +97,7 @@ def _shown(value: b2.Quantity | float) -> str:
     return format_quantity(value)
 
 
-_TATSUMI = "Tatsumi et al. 1997 Eur J Pharmacol 340:249, human SERT Kd [check]"
+_TATSUMI = "Tatsumi et al. 1997 Eur J Pharmacol 340:249, human SERT Kd ([3H]imipramine binding)"
 
 DRUGS: dict[str, Drug] = {
     d.name: d
@@ -112,7 +112,7 @@ DRUGS: dict[str, Drug] = {
             ),
             Parameter(30 * HOUR, "27-33 h (Sogaard et al. 2005 J Clin Pharmacol 45:1400)"),
             Parameter(0.44, "56% bound to plasma proteins (Rao 2007 Clin Pharmacokinet 46:281)"),
-            Parameter(1.1 * nM, "in vitro (VALIDATION.md R7; Owens et al. 2001 [check])"),
+            Parameter(1.1 * nM, "in vitro (VALIDATION.md R7, which gives 27.6 nM fitted in vivo)"),
             10 * mgram,
         ),
         Drug(
@@ -120,10 +120,18 @@ DRUGS: dict[str, Drug] = {
             324.4 * GRAM_PER_MOLE,
             Parameter(
                 25 * LITRE_PER_HOUR,
-                "~0.33 l/h/kg at 75 kg (Milne & Goa 1991 Drugs 41:450 [check])",
+                "oral clearance 0.42 l/min, about the systemic: near-complete availability "
+                "(Kragh-Sorensen et al. 1981 Acta Pharmacol Toxicol 48:53)",
             ),
-            Parameter(35 * HOUR, "~35 h (Milne & Goa 1991 Drugs 41:450 [check])"),
-            Parameter(0.2, "~80% bound to plasma proteins (Milne & Goa 1991 [check])"),
+            Parameter(
+                35 * HOUR,
+                "~35 h (Celexa prescribing information); 33 h in Kragh-Sorensen et al. 1981",
+            ),
+            Parameter(
+                0.2,
+                "~80% bound to plasma proteins (Celexa prescribing information; Milne & Goa 1991 "
+                "Drugs 41:450 give ~50%)",
+            ),
             Parameter(1.16 * nM, _TATSUMI + "; racemate"),
             20 * mgram,
         ),
@@ -132,15 +140,16 @@ DRUGS: dict[str, Drug] = {
             309.3 * GRAM_PER_MOLE,
             Parameter(
                 10 * LITRE_PER_HOUR,
-                "from steady-state plasma fluoxetine ~90 ng/ml on 20 mg/day (Hiemke & Hartter "
-                "2000 Pharmacol Ther 85:11 [check]); the parent drug only",
+                "from plasma fluoxetine 91-302 ng/ml after 30 days of 40 mg/day (Prozac "
+                "prescribing information), ~90 ng/ml at 20 mg/day taken as linear (Altamura et "
+                "al. 1994 Clin Pharmacokinet 26:201: non-linear); the parent drug only",
             ),
             Parameter(
                 2.5 * DAY,
-                "1-4 days, longer on chronic dosing (Hiemke & Hartter 2000 [check]); "
-                "norfluoxetine (7-15 days) not modelled",
+                "1-4 days (Altamura et al. 1994); 4-6 days on chronic dosing (Prozac "
+                "prescribing information); norfluoxetine (7-15 days) not modelled",
             ),
-            Parameter(0.055, "94.5% bound to plasma proteins (product label [check])"),
+            Parameter(0.055, "94.5% bound to plasma proteins (Prozac prescribing information)"),
             Parameter(0.81 * nM, _TATSUMI),
             20 * mgram,
         ),
@@ -164,12 +173,13 @@ DRUGS: dict[str, Drug] = {
             329.4 * GRAM_PER_MOLE,
             Parameter(
                 30 * LITRE_PER_HOUR,
-                "from steady-state serum ~28 ng/ml at 20 mg/day, where PET occupancy plateaus "
-                "(Meyer et al. 2001 Am J Psychiatry 158:1843); non-linear in dose (CYP2D6 "
-                "saturation), not modelled",
+                "chosen: 20 mg/day taken to sustain ~28 ng/ml, the serum level above which "
+                "PET occupancy plateaus near 85% in Meyer et al. 2001 (Am J Psychiatry "
+                "158:1843), so paroxetine's R7 figure is not independent of that study; "
+                "non-linear in dose (CYP2D6 saturation), not modelled",
             ),
-            Parameter(21 * HOUR, "~21 h (Bourin et al. 2001 CNS Drug Rev 7:25 [check])"),
-            Parameter(0.05, "~95% bound to plasma proteins (product label [check])"),
+            Parameter(21 * HOUR, "21 h, CV 32%, on 30 mg/day (Paxil prescribing information)"),
+            Parameter(0.05, "95% bound at 100 ng/ml (Paxil prescribing information)"),
             Parameter(0.13 * nM, _TATSUMI),
             20 * mgram,
         ),
