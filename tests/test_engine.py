@@ -82,7 +82,8 @@ def test_a_treatment_generates_the_same_cuda_project_as_the_plain_network(tmp_pa
 
 
 #: The raphe-sgACC loop with every learning rule (rand() in the structural update), treated: an
-#: SSRI, DBS of sgACC, chronic stress, slower sgACC AMPA decay and a 5-HT1A trait.
+#: SSRI by dose (its drug level a state that crosses segments, then washes out), DBS of sgACC,
+#: chronic stress, slower sgACC AMPA decay and a 5-HT1A trait.
 TREATED_LOOP = """
 extends = "{base}"
 [scenario]
@@ -91,7 +92,10 @@ duration = "1.2 s"
 warmup = "0.1 s"
 [[interventions]]
 kind = "ssri"
+drug = "escitalopram"
+daily_dose = "10 mg"
 start = "0.3 s"
+stop = "0.9 s"
 [[interventions]]
 kind = "dbs"
 start = "0.5 s"
@@ -143,6 +147,9 @@ def test_a_run_in_segments_equals_the_run_in_one_piece_bit_for_bit(tmp_path, sha
     assert run["wall_time_network_data_s"] > 0
     assert run["wall_time_segments_s"] > run["wall_time_loop_s"] > 0
     assert sum(node.dataset.sizes["spike"] for node in one["spikes"].children.values()) > 1000
+    occupancy = one["serotonin/occupancy_sert"].sel(region="sgacc")
+    at = {t: float(occupancy.sel(time=t, method="nearest")) for t in (0.2, 0.9, 1.19)}
+    assert at[0.2] == 0 and at[0.9] > at[1.19] > 0  # dosed, then washing out
     _assert_same_run(one, four)
 
 
