@@ -28,6 +28,10 @@ _UNITS: dict[str, Unit] = {str(u): u for u in all_units}
 _UNITS.update(
     {"nM": brian2.nM, "uM": brian2.uM, "mM": brian2.mM, "M": brian2.molar, "Hz": brian2.Hz}
 )
+#: Biological time spans, for rates per day and half-lives in hours.
+HOUR = 3600 * brian2.second
+DAY = 24 * HOUR
+
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 

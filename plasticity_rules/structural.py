@@ -78,10 +78,7 @@ from brian2 import ms, nS, second
 
 from depnet.circuits.projections import fixed_in_degree
 from depnet.plasticity_rules import growth_curves
-from depnet.quantities import Parameter, declaration
-
-#: Biological seconds per day, for rates given per day.
-DAY = 86400 * second
+from depnet.quantities import DAY, Parameter, declaration
 
 #: Parameters of the postsynaptic side (shared variables of the target group).
 NEURON_PARAMETERS: dict[str, Parameter] = {

@@ -22,12 +22,10 @@ import math
 from dataclasses import dataclass
 
 import brian2 as b2
-from brian2 import mgram, nM, second
+from brian2 import mgram, nM
 
-from depnet.quantities import Parameter, format_quantity
+from depnet.quantities import DAY, HOUR, Parameter, format_quantity
 
-HOUR = 3600 * second
-DAY = 24 * HOUR
 #: Dosing interval: once daily.
 DOSING_INTERVAL = DAY
 #: Molar masses (free bases), g/mol.
@@ -185,10 +183,3 @@ DRUGS: dict[str, Drug] = {
         ),
     )
 }
-
-
-def drug(name: str) -> Drug:
-    """The drug of that name (ValueError naming the known ones)."""
-    if name not in DRUGS:
-        raise ValueError(f"drug: unknown SSRI {name!r}; known: {', '.join(DRUGS)}")
-    return DRUGS[name]
