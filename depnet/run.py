@@ -459,6 +459,8 @@ def generate_project(
         circuit, monitors, net, _, fingerprint = _standalone_network(spec)
         if fingerprint != data.fingerprint:
             raise DeviceError(f"{spec.name}: its network differs from its cached data")
+        if options.target == "cuda":
+            standalone.skip_duplicate_pair_checks(device)
         standalone.insert_run_control(net, options.target, REPORT_PERIOD)
         net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=REPORT_PERIOD)
         try:

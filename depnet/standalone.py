@@ -18,6 +18,9 @@ upstream behaviour it relies on changes:
   ``brian::<pathway>.queue``; brian2cuda: ``random_number_buffer.set_seed``);
 - :func:`state_variables`, :func:`recorded_files`: the file names of arrays in a results folder
   (``device.get_array_filename``) and how 2-D monitor arrays are laid out there;
+- :func:`skip_duplicate_pair_checks`: brian2cuda's synapse creation without its host-side
+  search for repeated (pre, post) pairs (rendered code of the ``synapses_create_array`` code
+  objects, edited in place before the project is written, as brian2cuda edits its own);
 - :func:`run_binary`: the binary's command line (``--results_dir`` and ``name=value``
   arguments, values read from files relative to the working folder, ``static_arrays/`` too;
   brian2cuda lowercases every value, file names included: :func:`lowercase_safe_args`).
@@ -319,6 +322,56 @@ def final_synapses(device, synapses: b2.Synapses) -> dict[str, ArrayFile]:
 def static_array_names(device) -> list[str]:
     """The static arrays a built project's binary loads from ``static_arrays/``."""
     return sorted(device.static_arrays)
+
+
+# -- synapse creation -----------------------------------------------------------------------------
+#: The search for repeated (pre, post) pairs in brian2cuda's ``synapses_create_array`` template:
+#: a ``std::map`` keyed by every pair, ending in the comment line ``// Check``.
+_DUPLICATE_PAIR_CHECK = re.compile(
+    r"^[ \t]*// Check for occurrence of multiple source-target pairs in synapses.*?"
+    r"^[ \t]*std::map<std::pair<int32_t, int32_t>, int32_t> source_target_count;.*?"
+    r"^[ \t]*// Check\n",
+    re.DOTALL | re.MULTILINE,
+)
+_SKIPPED = "// depnet: no search for repeated synapse pairs (each pair is unique by construction)\n"
+
+
+def skip_duplicate_pair_checks(device) -> list[str]:
+    """Remove brian2cuda's host-side search for repeated (pre, post) pairs from every synapse
+    creation from arrays; returns the names of the Synapses whose creation was edited.
+
+    brian2cuda 1.0b1 inserts every new synapse's pair into a ``std::map`` to find out whether a
+    pair occurs twice (brian2cuda issue #88: seconds per 10^6 synapses on one host core, the
+    largest part of a large network's start-up; ``benchmarks/setup_cost.py``). Its only outcome
+    is a flag (``<synapses>_multiple_pre_post``, false unless set) that chooses the effect
+    application's serialized path. Every Synapses depnet builds connects each pair at most once
+    (fixed in-degree with distinct sources per target, populations that do not overlap, see
+    :func:`depnet.circuits.projections.fixed_in_degree`; ``tests/test_devices.py`` checks every
+    network structure), so the flag stays false, as the search would leave it. Synapses with a
+    multisynaptic index (which the search numbers) are left as they are.
+
+    Call on the brian2cuda device after the network is built and before ``device.build``.
+
+    Raises
+    ------
+    DeviceError
+        If a creation's rendered code does not hold the search once (brian2cuda changed).
+    """
+    edited = []
+    for codeobj in device.code_objects.values():
+        if codeobj.template_name != "synapses_create_array":
+            continue
+        if getattr(codeobj.owner, "multisynaptic_index", None) is not None:
+            continue
+        code, count = _DUPLICATE_PAIR_CHECK.subn(_SKIPPED, codeobj.code.cu_file)
+        if count != 1:
+            raise DeviceError(
+                f"{codeobj.name}: brian2cuda's search for repeated synapse pairs was found "
+                f"{count} times, not once: its synapses_create_array template changed"
+            )
+        codeobj.code.cu_file = code
+        edited.append(codeobj.owner.name)
+    return sorted(set(edited))
 
 
 # -- the run control ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from depnet import devices
 from depnet.errors import DeviceError
-from depnet.run import Options, generate_project, network_data, run_scenario
+from depnet.run import Options, build_network, generate_project, network_data, run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
 from tests.conftest import small_scenario
@@ -142,6 +142,28 @@ def test_every_network_structure_generates_a_complete_cuda_project(representativ
         assert f'name == "{slot.table}.values"' in objects
     for name in manifest["state"]:
         assert f'name == "{name}"' in objects, name
+    # brian2cuda's search for repeated synapse pairs is gone from every creation (its pairs are
+    # unique: the test below), so start-up is not one std::map insertion per synapse
+    creations = list((folder / "code_objects").glob("*synapses_create_array*.cu"))
+    assert len(creations) >= 4
+    for creation in creations:
+        code = creation.read_text()
+        assert "source_target_count" not in code and "no search for repeated" in code, creation
+
+
+@pytest.mark.parametrize("representative", REPRESENTATIVES)
+def test_every_synapse_of_every_network_structure_joins_a_pair_of_cells_once(representative):
+    """What lets the CUDA build skip brian2cuda's search for repeated pairs
+    (depnet.standalone.skip_duplicate_pair_checks): no two synapses of a Synapses object join
+    the same presynaptic and postsynaptic cell, for static, STDP, structural-pool and release
+    synapses alike (fixed in-degree draws distinct sources; populations do not overlap)."""
+    with devices.activated("runtime"):
+        _, _, net = build_network(_small(representative))
+        synapses = [obj for obj in net.objects if isinstance(obj, b2.Synapses)]
+        assert len(synapses) >= 4  # static, release and LFP sums; plastic ones where built
+        for syn in synapses:
+            pairs = np.asarray(syn.i[:], dtype=np.int64) * len(syn.target) + syn.j[:]
+            assert len(pairs) > 0 and len(np.unique(pairs)) == len(pairs), syn.name
 
 
 def _compile_params() -> list:

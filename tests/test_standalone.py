@@ -213,3 +213,43 @@ def test_file_arguments_survive_brian2cudas_lowercasing_of_values(toy_build, tmp
     assert standalone.lowercase_safe_args(tmp_path, args) == safe  # same link every segment
     silent = _segment(build, files, tmp_path, 0, 0.0, 0.03, args=[safe[0]])
     assert len(files["spikes"]["t"].read(silent)) == 0  # I = 0 read from the file: no spikes
+
+
+@pytest.mark.cuda
+def test_brian2cudas_search_for_repeated_synapse_pairs_is_removed_once_per_creation(tmp_path):
+    """brian2cuda's synapse creation from arrays walks every pair through a std::map (issue #88
+    upstream); depnet removes that search, which its unique pairs make idle, and nothing else. A
+    Synapses with a multisynaptic index keeps it (the search numbers its repeats)."""
+    with devices.activated("cuda", tmp_path / "p"):
+        source = b2.NeuronGroup(4, "v : 1", threshold="v > 1", reset="", name="source")
+        unique = b2.Synapses(source, source, "w : 1", on_pre="v_post += w", name="unique")
+        unique.connect(i=np.arange(4), j=np.roll(np.arange(4), 1))
+        numbered = b2.Synapses(
+            source, source, "w : 1", on_pre="v_post += w", multisynaptic_index="k",
+            name="numbered",
+        )  # fmt: skip
+        numbered.connect(i=[0, 0], j=[1, 1])
+        b2.Network(source, unique, numbered, name="pairs_network").run(0 * b2.ms)
+        device = b2.get_device()
+        creations = {
+            c.owner.name: c
+            for c in device.code_objects.values()
+            if c.template_name == "synapses_create_array"
+        }
+        before = {name: c.code.cu_file for name, c in creations.items()}
+        search = "std::map<std::pair<int32_t, int32_t>, int32_t> source_target_count;"
+        assert all(code.count(search) == 1 for code in before.values())  # upstream, as relied on
+
+        assert standalone.skip_duplicate_pair_checks(device) == ["unique"]
+
+        after = creations["unique"].code.cu_file
+        assert "source_target_count" not in after
+        assert "unique_multiple_pre_post = true" not in after
+        kept = [line for line in before["unique"].splitlines() if "source_target_count" not in line]
+        for line in ("_ptr_array_unique_N[0] = newsize;", "dev_dynamic_array_unique__synaptic_pre"):
+            assert any(line in k for k in kept) and line in after
+        assert creations["numbered"].code.cu_file == before["numbered"]
+
+        creations["unique"].code.cu_file = before["unique"].replace(search, "std::map<int, int> m;")
+        with pytest.raises(DeviceError, match="template changed"):
+            standalone.skip_duplicate_pair_checks(device)
