@@ -3,13 +3,19 @@
 # toolkit and no package index: the CUDA settings tests, the CUDA-vs-cpp parity test (-m gpu) and
 # benchmark 5 (benchmarks/gpu_scaling.py). Run from the project root:
 #
-#   benchmarks/gpu_check.sh OUTDIR
+#   benchmarks/gpu_check.sh [--no-gpu] OUTDIR
 #
 # (on the project's lent GPU machines: the command `bash benchmarks/gpu_check.sh "$OUT"` with
-# carry [".whl"] and a timeout of about 560 s).
+# carry [".whl", ".gpu-builds"] and a timeout of about 560 s).
 #
-# It needs the project's wheels in .whl/ (made beforehand, with network, by
-# ../shared/tools/gpu-wheels.sh; .whl/ is git-ignored, so carry it to the node). The node's image
+# Before, on a CPU machine with network and nvcc (the project's; about 20 minutes of nvcc on 2 cores):
+#   bash ../shared/tools/gpu-wheels.sh                                   # .whl/, 8.9 MiB
+#   nice .venv/bin/python benchmarks/gpu_prebuild.py --scales 1 15 40 --parity   # .gpu-builds/, 9.0 MiB
+# Carried: 18 MiB of the device tool's 64 MiB. .gpu-builds holds the CUDA binaries (compute
+# capability 9.0: H100/H200) of the parity test's loop and of the benchmark's scales, so the GPU
+# machine only runs them; without it (or for another GPU) it builds them itself, 45-95 s each.
+#
+# It needs the project's wheels in .whl/ (git-ignored, so carried to the node). The node's image
 # already has numpy, scipy, xarray, matplotlib, pytest and nvidia-curand. depnet itself is not
 # installed: its top-level folders are mapped into depnet.* by package-dir in pyproject.toml, so a
 # temporary folder holds a copy of depnet/ with links to those folders, first on PYTHONPATH.
@@ -19,32 +25,45 @@
 # summary.txt (one line per step: ok / FAILED / TIMEOUT, seconds).
 #
 # Time: at most CHECK_BUDGET_S (8 minutes), every step bounded by `timeout`; meant for one H100/H200
-# node (16 cores). Measured on H200s in two sessions on 2026-12-04
+# node (16 cores). Measured on H200s in two sessions on 2026-12-04, building there
 # (benchmarks/results/gpu_check-nvidia-h200.txt): ~30 s to start the machine, 10 s of set-up,
 # settings tests 13 s, parity 68-73 s (a cuda and a cpp build of the raphe-sgACC loop and their
-# runs; 19 s when a warm machine still has those builds); in benchmark 5 a cuda build of the whole
-# circuit took 44-56 s at scale 1, 57-72 s at scale 15 and 93 s at scale 40 with 16 nvcc jobs
-# (sizes are compiled in, so every scale is a full build), cpp builds 9-24 s, runs seconds.
-# Benchmark 5 runs, in this order, cuda at 1, cpp at 1, cuda at 15, cpp at 15, then cuda at the
-# larger scales: scales 1 and 15 give the cuda/cpp ratio (single-threaded cpp: 14 s per simulated
-# second at 15, hence its 0.2 s there) and take ~4-4.5 minutes; scale 40 (~2.5 minutes: 20 s of
-# network, 93 s build, 38 s run) does not fit after them in a 15-minute lease's first call, so run
-# it as a second call on the warm machine: CHECK_BUDGET_S=375 BENCH_SCALES=40. The benchmark gets
-# what is left of CHECK_BUDGET_S and rewrites its table after every run, so that a timeout loses
-# only the runs not yet done. Override with the variables below.
+# runs), cuda builds of the whole circuit 44-56 s at scale 1, 57-72 s at 15 and 93 s at 40, cpp
+# builds 9-24 s, cuda runs 3 s (scale 1), 12-16 s (15) and 38 s (40), network data 0.5, 5 and
+# 20 s. Expected with .gpu-builds (none of those cuda builds; not yet measured on a GPU):
+# set-up ~15 s, settings 13 s, parity ~25 s, benchmark 5 at scales 1 15 40 ~3 minutes (cuda runs
+# and network data as above; cpp single-threaded and on 16 OpenMP threads at 1 and 15: four cpp
+# builds, ~60 s), in all ~4.5 minutes of device time with the machine's start, which leaves a
+# rerun within a 15-minute lease. Rehearsed here with --no-gpu (benchmarks/results/
+# gpu_check-rehearsal-cpu-2core.txt): 177 s on 2 cores, the carried builds found at every scale.
+# Benchmark 5 runs, per scale, cuda then cpp (one thread, then all cores) up to
+# BENCH_CPP_MAX_SCALE, and cuda alone above it. The benchmark gets what is left of CHECK_BUDGET_S
+# and rewrites its table after every run, so that a timeout loses only the runs not yet done.
+# Override with the variables below.
+#
+# --no-gpu rehearses the check on a machine without a GPU (with nvcc): everything but the CUDA
+# runs. The parity test is skipped (it runs cuda), benchmark 5 builds cuda at each scale (or finds
+# the carried builds) and runs only cpp. PYTHON names the interpreter (default python3; here:
+# PYTHON=.venv/bin/python, which also supplies what the GPU image has preinstalled).
 set -uo pipefail
 
 CHECK_BUDGET_S=${CHECK_BUDGET_S:-480}      # whole script
 PARITY_TIMEOUT_S=${PARITY_TIMEOUT_S:-180}  # raphe-sgACC loop: a cuda and a cpp build and runs
-BENCH_SCALES=${BENCH_SCALES:-"1 15"}    # scale 40: a second call, see above
+BENCH_SCALES=${BENCH_SCALES:-}       # default "1 15 40" with .gpu-builds, "1 15" without
 BENCH_DURATION=${BENCH_DURATION:-"1 s"}
 BENCH_CPP_MAX_SCALE=${BENCH_CPP_MAX_SCALE:-15}
 BENCH_CPP_DURATION=${BENCH_CPP_DURATION:-"0.2 s"}
 
+no_gpu=""
+if [ "${1:-}" = "--no-gpu" ]; then
+  no_gpu="--no-gpu"
+  shift
+fi
 if [ $# -ne 1 ]; then
-  echo "usage: benchmarks/gpu_check.sh OUTDIR" >&2
+  echo "usage: benchmarks/gpu_check.sh [--no-gpu] OUTDIR" >&2
   exit 2
 fi
+PYTHON=${PYTHON:-python3}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 2
 mkdir -p "$1" || exit 2
@@ -91,7 +110,7 @@ fi
   nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv 2>&1
   echo "## nvcc"; nvcc --version 2>&1
   echo "## host compiler"; g++ --version 2>&1 | head -n 1
-  echo "## python"; python3 --version 2>&1
+  echo "## python"; "$PYTHON" --version 2>&1
   echo "## CPU"; nproc; grep -m1 "model name" /proc/cpuinfo
   echo "## memory"; free -g 2>&1 | head -n 2
   echo "## project"; git -C "$root" log -1 --format="%H %s" 2>&1; git -C "$root" status --short 2>&1
@@ -103,12 +122,12 @@ compgen -G ".whl/*.whl" > /dev/null || fail "no wheels in $root/.whl (make them 
 site=$(mktemp -d)
 pkg=$(mktemp -d)
 trap 'rm -rf "$site" "$pkg"' EXIT
-python3 -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl \
+"$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl \
   || fail "pip install of .whl/*.whl failed"
 # depnet as it would be installed: a copy of depnet/ plus each mapped folder of package-dir
 # (read from pyproject.toml, so that a new mapping needs no change here), as symbolic links.
 cp -r depnet "$pkg/depnet" || fail "cannot copy depnet/"
-python3 - "$pkg" << 'EOF' || fail "cannot map the package-dir folders into depnet"
+"$PYTHON" - "$pkg" << 'EOF' || fail "cannot map the package-dir folders into depnet"
 import os, sys, tomllib
 
 with open("pyproject.toml", "rb") as f:
@@ -129,22 +148,46 @@ export PYTHONSAFEPATH=1
 export DEPNET_BUILD_ROOT="$pkg/build"
 # cuRAND from the image's nvidia-curand: depnet links it into the binaries' run path; the loader
 # path is set too, for binaries built elsewhere.
-curand_lib=$(python3 -c 'import nvidia, glob, os
+curand_lib=$("$PYTHON" -c 'import nvidia, glob, os
 hits = [os.path.dirname(p) for r in nvidia.__path__ for p in glob.glob(r + "/*/lib/libcurand.so.*")]
 print(hits[0] if hits else "")' 2> /dev/null)
-[ -n "$curand_lib" ] || fail "no nvidia-curand package in python3 (cuRAND headers and library)"
+[ -n "$curand_lib" ] || fail "no nvidia-curand package in $PYTHON (cuRAND headers and library)"
 export LD_LIBRARY_PATH="$curand_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-python3 -c 'import depnet.circuits, depnet.analysis, depnet.scenarios, brian2, brian2cuda, zarr
+"$PYTHON" -c 'import depnet.circuits, depnet.analysis, depnet.scenarios, brian2, brian2cuda, zarr
 print("imports ok: depnet", depnet.__file__, "brian2", brian2.__version__, "zarr", zarr.__version__)' \
   || fail "imports failed"
+# The CUDA runtime of the toolkit, for binaries built elsewhere (their run path is that machine's).
+nvcc_bin=$(command -v nvcc || true)
+if [ -n "$nvcc_bin" ]; then
+  cuda_home=$(cd "$(dirname "$nvcc_bin")/.." && pwd)
+  export LD_LIBRARY_PATH="$cuda_home/lib64:$cuda_home/lib:$LD_LIBRARY_PATH"
+fi
+# CUDA builds made beforehand on a CPU machine (benchmarks/gpu_prebuild.py; carry .gpu-builds):
+# the benchmark's cuda runs find them in this build root and only run.
+prebuilt=()
+if [ -f .gpu-builds/builds.tar.xz ]; then
+  mkdir -p "$DEPNET_BUILD_ROOT" && tar -xJf .gpu-builds/builds.tar.xz -C "$DEPNET_BUILD_ROOT" \
+    || fail "cannot unpack .gpu-builds/builds.tar.xz"
+  prebuilt=(--prebuilt "$DEPNET_BUILD_ROOT")
+  BENCH_SCALES=${BENCH_SCALES:-"1 15 40"}
+  log "prebuilt cuda builds: $(cat .gpu-builds/prebuilt.txt 2> /dev/null | tr '\n' ' ')"
+else
+  log "no .gpu-builds/builds.tar.xz: cuda builds are made here (45-95 s per scale)"
+  BENCH_SCALES=${BENCH_SCALES:-"1 15"}  # scale 40's build does not fit after them
+fi
 log "setup done (PYTHONPATH=$PYTHONPATH, cuRAND $curand_lib)"
 
 # --- checks ------------------------------------------------------------------------------
 status=0
 step "cuda settings tests" 60 settings.txt \
-  python3 -m pytest -p no:cacheprovider -rA tests/test_cuda_settings.py || status=1
-step "cuda vs cpp parity (-m gpu)" "$PARITY_TIMEOUT_S" parity.txt \
-  python3 -m pytest -p no:cacheprovider -rA -m gpu tests/test_cuda_parity.py || status=1
+  "$PYTHON" -m pytest -p no:cacheprovider -rA tests/test_cuda_settings.py || status=1
+if [ -n "$no_gpu" ]; then
+  log "cuda vs cpp parity: skipped (--no-gpu: it runs cuda)"
+  echo "cuda vs cpp parity (-m gpu): SKIPPED (--no-gpu)" >> "$out/summary.txt"
+else
+  step "cuda vs cpp parity (-m gpu)" "$PARITY_TIMEOUT_S" parity.txt \
+    "$PYTHON" -m pytest -p no:cacheprovider -rA -m gpu tests/test_cuda_parity.py || status=1
+fi
 left=$((CHECK_BUDGET_S - (SECONDS - started) - 20))
 if [ "$left" -lt 60 ]; then
   log "benchmark 5: skipped, ${left}s left of ${CHECK_BUDGET_S}s"
@@ -153,9 +196,9 @@ if [ "$left" -lt 60 ]; then
 else
   # shellcheck disable=SC2086  # BENCH_SCALES is a list
   step "benchmark 5 (gpu_scaling)" "$left" gpu_scaling.log \
-    python3 benchmarks/gpu_scaling.py --out "$out" --scales $BENCH_SCALES \
+    "$PYTHON" benchmarks/gpu_scaling.py --out "$out" --scales $BENCH_SCALES \
     --duration "$BENCH_DURATION" --cpp-max-scale "$BENCH_CPP_MAX_SCALE" \
-    --cpp-duration "$BENCH_CPP_DURATION" --build-root "$pkg" || status=1
+    --cpp-duration "$BENCH_CPP_DURATION" --build-root "$pkg" "${prebuilt[@]}" $no_gpu || status=1
 fi
 [ -f "$out/gpu_scaling.txt" ] && cat "$out/gpu_scaling.txt"
 log "done in $((SECONDS - started))s; summary:"

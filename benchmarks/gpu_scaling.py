@@ -1,4 +1,4 @@
-"""Benchmark 5: the whole circuit on the GPU (cuda) against the CPU (cpp, one thread), by scale.
+"""Benchmark 5: the whole circuit on the GPU (cuda) against the CPU (cpp, one thread and all cores).
 
 Each scale of ``scenarios/healthy.toml`` (scale s multiplies every population and keeps the
 in-degrees: scale 1 is ~6,800 neurons and ~0.86 million synapses, scale ~150 is 10^6 neurons)
@@ -9,26 +9,35 @@ build cache, in this process. Reported per scale and target:
 - ``net s``: Python building the network (connectivity is drawn on the host with numpy), timed
   once per scale on the runtime device, where the synapses and out-degrees are read;
 - ``build s``: the engine's preparation, everything before the run: the network as data (built
-  in Python again), code generation and compilation;
+  in Python again), code generation and compilation, or only finding the build where
+  ``--prebuilt`` holds it (made elsewhere by ``benchmarks/gpu_prebuild.py``; the row says so);
 - ``run s``: the engine's run (``Timings.run_s``): the simulation binary (loading arrays, setting
   up synapses and queues, simulating, writing results) and reading its results back;
+- ``setup s``: ``run s`` less the simulation loop: the binary's start-up (arrays, synapse
+  creation, spike queues) and its results written and read back (for the same simulated time
+  on both targets, a fair comparison of start-up);
 - ``loop s / sim s``: wall time of the simulation loop alone, as the binary measures it (Brian2's
   timer, the run's ``wall_time_loop_s``), per simulated second: the real-time factor (1 = real
   time);
 - ``events / s``: synaptic events per second of loop time: every spike times the out-degree of its
   cell, summed over all Synapses (the Poisson background, a ``PoissonInput``, is not counted).
 
-The speed ratio is cpp's loop time per simulated second over cuda's (above 1: cuda is faster),
-at every scale both ran. Single-threaded cpp needs minutes per simulated second at large scales,
-so it runs only up to ``--cpp-max-scale`` and for the shorter ``--cpp-duration``; the summary line
-uses the largest scale both ran. Results go to ``OUT/gpu_scaling.txt``, rewritten after every
-measurement, so that a run cut short keeps what it measured. It refuses to run where no GPU
-answers.
+cpp runs twice per scale: single-threaded, and with OpenMP on ``--cpp-threads`` threads (default:
+every core here), the baseline a GPU node's CPU offers. The speed ratios are cpp's loop time per
+simulated second over cuda's (above 1: cuda is faster), at every scale both ran, against each
+cpp baseline. cpp needs minutes per simulated second at large scales, so it runs only up to
+``--cpp-max-scale`` and for the shorter ``--cpp-duration``; the summary line uses the largest
+scale both ran. Results go to ``OUT/gpu_scaling.txt``, rewritten after every measurement, so that
+a run cut short keeps what it measured.
+
+It refuses to run where no GPU answers, unless ``--no-gpu`` (the rehearsal on a CPU machine):
+everything but cuda's runs, whose builds are made (``--compile-only``) and timed.
 
 Usage::
 
     python benchmarks/gpu_scaling.py --out DIR [--scales 1 15 150] [--duration "1 s"]
-        [--cpp-max-scale 15] [--cpp-duration "0.2 s"]
+        [--cpp-max-scale 15] [--cpp-duration "0.2 s"] [--cpp-threads N] [--no-gpu]
+        [--prebuilt BUILD_ROOT]
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +62,7 @@ import numpy as np
 from brian2.groups.subgroup import Subgroup
 
 from depnet import devices
-from depnet.run import build_network, run_scenario
+from depnet.run import MANIFEST, build_network, run_scenario
 from depnet.rundata import RunData
 from depnet.scenarios import scenario_path
 from depnet.spec import Scenario, load_scenario
@@ -122,46 +132,63 @@ def synaptic_events(data: RunData, network: Connectivity) -> int:
     return events
 
 
-def measure(target: str, spec: Scenario, network: Connectivity, root: Path) -> dict:
-    """Run the scenario on ``target`` with the build cache ``root``; one result row."""
+def measure(
+    target: str, spec: Scenario, network: Connectivity, root: Path, threads: int = 0,
+    *, compile_only: bool = False, prebuilt: Collection[Path] = (),
+) -> dict:  # fmt: skip
+    """Run the scenario on ``target`` (cpp: ``threads`` OpenMP threads, 0 for none) with the build
+    cache ``root``; one result row. ``compile_only``: build, do not run (the row has no times
+    of a run). ``prebuilt``: build folders that were there before (the row says whether its
+    build was one of them)."""
     simulated = float(spec.scenario.duration / b2.second)
-    started = time.perf_counter()
-    # cpp: no OpenMP (threads=0), one thread
-    result = run_scenario(
-        spec, device=target, out=root / "run.zarr", root=root, write=False, progress=False
-    )
-    total_s = time.perf_counter() - started
-    loop_s = result.info["wall_time_loop_s"]
-    events = synaptic_events(result.data, network)
-    return {
+    row = {
         "target": target,
+        "threads": max(threads, 1),
         "scale": spec.scenario.scale,
         "neurons": sum(spec.population_sizes().values()),
         "synapses": network.synapses,
         "simulated_s": simulated,
         "network_s": network.network_s,
+    }
+    started = time.perf_counter()
+    result = run_scenario(
+        spec, device=target, out=root / "run.zarr", root=root, write=False, progress=False,
+        threads=threads, compile_only=compile_only,
+    )  # fmt: skip
+    total_s = time.perf_counter() - started
+    row["prebuilt"] = result.build_dir.resolve() in prebuilt
+    if compile_only:
+        return row | {"build_s": total_s}
+    loop_s = result.info["wall_time_loop_s"]
+    events = synaptic_events(result.data, network)
+    return row | {
         "build_s": total_s - result.timings.run_s,
         "run_s": result.timings.run_s,
+        "setup_s": result.timings.run_s - loop_s,
         "rtf": loop_s / simulated,
         "events_per_s": events / loop_s if loop_s > 0 else float("nan"),
     }
 
 
-def speed_ratios(rows: list[dict]) -> dict[float, float]:
-    """cpp loop time per simulated second over cuda's, at each scale both measured."""
-    by = {(r["target"], r["scale"]): r for r in rows if "rtf" in r}
-    return {
-        scale: by["cpp", scale]["rtf"] / by["cuda", scale]["rtf"]
-        for (target, scale) in sorted(by)
-        if target == "cuda" and ("cpp", scale) in by
+def speed_ratios(rows: list[dict], threads: int = 1) -> dict[float, float]:
+    """cpp's (on ``threads`` threads) loop time per simulated second over cuda's, at each scale
+    both measured."""
+    cpp = {
+        r["scale"]: r
+        for r in rows
+        if "rtf" in r and r["target"] == "cpp" and r["threads"] == threads
     }
+    cuda = {r["scale"]: r for r in rows if "rtf" in r and r["target"] == "cuda"}
+    return {scale: cpp[scale]["rtf"] / cuda[scale]["rtf"] for scale in sorted(cuda) if scale in cpp}
 
 
 def _machine() -> str:
-    gpu = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-        capture_output=True, text=True,
-    ).stdout.strip().splitlines()  # fmt: skip
+    gpu = []
+    if shutil.which("nvidia-smi"):
+        gpu = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True, text=True,
+        ).stdout.strip().splitlines()  # fmt: skip
     cpu = platform.processor() or platform.machine()
     with open("/proc/cpuinfo") as info:
         names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
@@ -172,7 +199,7 @@ def _machine() -> str:
     )
     release = next((line for line in version.splitlines() if "release" in line), "no nvcc")
     return (
-        f"GPU: {gpu[0] if gpu else '?'}; CPU: {cpu}, {os.cpu_count()} cores; "
+        f"GPU: {gpu[0] if gpu else 'none'}; CPU: {cpu}, {os.cpu_count()} cores; "
         f"{release.strip()}; brian2 {b2.__version__}"
     )
 
@@ -182,36 +209,51 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
     lines = [
         f"benchmark 5 (gpu_scaling), measured {datetime.date.today()} on {platform.node()}",
         header,
-        f"healthy scenario; cuda {args.duration} simulated per scale, cpp (single-threaded, no "
-        f"OpenMP) {args.cpp_duration} up to scale {args.cpp_max_scale:g}; through the run "
-        "engine, fresh build cache per run",
+        f"healthy scenario; cuda {args.duration} simulated per scale, cpp {args.cpp_duration} up "
+        f"to scale {args.cpp_max_scale:g}, single-threaded and with OpenMP on "
+        f"{args.cpp_threads} threads; through the run engine, fresh build cache per run",
         "loop s / sim s: simulation loop alone (binary's own timer) per simulated second = "
         "real-time factor; run s: the whole binary (setup, loop, writing results) and reading "
-        "its results back",
+        "its results back; setup s: run s less the loop",
+    ]
+    if args.no_gpu:
+        lines.append("--no-gpu (a rehearsal on a CPU machine): cuda is built, not run")
+    lines += [
         "",
-        f"{'target':<7}{'scale':>6}{'neurons':>10}{'synapses':>13}{'net s':>8}{'build s':>9}"
-        f"{'run s':>10}{'loop s / sim s':>16}{'events / s':>12}",
+        f"{'target':<7}{'threads':>8}{'scale':>6}{'neurons':>10}{'synapses':>13}{'net s':>8}"
+        f"{'build s':>9}{'run s':>10}{'setup s':>9}{'loop s / sim s':>16}{'events / s':>12}",
     ]
     for r in rows:
+        threads = str(r.get("threads", 1)) if r["target"] == "cpp" else "-"
+        first = f"{r['target']:<7}{threads:>8}{r['scale']:>6g}"
         if "error" in r:
-            lines.append(f"{r['target']:<7}{r['scale']:>6g}  FAILED: {r['error']}")
+            lines.append(f"{first}  FAILED: {r['error']}")
+            continue
+        built = f"{first}{r['neurons']:>10d}{r['synapses']:>13d}{r['network_s']:>8.1f}"
+        built += f"{r['build_s']:>9.1f}"
+        note = "  (build carried here: prebuilt)" if r.get("prebuilt") else ""
+        if "rtf" not in r:
+            lines.append(f"{built}{'(not run)':>35}{note}")
             continue
         lines.append(
-            f"{r['target']:<7}{r['scale']:>6g}{r['neurons']:>10d}{r['synapses']:>13d}"
-            f"{r['network_s']:>8.1f}{r['build_s']:>9.1f}{r['run_s']:>10.1f}"
-            f"{r['rtf']:>16.3f}{r['events_per_s']:>12.3g}"
+            f"{built}{r['run_s']:>10.1f}{r['setup_s']:>9.1f}"
+            f"{r['rtf']:>16.3f}{r['events_per_s']:>12.3g}{note}"
         )
-    ratios = speed_ratios(rows)
     lines.append("")
-    for scale, ratio in ratios.items():
-        lines.append(f"cuda/cpp speed (loop time per simulated second) at scale {scale:g}: "
-                     f"x{ratio:.1f}")  # fmt: skip
-    if ratios:
-        largest = max(ratios)
+    summary = []
+    for threads in sorted({1, args.cpp_threads}):
+        ratios = speed_ratios(rows, threads)
+        for scale, ratio in ratios.items():
+            lines.append(f"cuda/cpp speed (loop time per simulated second) at scale {scale:g}, "
+                         f"cpp on {threads} thread(s): x{ratio:.1f}")  # fmt: skip
+        if ratios:
+            largest = max(ratios)
+            summary.append(f"x{ratios[largest]:.1f} against cpp on {threads} thread(s)")
+    if summary:
+        largest = max(speed_ratios(rows, 1) or speed_ratios(rows, args.cpp_threads))
         lines.append(
-            f"summary: at the largest scale both ran ({largest:g}; cpp stops at "
-            f"--cpp-max-scale {args.cpp_max_scale:g}), cuda simulates x{ratios[largest]:.1f} "
-            "faster than single-threaded cpp"
+            f"summary: at the largest scale both ran ({largest:g}; cpp stops at --cpp-max-scale "
+            f"{args.cpp_max_scale:g}), cuda simulates " + ", ".join(summary)
         )
     else:
         lines.append("no scale was measured on both targets: no speed ratio")
@@ -225,40 +267,68 @@ def main() -> None:
     parser.add_argument("--duration", default="1 s", help="simulated time per cuda run")
     parser.add_argument("--cpp-max-scale", type=float, default=15.0)
     parser.add_argument("--cpp-duration", default="0.2 s", help="simulated time per cpp run")
+    parser.add_argument(
+        "--cpp-threads", type=int, default=os.cpu_count() or 1,
+        help="OpenMP threads of the second cpp baseline (default: every core here)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-gpu", action="store_true",
+        help="rehearse on a machine without a GPU: build cuda, do not run it",
+    )  # fmt: skip
     parser.add_argument("--build-root", type=Path, help="where builds go (default: a temp dir)")
+    parser.add_argument(
+        "--prebuilt", type=Path,
+        help="build root holding cuda builds made elsewhere (benchmarks/gpu_prebuild.py): cuda "
+        "runs use it, and build only what it lacks",
+    )  # fmt: skip
     args = parser.parse_args()
-    if not devices.gpu_available():
+    if args.cpp_threads < 1:
+        sys.exit(f"gpu_scaling: --cpp-threads must be at least 1, not {args.cpp_threads}")
+    if not args.no_gpu and not devices.gpu_available():
         sys.exit(
             "gpu_scaling: no GPU answers here (nvidia-smi -L lists none); this benchmark "
-            "compares cuda with cpp and must run on a GPU node"
+            "compares cuda with cpp and must run on a GPU node (--no-gpu rehearses it)"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     header = _machine()
     print(header, flush=True)
-    plan = []
+    plan = []  # (target, OpenMP threads, scale, duration)
     for scale in sorted(args.scales):
-        plan.append(("cuda", scale, args.duration))
+        plan.append(("cuda", 0, scale, args.duration))
         if scale <= args.cpp_max_scale:
-            plan.append(("cpp", scale, args.cpp_duration))
+            plan.append(("cpp", 0, scale, args.cpp_duration))
+            if args.cpp_threads > 1:
+                plan.append(("cpp", args.cpp_threads, scale, args.cpp_duration))
     rows: list[dict] = []
     networks: dict[float, Connectivity] = {}  # by scale: cuda and cpp share one
+    prebuilt = (
+        [m.parent.resolve() for m in args.prebuilt.glob(f"*/{MANIFEST}")] if args.prebuilt else []
+    )
     with tempfile.TemporaryDirectory(dir=args.build_root) as tmp:
-        for target, scale, duration in plan:
-            root = Path(tmp) / f"{target}-s{scale:g}"
-            print(f"--- {target} at scale {scale:g}, {duration} ...", flush=True)
+        for target, threads, scale, duration in plan:
+            root = Path(tmp) / f"{target}{threads}-s{scale:g}"
+            if target == "cuda" and args.prebuilt:
+                root = args.prebuilt
+            print(f"--- {target} ({max(threads, 1)} thread(s)) at scale {scale:g}, {duration} ...",
+                  flush=True)  # fmt: skip
             try:
                 spec = _spec(scale, duration)
                 if scale not in networks:
                     networks[scale] = connectivity(spec)
-                rows.append(measure(target, spec, networks[scale], root))
+                compile_only = target == "cuda" and args.no_gpu
+                rows.append(measure(
+                    target, spec, networks[scale], root, threads, compile_only=compile_only,
+                    prebuilt=prebuilt,
+                ))  # fmt: skip
             except Exception as err:  # one failed scale (memory, a build) must not lose the rest
                 traceback.print_exc()
                 message = str(err).strip().splitlines()
-                rows.append(
-                    {"target": target, "scale": scale, "error": message[-1] if message else err}
-                )
-            finally:
-                shutil.rmtree(root, ignore_errors=True)  # scale 150 writes GBs of arrays
+                rows.append({
+                    "target": target, "threads": max(threads, 1), "scale": scale,
+                    "error": message[-1] if message else err,
+                })  # fmt: skip
+            finally:  # scale 150 writes GBs of arrays; builds carried here stay
+                shutil.rmtree(root / "data" if root == args.prebuilt else root, ignore_errors=True)
             text = report(rows, args, header)
             (args.out / RESULT_FILE).write_text(text)
             print(text, flush=True)

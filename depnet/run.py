@@ -194,9 +194,14 @@ def _subpackages():
     return [depnet.circuits, depnet.plasticity_rules, depnet.scenarios]
 
 
+#: The packages whose versions decide a build's code (and so its binary): depnet's and the code
+#: generators'. numpy, xarray, zarr and Python reach only the network data and the store.
+CODE_PACKAGES = ("depnet", "brian2", "brian2cuda")
+
+
 def versions() -> dict[str, str]:
     """Versions of depnet and the packages its runs depend on."""
-    found = {p: _version(p) for p in ("depnet", "brian2", "brian2cuda", "numpy", "xarray", "zarr")}
+    found = {p: _version(p) for p in (*CODE_PACKAGES, "numpy", "xarray", "zarr")}
     return found | {"python": platform.python_version()}
 
 
@@ -375,12 +380,14 @@ MANIFEST = "depnet-build.json"
 
 def build_folder(data: NetworkData, options: Options, root: Path | None = None) -> Path:
     """The build of a network fingerprint for a target and its settings, by the code that makes
-    a build of it (the run control, the compiler settings, the native headers) and versions."""
+    a build of it (the run control, the compiler settings, the native headers) and the versions
+    of :data:`CODE_PACKAGES`: a build made on one machine serves another with other numpy,
+    xarray, zarr or Python (a GPU node's image; ``benchmarks/gpu_prebuild.py``)."""
     key = "|".join(
         [
             data.fingerprint,
             options.key(),
-            json.dumps(versions()),
+            json.dumps({p: _version(p) for p in CODE_PACKAGES}),
             _build_code(),
             str(ENGINE_VERSION),
         ]

@@ -14,6 +14,8 @@ from depnet.run import run_scenario
 from tests.conftest import small_scenario
 
 RATE_TOLERANCE = 0.10  # relative, per population
+#: Duration and warmup of the compared runs (benchmarks/gpu_prebuild.py --parity builds the same).
+PARITY_RUN = ("3 s", "1 s")
 SEROTONIN_TOLERANCE = 0.05  # relative, per region
 
 pytestmark = [
@@ -34,7 +36,7 @@ def test_cuda_and_cpp_give_the_same_population_rates(tmp_path):
     error of the smallest population (25 raphe GABA cells at ~10 Hz, ~500 spikes: ~4.5% s.d. if
     Poisson) well inside the 10% rate band; the regular 5-HT cells, which set [5-HT], vary less.
     """
-    spec = small_scenario("3 s", "1 s")
+    spec = small_scenario(*PARITY_RUN)
     stores = {
         target: run_scenario(
             spec, device=target, out=tmp_path / f"{target}.zarr", progress=False

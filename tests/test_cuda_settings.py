@@ -13,7 +13,7 @@ from pathlib import Path
 import brian2 as b2
 import pytest
 
-from depnet import devices
+from depnet import devices, run
 from depnet.errors import DeviceError
 from depnet.run import Options, build_folder, network_data
 from depnet.spec import Scenario, load_scenario
@@ -224,3 +224,18 @@ def test_scale_and_recording_change_the_build_folder(tmp_path):
     assert _build(_scenario(tmp_path, scale=2.0), "cpp") != _build(healthy, "cpp")
     # monitors are part of the network
     assert _build(_scenario(tmp_path, trace_neurons=10), "cpp") != _build(healthy, "cpp")
+
+
+def test_a_build_serves_machines_with_other_numpy_xarray_zarr_and_python(tmp_path, monkeypatch):
+    """A GPU node's image has its own numpy, xarray, zarr and Python; a build carried there from
+    this machine (benchmarks/gpu_prebuild.py) must be found. brian2, brian2cuda and depnet
+    generate the code: another version of any is another build."""
+    data = network_data(_scenario(tmp_path), "cuda")
+    here = build_folder(data, Options("cuda"))
+    real = run._version
+    other = {"numpy": "1.26.4", "xarray": "2024.1.0", "zarr": "2.18.0"}
+    monkeypatch.setattr(run, "_version", lambda p: other.get(p) or real(p))
+    monkeypatch.setattr(run.platform, "python_version", lambda: "3.12.9")
+    assert build_folder(data, Options("cuda")) == here
+    monkeypatch.setattr(run, "_version", lambda p: "2.9.0" if p == "brian2" else real(p))
+    assert build_folder(data, Options("cuda")) != here
