@@ -204,6 +204,46 @@ def pas_response(tree: xr.DataTree) -> float:
     return pas_outcome(tree)[0]
 
 
+def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
+    """PAS-induced change (%) of the conditioned pathway, from a pair of runs.
+
+    The conditioned pathway is what an MEP reads after human PAS: the synapses from the cells
+    that the conditioning volley reaches (the first ``pre_fraction`` of the probed projection's
+    population) onto the cells that the TMS pulse fires (the others). The change is measured
+    against a paired run (the same network and seed, without the PAS block), so that the
+    network's own drift cancels: the mean final weight of the pathway's synapses present at the
+    end of both runs, ``100 * (w_with / w_without - 1)``. The whole projection's change over the
+    block (:func:`pas_response`) mixes this pathway with the reverse one (TMS-fired cells onto
+    conditioned ones, paired in the depressing order) and with cells fired together.
+
+    Raises
+    ------
+    ValueError
+        If ``with_pas`` has no PAS block, its projection is not recorded in both runs, or the
+        runs are not paired (different synapses).
+    """
+    block = pas_block(with_pas)
+    if block is None:
+        raise ValueError(NO_PAS)
+    projection = block.get("projection", "")
+    for tree in (with_pas, without):
+        if projection not in projections(tree):
+            raise ValueError(f"{projection!r} is not a recorded plastic projection of both runs")
+    a, b = with_pas["synapses"][projection], without["synapses"][projection]
+    pre, post = a["pre"].values, a["post"].values
+    if not (np.array_equal(pre, b["pre"].values) and np.array_equal(post, b["post"].values)):
+        raise ValueError(f"{projection}: the runs are not paired (their synapses differ)")
+    population = projection_target(with_pas, projection)
+    n = int(with_pas["spikes"][population].attrs["n_neurons"])
+    first_tms = round(float(block.get("pre_fraction", 0.25)) * n)  # as the schedule splits cells
+    present = (a["present_final"].values > 0.5) & (b["present_final"].values > 0.5)
+    pathway = (pre < first_tms) & (post >= first_tms) & present
+    if not pathway.any():
+        raise ValueError(f"{projection}: no synapse of the conditioned pathway is present")
+    w_with, w_without = a["w_final"].values[pathway].mean(), b["w_final"].values[pathway].mean()
+    return 100.0 * (w_with / w_without - 1.0)
+
+
 def unique_names(names: list[str]) -> list[str]:
     """Names made distinct: a repeated name gets ``-2``, ``-3``, ... in order of appearance."""
     out: list[str] = []

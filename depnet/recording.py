@@ -13,6 +13,7 @@ import brian2 as b2
 import numpy as np
 
 from depnet.circuits.build import Circuit, Layout, region_of
+from depnet.circuits.projections import PROJECTIONS
 from depnet.rundata import (
     LFP_CURRENTS,
     SEROTONIN_VARIABLES,
@@ -238,7 +239,10 @@ def assemble(
         v: np.asarray(s[v], dtype=np.float64).T / factor
         for v, (_, factor) in SEROTONIN_VARIABLES.items()
     }
-    synapses = {name: _synapse_record(rec) for name, rec in arrays["synapses"].items()}
+    synapses = {
+        name: _synapse_record(rec, *_first_cells(layout, name))
+        for name, rec in arrays["synapses"].items()
+    }
     lfp_time, lfp = _lfp_sums(arrays.get("lfp", {}), len(layout.regions))
     return RunData(
         synapses=synapses,
@@ -268,7 +272,17 @@ def _lfp_sums(
     return time, total
 
 
-def _synapse_record(recorded: dict[str, np.ndarray]) -> SynapseRecord:
+def _first_cells(layout: Layout, projection: str) -> tuple[int, int]:
+    """Group index of the first cell of a projection's source and of its target population."""
+    spec = PROJECTIONS[projection]
+    return layout.placements[spec.source][1], layout.placements[spec.target][1]
+
+
+def _synapse_record(
+    recorded: dict[str, np.ndarray], source_start: int = 0, target_start: int = 0
+) -> SynapseRecord:
+    """The recorded synapses of a projection; ``pre``/``post`` become cell indices in the source
+    and target populations (the binary records them in the NeuronGroups)."""
     w = np.asarray(recorded["w"], dtype=np.float64)  # (time, synapse)
     pooled = "present" in recorded
     present = np.asarray(recorded["present"]) if pooled else np.ones_like(w)
@@ -276,7 +290,7 @@ def _synapse_record(recorded: dict[str, np.ndarray]) -> SynapseRecord:
     with np.errstate(invalid="ignore", divide="ignore"):
         w_mean = (w * present).sum(axis=1) / n_present
         w_std = np.sqrt(np.maximum((w**2 * present).sum(axis=1) / n_present - w_mean**2, 0))
-    pre = np.asarray(recorded["pre"], dtype=np.int32)
+    pre = (np.asarray(recorded["pre"], dtype=np.int64) - source_start).astype(np.int32)
     return SynapseRecord(
         time=np.asarray(recorded["t"], dtype=np.float64),
         n_present=n_present,
@@ -284,7 +298,7 @@ def _synapse_record(recorded: dict[str, np.ndarray]) -> SynapseRecord:
         w_mean=w_mean,
         w_std=w_std,
         pre=pre,
-        post=np.asarray(recorded["post"], dtype=np.int32),
+        post=(np.asarray(recorded["post"], dtype=np.int64) - target_start).astype(np.int32),
         w_final=np.asarray(recorded["w_final"], dtype=np.float64),
         present_final=np.asarray(recorded["present_final"]) if pooled else np.ones(len(pre)),
     )

@@ -25,6 +25,7 @@ from depnet.analysis.outcomes import (
     format_outcomes,
     outcome_table,
     pas_outcome,
+    pas_pathway_change,
     pas_response,
     unique_names,
 )
@@ -198,6 +199,34 @@ def test_pas_response_is_the_weight_change_between_the_samples_nearest_the_block
     text = format_outcomes(table)
     line = next(line for line in text.splitlines() if line.startswith(PAS_LABEL))
     assert line.endswith(f"+83.3  {NO_PAS}")
+
+
+def _final_synapses(tree, w_final, present_final, pre=None):
+    """``tree`` with its projection's final synapses replaced (six synapses of sgacc_exc)."""
+    node = tree["synapses"][PROJECTION].to_dataset().isel(synapse=slice(0, 6))
+    node["pre"] = ("synapse", np.array([0, 5, 12, 20, 3, 30] if pre is None else pre, np.int32))
+    node["post"] = ("synapse", np.array([15, 39, 2, 25, 8, 31], np.int32))
+    node["w_final"] = ("synapse", np.asarray(w_final) * 1e-9)
+    node["present_final"] = ("synapse", np.asarray(present_final, dtype=float))
+    tree["synapses"][PROJECTION] = xr.DataTree(node)
+    return tree
+
+
+def test_the_pas_pathway_change_compares_conditioned_onto_tms_fired_synapses_across_runs():
+    """sgacc_exc has 40 cells; PAS's pre_fraction 0.25 conditions cells 0-9 and the pulse fires
+    10-39. Of the synapses 0->15, 5->39 (conditioned pathway), 12->2 (reverse), 20->25, 3->8
+    and 30->31, only the pathway counts, and only where present at the end of both runs: 5->39
+    is absent in the PAS run, so the change is 0->15's, 1.2 / 1.0 nS: +20%."""
+    block = pas("0.2 s", "0.7 s")
+    block[1]["pre_fraction"] = 0.25
+    with_pas = _final_synapses(synthetic(80, block), [1.2, 5.0, 0.5, 2.0, 3.0, 0.7],
+                               [1, 0, 1, 1, 1, 1])  # fmt: skip
+    without = _final_synapses(synthetic(80), [1.0] * 6, [1] * 6)
+    assert pas_pathway_change(with_pas, without) == pytest.approx(20.0)
+    with pytest.raises(ValueError, match="not paired"):
+        pas_pathway_change(with_pas, _final_synapses(synthetic(80), [1.0] * 6, [1] * 6, [1] * 6))
+    with pytest.raises(ValueError, match="no PAS block"):
+        pas_pathway_change(without, with_pas)
 
 
 def test_pas_response_is_nan_with_a_reason_when_it_cannot_be_measured():

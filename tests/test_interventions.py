@@ -159,11 +159,19 @@ def test_dbs_pulses_at_130_hz():
     assert abs(len(pulses) - 130) <= 1
 
 
-def test_pas_pairs_a_conditioning_pulse_with_a_later_one():
+def test_pas25_volley_reaches_the_conditioned_cells_5_ms_before_the_pulse():
+    """PAS25 (Stefan et al. 2000): the peripheral stimulus 25 ms before the TMS pulse; its volley
+    arrives after the N20 latency, 20 ms. At dt = 0.1 ms: conditioned cells at step 200 of each
+    pair, TMS-fired ones at 250. PAS10 (interval 10 ms) reverses the order."""
     settings = {k: p.value for k, p in PAS.parameters.items()}
-    (block,) = PAS.blocks(settings, Window(0 * second, 1 * second, 1 * second, 0.1 * ms))
-    phases = {e.target: e.value for e in block.effects if e.variable == "phase_steps"}
-    assert phases == {"stimulator.a": 0, "stimulator.b": 100}  # 10 ms later
+    window = Window(0 * second, 1 * second, 1 * second, 0.1 * ms)
+
+    def phases(settings):
+        (block,) = PAS.blocks(settings, window)
+        return {e.target: e.value for e in block.effects if e.variable == "phase_steps"}
+
+    assert phases(settings) == {"stimulator.a": 200, "stimulator.b": 250}
+    assert phases(settings | {"interval": 10 * ms}) == {"stimulator.a": 200, "stimulator.b": 100}
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, nS, pA, second
 
-from depnet.quantities import Parameter
+from depnet.quantities import Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, steps
 
 
@@ -176,7 +176,9 @@ def _pas_blocks(s: Settings, w: Window) -> list[Block]:
     post = (float(s["pre_fraction"]), 1.0)
     period = 1 / s["pair_rate"]
     effects = (
-        *_train("a", w, period=period),
+        # the conditioning volley reaches cortex after its conduction time; the TMS pulse comes
+        # `interval` after the peripheral stimulus
+        *_train("a", w, period=period, phase=s["afferent_delay"]),
         *_train("b", w, period=period, phase=s["interval"]),
         Effect("dlpfc_exc", "stim_gain_a", s["gain"], cells=pre),
         Effect("dlpfc_exc", "stim_gain_b", s["gain"], cells=post),
@@ -184,17 +186,37 @@ def _pas_blocks(s: Settings, w: Window) -> list[Block]:
     return [Block(w.start, w.stop, effects)]
 
 
+def _check_pas(s: Settings, given: frozenset[str]) -> None:
+    period = 1 / s["pair_rate"]
+    for key in ("interval", "afferent_delay"):
+        if s[key] >= period:
+            raise ValueError(
+                f"{key}: {format_quantity(s[key])} is not shorter than the pairs' period "
+                f"(1 / pair_rate = {format_quantity(period)})"
+            )
+
+
 PAS = Kind(
     name="pas",
     summary=(
-        "paired associative stimulation of DLPFC, a plasticity probe: a conditioning volley in "
-        "some pyramidal cells, then a pulse to the others `interval` later"
+        "paired associative stimulation of DLPFC, a plasticity probe: a peripheral conditioning "
+        "stimulus whose afferent volley reaches some pyramidal cells after `afferent_delay`, and "
+        "a TMS pulse to the others `interval` after the peripheral stimulus (PAS25: 25 ms, the "
+        "volley arriving 5 ms before the pulse)"
     ),
     parameters={
         "interval": Parameter(
-            10 * ms,
-            "chosen: the conditioned input arrives shortly before the evoked spike, the LTP-like "
-            "order of PAS25 (Stefan et al. 2000 Brain 123:572)",
+            25 * ms,
+            "Stefan et al. 2000 Brain 123:572 (PAS25: median nerve stimulation 25 ms before TMS "
+            "of the motor cortex potentiates MEPs)",
+            low=0 * ms,
+        ),
+        "afferent_delay": Parameter(
+            20 * ms,
+            "conduction time of the conditioning volley to cortex, the N20 latency of the "
+            "median-nerve SEP (~19-20 ms in adults); Wolters et al. 2003 J Neurophysiol 89:2339 "
+            "set PAS intervals from each subject's N20: N20 + 2 ms potentiated, N20 - 5 ms "
+            "depressed [check]",
             low=0 * ms,
         ),
         "pair_rate": Parameter(
@@ -213,6 +235,7 @@ PAS = Kind(
     # The projection whose weight change is the PAS response (it must carry an STDP rule).
     choices={"projection": ("dlpfc_exc_to_dlpfc_exc",)},
     blocks=_pas_blocks,
+    check=_check_pas,
     regions=lambda s: ("dlpfc",),
     stimulates=True,
 )
