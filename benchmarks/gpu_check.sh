@@ -35,7 +35,9 @@
 # and network data as above; cpp single-threaded and on 16 OpenMP threads at 1 and 15: four cpp
 # builds, ~60 s), in all ~4.5 minutes of device time with the machine's start, which leaves a
 # rerun within a 15-minute lease. Rehearsed here with --no-gpu (benchmarks/results/
-# gpu_check-rehearsal-cpu-2core.txt): 177 s on 2 cores, the carried builds found at every scale.
+# gpu_check-rehearsal-cpu-2core.txt): 165 s on 2 cores, the carried builds found at every scale.
+# The builds match only the commit they were made at (network, engine code, versions): make
+# .gpu-builds from the commit that is carried.
 # Benchmark 5 runs, per scale, cuda then cpp (one thread, then all cores) up to
 # BENCH_CPP_MAX_SCALE, and cuda alone above it. The benchmark gets what is left of CHECK_BUDGET_S
 # and rewrites its table after every run, so that a timeout loses only the runs not yet done.
