@@ -38,6 +38,10 @@
 # gpu_check-rehearsal-cpu-2core.txt): 165 s on 2 cores, the carried builds found at every scale.
 # The builds match only the commit they were made at (network, engine code, versions): make
 # .gpu-builds from the commit that is carried.
+# Scale 150 (10^6 neurons) builds here too (gpu_prebuild.py --scales 1 15 40 150 --parity: ~11.4
+# MiB; 411 s of build for 150, 11.8 GB of memory) but does not fit after the others: run it as a
+# second call on the warm machine, CHECK_BUDGET_S=400 BENCH_SCALES=150 (network data ~80 s there,
+# the cuda run's start-up and 1 s simulated not yet measured).
 # Benchmark 5 runs, per scale, cuda then cpp (one thread, then all cores) up to
 # BENCH_CPP_MAX_SCALE, and cuda alone above it. The benchmark gets what is left of CHECK_BUDGET_S
 # and rewrites its table after every run, so that a timeout loses only the runs not yet done.
