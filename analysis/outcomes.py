@@ -204,6 +204,10 @@ def pas_response(tree: xr.DataTree) -> float:
     return pas_outcome(tree)[0]
 
 
+#: The first store version whose synapses' ``pre``/``post`` are cell indices in the populations.
+_CELL_INDEXED = 3
+
+
 def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
     """PAS-induced change (%) of the conditioned pathway, from a pair of runs.
 
@@ -219,12 +223,19 @@ def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
     Raises
     ------
     ValueError
-        If ``with_pas`` has no PAS block, its projection is not recorded in both runs, or the
-        runs are not paired (different synapses).
+        If ``with_pas`` has no PAS block, its projection is not recorded in both runs, the runs
+        are not paired (different synapses), or a store is older than version 3 (its synapses
+        indexed in the NeuronGroups).
     """
     block = pas_block(with_pas)
     if block is None:
         raise ValueError(NO_PAS)
+    for tree in (with_pas, without):
+        if int(tree.attrs.get("store_version", _CELL_INDEXED)) < _CELL_INDEXED:
+            raise ValueError(
+                f"store version {tree.attrs['store_version']}: its synapses' pre/post are "
+                f"NeuronGroup indices (cell indices from version {_CELL_INDEXED}); rerun it"
+            )
     projection = block.get("projection", "")
     for tree in (with_pas, without):
         if projection not in projections(tree):

@@ -45,7 +45,7 @@ sys.path.insert(1, str(Path(__file__).parents[1]))
 from gpu_scaling import _spec  # noqa: E402  (the benchmark's own scenario, so the keys agree)
 
 from depnet import devices  # noqa: E402
-from depnet.run import MANIFEST, network_data, run_scenario  # noqa: E402
+from depnet.run import MANIFEST, code_versions, network_data, run_scenario  # noqa: E402
 from depnet.spec import Scenario  # noqa: E402
 
 #: Name of the archive in ``--out``.
@@ -115,7 +115,8 @@ def main() -> None:
         partial.replace(archive)
     lines = [
         f"gpu_prebuild, {datetime.date.today()} on {platform.node()}: cuda builds of the healthy "
-        f"scenario for compute capability {args.compute_capability:g}",
+        f"scenario for compute capability {args.compute_capability:g}; keyed by {code_versions()} "
+        "and this commit's engine code (a node finds them only with the same)",
         f"{'build':<12}{'build folder':<24}{'fingerprint':<18}{'build s':>8}{'binary MB':>11}",
     ]
     for r in rows:

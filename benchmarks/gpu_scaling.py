@@ -211,7 +211,9 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
         header,
         f"healthy scenario; cuda {args.duration} simulated per scale, cpp {args.cpp_duration} up "
         f"to scale {args.cpp_max_scale:g}, single-threaded and with OpenMP on "
-        f"{args.cpp_threads} threads; through the run engine, fresh build cache per run",
+        f"{args.cpp_threads} threads; through the run engine, "
+        + ("cuda's builds carried (--prebuilt), cpp's" if args.prebuilt else "a")
+        + " fresh build cache per run",
         "loop s / sim s: simulation loop alone (binary's own timer) per simulated second = "
         "real-time factor; run s: the whole binary (setup, loop, writing results) and reading "
         "its results back; setup s: run s less the loop",
@@ -232,6 +234,8 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
         built = f"{first}{r['neurons']:>10d}{r['synapses']:>13d}{r['network_s']:>8.1f}"
         built += f"{r['build_s']:>9.1f}"
         note = "  (build carried here: prebuilt)" if r.get("prebuilt") else ""
+        if args.prebuilt and r["target"] == "cuda" and not r.get("prebuilt"):
+            note = "  (not among the carried builds: built here)"
         if "rtf" not in r:
             lines.append(f"{built}{'(not run)':>35}{note}")
             continue
@@ -248,11 +252,12 @@ def report(rows: list[dict], args: argparse.Namespace, header: str) -> str:
                          f"cpp on {threads} thread(s): x{ratio:.1f}")  # fmt: skip
         if ratios:
             largest = max(ratios)
-            summary.append(f"x{ratios[largest]:.1f} against cpp on {threads} thread(s)")
+            summary.append(
+                f"x{ratios[largest]:.1f} against cpp on {threads} thread(s) at scale {largest:g}"
+            )
     if summary:
-        largest = max(speed_ratios(rows, 1) or speed_ratios(rows, args.cpp_threads))
         lines.append(
-            f"summary: at the largest scale both ran ({largest:g}; cpp stops at --cpp-max-scale "
+            f"summary: at the largest scale both ran (cpp stops at --cpp-max-scale "
             f"{args.cpp_max_scale:g}), cuda simulates " + ", ".join(summary)
         )
     else:

@@ -199,6 +199,14 @@ def _subpackages():
 CODE_PACKAGES = ("depnet", "brian2", "brian2cuda")
 
 
+def code_versions() -> dict[str, str]:
+    """Versions of :data:`CODE_PACKAGES`; depnet's from the package itself, which a copy on
+    ``PYTHONPATH`` without installed metadata has too (benchmarks/gpu_check.sh on a GPU node)."""
+    import depnet
+
+    return {"depnet": depnet.__version__} | {p: _version(p) for p in CODE_PACKAGES[1:]}
+
+
 def versions() -> dict[str, str]:
     """Versions of depnet and the packages its runs depend on."""
     found = {p: _version(p) for p in (*CODE_PACKAGES, "numpy", "xarray", "zarr")}
@@ -387,7 +395,7 @@ def build_folder(data: NetworkData, options: Options, root: Path | None = None) 
         [
             data.fingerprint,
             options.key(),
-            json.dumps({p: _version(p) for p in CODE_PACKAGES}),
+            json.dumps(code_versions()),
             _build_code(),
             str(ENGINE_VERSION),
         ]

@@ -66,7 +66,9 @@ from zarr.storage import MemoryStore
 from depnet.errors import StoreError
 from depnet.rundata import LFP_CURRENTS, SEROTONIN_VARIABLES, UNITS, RunData, binned_rates
 
-STORE_VERSION = 2
+#: 3: as 2, with ``/synapses`` ``pre``/``post`` as cell indices in the populations (2: in the
+#: NeuronGroups).
+STORE_VERSION = 3
 COMPLETE = "complete"
 #: Trace chunks along time (with TRACE_CELLS cells: 1 MB of float32 per chunk).
 TRACE_CHUNK = 8192
@@ -461,7 +463,7 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
             "the run that wrote it did not finish"
         )
     version = attrs.get("store_version", 1)
-    if version not in (1, STORE_VERSION):
+    if version not in (1, 2, STORE_VERSION):
         newer = isinstance(version, int) and version > STORE_VERSION
         raise StoreError(
             f"{path}: store version {version!r}, this depnet reads versions 1 to {STORE_VERSION}"

@@ -201,11 +201,11 @@ def test_pas_response_is_the_weight_change_between_the_samples_nearest_the_block
     assert line.endswith(f"+83.3  {NO_PAS}")
 
 
-def _final_synapses(tree, w_final, present_final, pre=None):
+def _final_synapses(tree, w_final, present_final, pre=None, post=None):
     """``tree`` with its projection's final synapses replaced (six synapses of sgacc_exc)."""
     node = tree["synapses"][PROJECTION].to_dataset().isel(synapse=slice(0, 6))
     node["pre"] = ("synapse", np.array([0, 5, 12, 20, 3, 30] if pre is None else pre, np.int32))
-    node["post"] = ("synapse", np.array([15, 39, 2, 25, 8, 31], np.int32))
+    node["post"] = ("synapse", np.array([15, 39, 2, 25, 8, 31] if post is None else post, np.int32))
     node["w_final"] = ("synapse", np.asarray(w_final) * 1e-9)
     node["present_final"] = ("synapse", np.asarray(present_final, dtype=float))
     tree["synapses"][PROJECTION] = xr.DataTree(node)
@@ -227,6 +227,23 @@ def test_the_pas_pathway_change_compares_conditioned_onto_tms_fired_synapses_acr
         pas_pathway_change(with_pas, _final_synapses(synthetic(80), [1.0] * 6, [1] * 6, [1] * 6))
     with pytest.raises(ValueError, match="no PAS block"):
         pas_pathway_change(without, with_pas)
+    old = _final_synapses(synthetic(80), [1.0] * 6, [1] * 6)
+    old.attrs["store_version"] = 2  # pre/post were NeuronGroup indices
+    with pytest.raises(ValueError, match="store version 2"):
+        pas_pathway_change(with_pas, old)
+
+
+def test_the_pas_pathway_splits_the_cells_where_the_schedule_does():
+    """pre_fraction 0.33 of 40 cells: the schedule conditions round(13.2) = 13 cells, 0-12
+    (scenarios/schedule.py). Synapses 12->20 (conditioned onto pulsed) and 13->20 (pulsed onto
+    pulsed) differ only there: only 12->20 counts (x1.5), not 13->20 (x3)."""
+    block = pas("0.2 s", "0.7 s")
+    block[1]["pre_fraction"] = 0.33
+    pre, post = [12, 13, 13, 30, 31, 32], [20, 20, 12, 31, 32, 33]
+    with_pas = _final_synapses(synthetic(80, block), [1.5, 3.0, 3.0, 3.0, 3.0, 3.0], [1] * 6,
+                               pre, post)  # fmt: skip
+    without = _final_synapses(synthetic(80), [1.0] * 6, [1] * 6, pre, post)
+    assert pas_pathway_change(with_pas, without) == pytest.approx(50.0)
 
 
 def test_pas_response_is_nan_with_a_reason_when_it_cannot_be_measured():

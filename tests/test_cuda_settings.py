@@ -227,15 +227,19 @@ def test_scale_and_recording_change_the_build_folder(tmp_path):
 
 
 def test_a_build_serves_machines_with_other_numpy_xarray_zarr_and_python(tmp_path, monkeypatch):
-    """A GPU node's image has its own numpy, xarray, zarr and Python; a build carried there from
-    this machine (benchmarks/gpu_prebuild.py) must be found. brian2, brian2cuda and depnet
-    generate the code: another version of any is another build."""
+    """A GPU node's image has its own numpy, xarray, zarr and Python, and depnet there is a copy
+    on PYTHONPATH without installed metadata; a build carried there from this machine
+    (benchmarks/gpu_prebuild.py) must be found. brian2, brian2cuda and depnet generate the code:
+    another version of any is another build."""
     data = network_data(_scenario(tmp_path), "cuda")
     here = build_folder(data, Options("cuda"))
     real = run._version
     other = {"numpy": "1.26.4", "xarray": "2024.1.0", "zarr": "2.18.0"}
     monkeypatch.setattr(run, "_version", lambda p: other.get(p) or real(p))
     monkeypatch.setattr(run.platform, "python_version", lambda: "3.12.9")
+    assert build_folder(data, Options("cuda")) == here
+    # depnet copied onto PYTHONPATH, not installed: no package metadata (gpu_check.sh's node)
+    monkeypatch.setattr(run, "_version", lambda p: "not installed" if p == "depnet" else real(p))
     assert build_folder(data, Options("cuda")) == here
     monkeypatch.setattr(run, "_version", lambda p: "2.9.0" if p == "brian2" else real(p))
     assert build_folder(data, Options("cuda")) != here

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from depnet.analysis import open_run
-from depnet.run import run_scenario
+from depnet.run import network_data, run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
 
@@ -33,6 +33,25 @@ def test_store_records_each_plastic_projection(plastic_runs):
     n = pool["n_present"].values
     assert np.all((n >= 0) & (n <= pool.attrs["pool_size"]))  # present + absent = pool
     assert pool["density"].values[0] == pytest.approx(0.5, abs=0.01)  # in-degree / pool size
+
+
+def test_stored_synapses_name_cells_by_their_index_in_the_populations(plastic_runs):
+    """``pre``/``post`` of /synapses are cell indices in the projection's source and target
+    populations, as ``neuron`` of /spikes (store version 3), not in the NeuronGroups: sources
+    lie in their population's range and every target cell of every projection is reached
+    (fixed in-degree), sgacc_exc_to_sgacc_inh's too, whose targets do not start their
+    NeuronGroup."""
+    tree = plastic_runs["cpp"]
+    spec = load_scenario(scenario_path("raphe_pfc_plastic"))
+    placements = network_data(spec, "cpp").layout.placements
+    assert placements["sgacc_inh"][1] > 0  # the subtraction matters for this projection
+    for name in PLASTIC:
+        source, target = name.split("_to_")
+        node = tree[f"synapses/{name}"]
+        pre, post = np.unique(node["pre"].values), np.unique(node["post"].values)
+        assert pre.min() >= 0 and pre.max() < tree[f"spikes/{source}"].attrs["n_neurons"], name
+        # fixed in-degree: every target cell has inputs
+        assert np.array_equal(post, np.arange(tree[f"spikes/{target}"].attrs["n_neurons"])), name
 
 
 def test_stdp_moves_weights_within_their_bounds(plastic_runs):
