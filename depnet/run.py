@@ -31,6 +31,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import importlib.metadata
+import inspect
 import json
 import os
 import pickle
@@ -405,10 +406,11 @@ def build_folder(data: NetworkData, options: Options, root: Path | None = None) 
 
 def _build_code() -> str:
     """A digest of what a build's code comes from besides the network: the run control
-    (:mod:`depnet.standalone`), the targets' compiler settings (:mod:`depnet.devices`) and the
-    C headers the generated code includes."""
+    (:mod:`depnet.standalone`), the targets' compiler settings (:mod:`depnet.devices`), the C
+    headers the generated code includes, and :func:`generate_project`, which applies them."""
     paths = [Path(standalone.__file__), Path(devices.__file__), *sorted(devices.NATIVE.glob("*.h"))]
-    return _digest("".join(path.read_text() for path in paths))
+    texts = [path.read_text() for path in paths] + [inspect.getsource(generate_project)]
+    return _digest("".join(texts))
 
 
 def find_build(data: NetworkData, options: Options, root: Path | None = None) -> Build | None:

@@ -243,3 +243,17 @@ def test_a_build_serves_machines_with_other_numpy_xarray_zarr_and_python(tmp_pat
     assert build_folder(data, Options("cuda")) == here
     monkeypatch.setattr(run, "_version", lambda p: "2.9.0" if p == "brian2" else real(p))
     assert build_folder(data, Options("cuda")) != here
+
+
+def test_the_code_that_writes_a_project_is_part_of_its_build_key(tmp_path, monkeypatch):
+    """generate_project edits what brian2cuda renders (the pair search) before the project is
+    written: a change there must not reuse builds made by the code before it."""
+    data = network_data(_scenario(tmp_path), "cuda")
+    here = build_folder(data, Options("cuda"))
+    real = run.inspect.getsource
+
+    def edited(obj):
+        return real(obj) + "# changed" if obj is run.generate_project else real(obj)
+
+    monkeypatch.setattr(run.inspect, "getsource", edited)
+    assert build_folder(data, Options("cuda")) != here
