@@ -230,14 +230,13 @@ def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
     block = pas_block(with_pas)
     if block is None:
         raise ValueError(NO_PAS)
+    projection = block.get("projection", "")
     for tree in (with_pas, without):
         if int(tree.attrs.get("store_version", _CELL_INDEXED)) < _CELL_INDEXED:
             raise ValueError(
                 f"store version {tree.attrs['store_version']}: its synapses' pre/post are "
                 f"NeuronGroup indices (cell indices from version {_CELL_INDEXED}); rerun it"
             )
-    projection = block.get("projection", "")
-    for tree in (with_pas, without):
         if projection not in projections(tree):
             raise ValueError(f"{projection!r} is not a recorded plastic projection of both runs")
     a, b = with_pas["synapses"][projection], without["synapses"][projection]

@@ -210,8 +210,8 @@ def code_versions() -> dict[str, str]:
 
 def versions() -> dict[str, str]:
     """Versions of depnet and the packages its runs depend on."""
-    found = {p: _version(p) for p in (*CODE_PACKAGES, "numpy", "xarray", "zarr")}
-    return found | {"python": platform.python_version()}
+    found = {p: _version(p) for p in ("numpy", "xarray", "zarr")}
+    return code_versions() | found | {"python": platform.python_version()}
 
 
 # -- 1. network data ------------------------------------------------------------------------------

@@ -341,9 +341,9 @@ def skip_duplicate_pair_checks(device) -> list[str]:
     creation from arrays; returns the names of the Synapses whose creation was edited.
 
     brian2cuda 1.0b1 inserts every new synapse's pair into a ``std::map`` to find out whether a
-    pair occurs twice (brian2cuda issue #88: seconds per 10^6 synapses on one host core, the
-    largest part of a large network's start-up; ``benchmarks/setup_cost.py``). Its only outcome
-    is a flag (``<synapses>_multiple_pre_post``, false unless set) that chooses the effect
+    pair occurs twice (brian2cuda issue #88): 0.14-0.18 s per 10^6 synapses on one host core
+    here, ~22 s of every run's start-up at 10^6 neurons (``benchmarks/setup_cost.py``). Its only
+    outcome is a flag (``<synapses>_multiple_pre_post``, false unless set) that chooses the effect
     application's serialized path. Every Synapses depnet builds connects each pair at most once
     (fixed in-degree with distinct sources per target, populations that do not overlap, see
     :func:`depnet.circuits.projections.fixed_in_degree`; ``tests/test_devices.py`` checks every
