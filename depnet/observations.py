@@ -19,8 +19,10 @@ from depnet.errors import ScenarioError
 
 #: How the model treats a row: ``checked`` by a test against its band; ``input`` when the row's
 #: numbers are a parameter's literature value rather than an outcome; ``reported`` for contested
-#: rows (the measure is reported, no direction asserted); ``not checked`` yet.
-Status = Literal["checked", "input", "reported", "not checked"]
+#: rows (the measure is reported, no direction asserted); ``limitation`` when the model is run
+#: and measured for the row but does not reproduce it (a listed limitation, its band not
+#: claimed); ``not checked`` yet.
+Status = Literal["checked", "input", "reported", "limitation", "not checked"]
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,9 @@ _ROWS = (
         "P10", "ECT/rTMS raise hippocampal volume",
         "ECT SMD 1.10; rTMS: no quantitative source",
         "Wilkinson et al. 2017",
-        "not checked", "no ECT in the model; rTMS onto the hippocampus not modelled",
+        "limitation", "tests/validation/test_stimulation.py: the model's ECT lowers "
+        "hippocampal synapse density (homeostatic pruning); rTMS onto the hippocampus not "
+        "modelled",
     ),
 )  # fmt: skip
 

@@ -6,20 +6,22 @@ tests/validation/; these check the machinery on the small raphe-sgACC loop.
 
 from __future__ import annotations
 
+import fnmatch
+
 import brian2 as b2
 import numpy as np
 import pytest
 from brian2 import ms, nM, second
 
 from depnet import devices
-from depnet.circuits import protocol
+from depnet.circuits import dmn, hippocampus, pfc, protocol, raphe
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.circuits.stimulation import make_stimulator
 from depnet.errors import ScenarioError
 from depnet.run import network_data, scenario_schedule
 from depnet.scenarios.interventions import KINDS, TRAITS
 from depnet.scenarios.interventions.base import Window
-from depnet.scenarios.interventions.stimulation import DBS, PAS, RTMS
+from depnet.scenarios.interventions.stimulation import DBS, ECT, PAS, RTMS
 from depnet.spec import parse_scenario
 
 LOOP = {
@@ -172,6 +174,36 @@ def test_pas25_volley_reaches_the_conditioned_cells_5_ms_before_the_pulse():
 
     assert phases(settings) == {"stimulator.a": 200, "stimulator.b": 250}
     assert phases(settings | {"interval": 10 * ms}) == {"stimulator.a": 200, "stimulator.b": 100}
+
+
+def test_an_ect_course_is_three_seizures_a_week_of_synchronous_volleys():
+    """ECT three times a week (UK ECT Review Group 2003) on the structural clock (one second a
+    day): a session every 7/3 s, on the 100 ms grid of the volleys 2.3 s, each half a second of
+    volleys at 10 Hz, so 5 volleys per session and three sessions in a week."""
+    dt = 1 * ms
+    pulses = _pulse_steps(ECT, {}, 6.8 * second, dt=dt)  # a fourth session at 6.9 s
+    sessions = np.split(pulses, np.flatnonzero(np.diff(pulses) > 100) + 1)
+    assert [len(s) for s in sessions] == [5, 5, 5]
+    assert [int(s[0]) for s in sessions] == [0, 2300, 4600]
+    assert all(np.all(np.diff(s) == 100) for s in sessions)
+
+
+def test_ect_recruits_every_cortical_and_hippocampal_population_but_not_the_raphe():
+    (block,) = ECT.blocks(
+        {k: p.value for k, p in ECT.parameters.items()},
+        Window(0 * second, 1 * second, 1 * second, 0.1 * ms),
+    )
+    targets = [e.target for e in block.effects if e.variable == "stim_gain_a"]
+    forebrain = [
+        f"{region}_{cells}"
+        for module in (pfc, dmn, hippocampus)
+        for region, sizes in module.REGIONS.items()
+        for cells in sizes
+    ]
+    raphe_populations = [f"drn_{cells}" for cells in raphe.REGIONS["drn"]]
+    assert len(forebrain) == 14
+    assert all(any(fnmatch.fnmatch(p, t) for t in targets) for p in forebrain)
+    assert not any(fnmatch.fnmatch(p, t) for p in raphe_populations for t in targets)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from depnet.errors import ScenarioError
+from depnet.observations import OBSERVATIONS
 from depnet.validation import (
     CHECKS,
     Band,
@@ -71,6 +72,42 @@ def test_a_published_band_the_model_misses_is_shown_as_a_limitation_not_counted(
     assert "<b>outside</b>" in page.read_text()
     (again,) = read_results(table)[1]
     assert again.passed and again.limitations == missed.limitations
+
+
+def _p10(ca1_change: float):
+    """P10 on five seeds with CA1's density change at ``ca1_change``."""
+    values = {
+        "CA1 synapse density change, day 10": ca1_change,
+        "DLPFC synapse density change, day 10": -0.2,
+    }
+    return summarize_row(CHECKS["P10"], {seed: values for seed in range(1, 6)})
+
+
+def test_a_row_that_claims_no_band_is_a_limitation_neither_passed_nor_failed(tmp_path):
+    """P10 (ECT raises hippocampal volume; Wilkinson et al. 2017) claims nothing: the model's
+    ECT lowers CA1 density. Its verdict is a limitation whichever way the numbers fall, it is
+    not counted as a pass, it does not make `depnet validation` exit 1, and its seeds are
+    counted against the published band."""
+    lowered, raised = _p10(-0.14), _p10(0.05)
+    for row in (lowered, raised):
+        assert not row.claims and not row.passed and not row.failed
+    assert lowered.verdict() == "limitation: misses 1 of 1 published bands"
+    assert lowered.seed_passed == [False] * 5 and raised.seed_passed == [True] * 5
+    assert raised.verdict() == "limitation"
+    page, table = write_report([lowered], tmp_path, {"commit": "test"})
+    assert "class='limitation'>limitation" in page.read_text()
+    (again,) = read_results(table)[1]
+    assert again.seed_passed == lowered.seed_passed and not again.failed
+    assert json.loads(table.read_text())["rows"][0]["verdict"] == lowered.verdict()
+
+
+def test_a_row_is_listed_as_a_limitation_exactly_when_its_check_claims_no_band():
+    """What `depnet params --rows` says of a row (its VALIDATION status) and what `depnet
+    validation` claims for it agree: P10 is both a listed limitation and a row without claims."""
+    for row, check in CHECKS.items():
+        claims = any(band.claims for band in check.bands.values())
+        assert (OBSERVATIONS[row].status == "limitation") == (not claims), row
+    assert OBSERVATIONS["P10"].status == "limitation"
 
 
 def test_each_run_is_made_once_per_seed_and_every_row_is_summarized(tmp_path):

@@ -1,4 +1,4 @@
-"""Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, and PAS.
+"""Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, PAS, and ECT.
 
 Pulses (rTMS, DBS, PAS) come from the two-channel stimulator of
 :mod:`depnet.circuits.stimulation`: each pulse gives the targeted cells an AMPA-like conductance
@@ -240,4 +240,82 @@ PAS = Kind(
     stimulates=True,
 )
 
-KINDS = (RTMS, DBS, TDCS, PAS)
+
+#: The populations an ECT seizure recruits: every cortical and hippocampal population (the
+#: raphe is left to its own inputs).
+ECT_POPULATIONS = ("*_exc", "dg_granule", "*_inh")
+
+
+def _session_period(s: Settings):
+    """Time between ECT sessions: 7 compressed days / sessions_per_week, rounded to whole
+    discharge periods so that every session starts with a volley (the stimulator's pulses keep
+    one grid from the train's start)."""
+    period = 1 / s["discharge_frequency"]
+    return max(1, round(float(7 * s["compressed_day"] / s["sessions_per_week"] / period))) * period
+
+
+def _ect_blocks(s: Settings, w: Window) -> list[Block]:
+    # one session per session period of the structural clock, each a seizure of synchronous
+    # volleys at the discharge frequency
+    train = _train("a", w, period=1 / s["discharge_frequency"], train_on=s["seizure_duration"],
+                   train_period=_session_period(s))  # fmt: skip
+    gains = tuple(
+        Effect(population, "stim_gain_a", s["gain_interneurons" if "inh" in population else
+                                            "gain_pyramidal"])
+        for population in ECT_POPULATIONS
+    )  # fmt: skip
+    return [Block(w.start, w.stop, train + gains)]
+
+
+def _check_ect(s: Settings, given: frozenset[str]) -> None:
+    if s["seizure_duration"] >= _session_period(s):
+        raise ValueError(
+            f"seizure_duration: {format_quantity(s['seizure_duration'])} is not shorter than the "
+            f"time between sessions (7 compressed days / sessions_per_week, on the discharge "
+            f"grid: {format_quantity(_session_period(s))})"
+        )
+
+
+ECT = Kind(
+    name="ect",
+    summary=(
+        "electroconvulsive therapy: a course of sessions, each a brief generalized seizure "
+        "(synchronous volleys in every cortical and hippocampal population)"
+    ),
+    parameters={
+        "sessions_per_week": Parameter(
+            3.0,
+            "the usual course: 2-3 sessions a week for 3-4 weeks (UK ECT Review Group 2003 "
+            "Lancet 361:799; the trials pooled by Wilkinson et al. 2017) [check]",
+            low=0.1,
+            high=7.0,
+        ),
+        "compressed_day": Parameter(
+            1 * second,
+            "the structural clock's day: one simulated second at plasticity time_compression "
+            "86400 (the default); set both together",
+            low=1 * ms,
+        ),
+        "seizure_duration": Parameter(
+            0.5 * second,
+            "chosen: a treatment seizure lasts 20-60 s, but on the structural clock a second "
+            "is a day, so a session is half a compressed day of volleys; the activity traces "
+            "that drive structural change (calcium, BDNF) run in simulated time (a listed "
+            "limitation: the model has no single slow clock)",
+            low=1 * ms,
+        ),
+        "discharge_frequency": Parameter(
+            10 * Hz,
+            "chosen: the 10-20 Hz polyspikes of the seizure's tonic phase on the ictal EEG, at "
+            "their lower end [check]",
+            low=0.1 * Hz,
+        ),
+        "gain_pyramidal": Parameter(_PYRAMIDAL_KICK, _GAIN, low=0 * nS),
+        "gain_interneurons": Parameter(_INTERNEURON_KICK, _GAIN, low=0 * nS),
+    },
+    blocks=_ect_blocks,
+    check=_check_ect,
+    stimulates=True,
+)
+
+KINDS = (RTMS, DBS, TDCS, PAS, ECT)
