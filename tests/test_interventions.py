@@ -11,7 +11,7 @@ import fnmatch
 import brian2 as b2
 import numpy as np
 import pytest
-from brian2 import ms, nM, second
+from brian2 import Hz, ms, nM, second
 
 from depnet import devices
 from depnet.circuits import dmn, hippocampus, pfc, protocol, raphe
@@ -186,6 +186,9 @@ def test_an_ect_course_is_three_seizures_a_week_of_synchronous_volleys():
     assert [len(s) for s in sessions] == [5, 5, 5]
     assert [int(s[0]) for s in sessions] == [0, 2300, 4600]
     assert all(np.all(np.diff(s) == 100) for s in sessions)
+    # 3 Hz volleys (333 steps): sessions 7 volley periods apart, each opening with a volley
+    pulses = _pulse_steps(ECT, {"discharge_frequency": 3 * Hz}, 6.9 * second, dt=dt)
+    assert list(pulses) == [0, 333, 2331, 2664, 4662, 4995]
 
 
 def test_ect_recruits_every_cortical_and_hippocampal_population_but_not_the_raphe():

@@ -246,19 +246,20 @@ PAS = Kind(
 ECT_POPULATIONS = ("*_exc", "dg_granule", "*_inh")
 
 
-def _session_period(s: Settings):
-    """Time between ECT sessions: 7 compressed days / sessions_per_week, rounded to whole
-    discharge periods so that every session starts with a volley (the stimulator's pulses keep
-    one grid from the train's start)."""
-    period = 1 / s["discharge_frequency"]
-    return max(1, round(float(7 * s["compressed_day"] / s["sessions_per_week"] / period))) * period
+def _session_period(s: Settings, dt):
+    """Time between ECT sessions: 7 compressed days / sessions_per_week, rounded to whole volley
+    periods of the time step ``dt``, so that every session starts with a volley (the stimulator's
+    pulses keep one grid from the train's start)."""
+    period_steps = steps(1 / s["discharge_frequency"], dt)
+    wanted = float(7 * s["compressed_day"] / s["sessions_per_week"] / (period_steps * dt))
+    return max(1, round(wanted)) * period_steps * dt
 
 
 def _ect_blocks(s: Settings, w: Window) -> list[Block]:
     # one session per session period of the structural clock, each a seizure of synchronous
     # volleys at the discharge frequency
     train = _train("a", w, period=1 / s["discharge_frequency"], train_on=s["seizure_duration"],
-                   train_period=_session_period(s))  # fmt: skip
+                   train_period=_session_period(s, w.dt))  # fmt: skip
     gains = tuple(
         Effect(population, "stim_gain_a", s["gain_interneurons" if "inh" in population else
                                             "gain_pyramidal"])
@@ -268,11 +269,12 @@ def _ect_blocks(s: Settings, w: Window) -> list[Block]:
 
 
 def _check_ect(s: Settings, given: frozenset[str]) -> None:
-    if s["seizure_duration"] >= _session_period(s):
+    between = _session_period(s, 0.1 * ms)  # the default time step's grid
+    if s["seizure_duration"] >= between:
         raise ValueError(
             f"seizure_duration: {format_quantity(s['seizure_duration'])} is not shorter than the "
-            f"time between sessions (7 compressed days / sessions_per_week, on the discharge "
-            f"grid: {format_quantity(_session_period(s))})"
+            f"time between sessions (7 compressed days / sessions_per_week, on the volleys' "
+            f"grid: {format_quantity(between)})"
         )
 
 
@@ -286,7 +288,8 @@ ECT = Kind(
         "sessions_per_week": Parameter(
             3.0,
             "the usual course: 2-3 sessions a week for 3-4 weeks (UK ECT Review Group 2003 "
-            "Lancet 361:799; the trials pooled by Wilkinson et al. 2017) [check]",
+            "Lancet 361:799; the trials pooled by Wilkinson et al. 2017) [check]; sessions start "
+            "on the volleys' grid (3 a week at 10 Hz: every 2.3 s)",
             low=0.1,
             high=7.0,
         ),
@@ -315,6 +318,8 @@ ECT = Kind(
     },
     blocks=_ect_blocks,
     check=_check_ect,
+    # the hippocampus, whose synapses are ECT's readout (P10), must be built
+    regions=lambda s: ("ca1",),
     stimulates=True,
 )
 
