@@ -18,6 +18,7 @@ from depnet.sensitivity import (
     chosen_parameters,
     coverage,
     families,
+    flips,
     flips_by_row,
     load,
     run_sensitivity,
@@ -139,6 +140,22 @@ def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
     assert "drn_5ht.I_bias_mean x1.2 (1 value): R1 fails (DRN 5-HT rate 1.75 -> 3.63)" in lines[2]
     assert "drn_5ht.I_bias_mean x0.8 (1 value): no row flips; largest change 59%" in lines[1]
     assert "class='fail'" in table_html(data)
+
+
+def test_a_published_band_the_row_does_not_claim_cannot_flip_it():
+    """Judged per seed as `depnet validation` judges a seed: R7's PET occupancies (published,
+    not claimed) moving into or out of 76-85% flip nothing; its dose curve's shape does. P10,
+    which claims nothing, is judged on its published band."""
+    r7 = {name: 0.6 for name in CHECKS["R7"].bands}
+    r7["escitalopram 5 < 10 < 20 mg, bending over"] = 1.0
+    in_pet = {name: 0.8 if "DLPFC" in name else v for name, v in r7.items()}
+    assert flips({"R7": r7}, {"R7": in_pet}) == []
+    flat = r7 | {"escitalopram 5 < 10 < 20 mg, bending over": 0.0}
+    assert [f.row for f in flips({"R7": r7}, {"R7": flat})] == ["R7"]
+    p10 = {"CA1 synapse density change, day 10": -0.15, "DLPFC synapse density change, day 10": 0.0}
+    raised = p10 | {"CA1 synapse density change, day 10": 0.02}
+    (flip,) = flips({"P10": p10}, {"P10": raised})
+    assert flip.passes
 
 
 def test_a_killed_job_resumes_and_a_failed_point_is_tried_again(tmp_path):
