@@ -49,7 +49,7 @@ from pathlib import Path
 
 from depnet.errors import ScenarioError
 from depnet.quantities import Parameter, format_quantity
-from depnet.validation import CHECKS, RUNS, Band, measure_seed, provenance
+from depnet.validation import CHECKS, RUNS, measure_seed, provenance, seed_in_band
 
 #: The default relative change.
 STEP = 0.2
@@ -237,12 +237,8 @@ def measure_point(
 
 
 def _passes(row: str, values: Mapping[str, float]) -> bool:
-    """The row's verdict on one seed, as ``depnet validation`` judges a seed: its claimed bands
-    (a published band it does not claim cannot flip it), or, for a row that claims nothing (a
-    listed limitation), its published bands."""
-    bands = CHECKS[row].bands
-    judge = Band.counts if any(b.claims for b in bands.values()) else Band.holds
-    return all(judge(band, values[name]) for name, band in bands.items())
+    """The row's verdict on one seed, as ``depnet validation`` judges a seed."""
+    return seed_in_band(CHECKS[row].bands, values)
 
 
 def _bands(rows: Iterable[str]) -> dict[str, dict[str, dict]]:

@@ -701,12 +701,19 @@ def summarize_row(check: RowCheck, per_seed: Mapping[int, dict[str, float]]) -> 
     return RowResult(check.row, seeds, measures, seeds_in_band(measures))
 
 
+def seed_in_band(bands: Mapping[str, Band], values: Mapping[str, float]) -> bool:
+    """Whether one seed's values (by measure) let its row pass: every measure counts for the
+    row's pass; in a row that claims nothing (a listed limitation), every value is in its
+    published band."""
+    judge = Band.counts if any(b.claims for b in bands.values()) else Band.holds
+    return all(judge(band, values[name]) for name, band in bands.items())
+
+
 def seeds_in_band(measures: list[MeasureResult]) -> list[bool]:
-    """Per seed, whether every measure counts for the row's pass; in a row that claims nothing
-    (a listed limitation), whether every value is in its published band."""
-    judge = Band.counts if any(m.band.claims for m in measures) else Band.holds
+    """:func:`seed_in_band` for each seed of a row's measures."""
+    bands = {m.name: m.band for m in measures}
     n_seeds = len(measures[0].values) if measures else 0
-    return [all(judge(m.band, m.values[i]) for m in measures) for i in range(n_seeds)]
+    return [seed_in_band(bands, {m.name: m.values[i] for m in measures}) for i in range(n_seeds)]
 
 
 def require_checks(rows: list[str], seeds: list[int] | None = None) -> None:
