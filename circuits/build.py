@@ -30,7 +30,7 @@ from depnet.circuits import (
 )
 from depnet.circuits.parameters import DRIVES, REGIONS
 from depnet.circuits.projections import Placement
-from depnet.quantities import subtable
+from depnet.quantities import DEFAULT_COMPRESSED_DAY, subtable, time_compression
 
 #: The NeuronGroup that holds every cell without extra equations.
 SHARED_GROUP = "neurons"
@@ -160,6 +160,8 @@ def build_circuit(
     values: dict[str, b2.Quantity | float],
     seed: int,
     learning: dict[str, dict] | None = None,
+    *,
+    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
 ) -> Circuit:
     """Build the circuit of the regions that ``sizes`` names.
 
@@ -178,7 +180,11 @@ def build_circuit(
         each group's background input (:func:`depnet.circuits.counter_rng.stream_key`).
     learning
         Learning rules by projection (the scenario's ``[plasticity]`` tables), or None.
+    compressed_day
+        The slow clock: the simulated time that stands for one day of every slow process
+        (receptor desensitization, drug levels, structural change and the traces that drive it).
     """
+    slow = time_compression(compressed_day)
     learning = learning or {}
     rng = np.random.default_rng(seed)
     tables = protocol.Tables()
@@ -192,6 +198,7 @@ def build_circuit(
         n_5ht_at_scale_1=REGIONS["drn"]["5ht"],
         n_5ht=sizes["drn_5ht"],
         tables=tables,
+        time_compression=slow,
     )
     placements = _make_groups(cells, values, rng, learning, tables)
     groups = list({p.group.name: p.group for p in placements.values()}.values())
@@ -202,7 +209,7 @@ def build_circuit(
         rows = [regions.index(region_of(name)) for name, p in placements.items()
                 if p.group is group for _ in range(p.n)]  # fmt: skip
         serotonin.link_occupancy(group, compartments, np.array(rows))
-        plasticity.install_neuron_block(group, learning, values)
+        plasticity.install_neuron_block(group, learning, values, slow)
     objects: list = [compartments, *stimulator.values(), *groups]
     if hippocampus.SEPTUM in sizes:
         septum = hippocampus.make_septal_drive(

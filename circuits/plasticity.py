@@ -73,8 +73,10 @@ def install_neuron_block(
     group: b2.NeuronGroup,
     plasticity: Mapping[str, Mapping[str, Any]],
     values: Mapping[str, Any],
+    time_compression: float,
 ) -> None:
-    """Set the structural block's parameters on a population and add its update."""
+    """Set the structural block's parameters on a population and add its update;
+    ``time_compression`` is the slow clock (biological seconds per simulated second)."""
     block = neuron_block(group.name, plasticity)
     if block is None:
         return
@@ -86,7 +88,9 @@ def install_neuron_block(
     if any(i != intervals[0] for i in intervals):
         raise ValueError(f"structural projections onto {group.name} need one update_interval")
     own = subtable(values, f"plasticity.{group.name}")
-    structural.install_neuron_block(group, block, own, update_interval=intervals[0])
+    structural.install_neuron_block(
+        group, block, own, time_compression=time_compression, update_interval=intervals[0]
+    )
     # Start the activity traces where a cell firing at the set-point rate keeps them, so that a
     # network at its set point begins in structural equilibrium instead of growing for a few
     # tau_Ca while the calcium trace fills up from zero.

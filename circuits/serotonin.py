@@ -13,7 +13,7 @@ the region, low-affinity transporters) clears the rest. An SSRI occupies a share
 - by dose (:mod:`depnet.scenarios.interventions.pharmacokinetics`): the drug's free concentration
   over its affinity, ``ssri_load`` = C_free / Ki, approaches the level its daily dose sustains
   (``ssri_steady_load``) at its elimination rate (``ssri_elimination``, ln 2 over its half-life)
-  on the serotonin system's slow clock (``desensitization_compression``), and washes out at that
+  on the scenario's slow clock (``time_compression``), and washes out at that
   rate when dosing stops. The drug binds SERT competitively with 5-HT (VALIDATION.md R7):
   occupancy = L / (1 + L + [5-HT]/Km), so uptake by the free transporters,
   (1 - occupancy) * Vmax [5-HT] / (Km + [5-HT]), is exactly the competitive-inhibition rate
@@ -32,9 +32,10 @@ point, the raphe's somatodendritic autoreceptors uncouple (desensitize) over day
 the signal back towards the set point (agonist-driven desensitization acts as homeostasis),
 while postsynaptic heteroreceptors do not (Le Poul et al. 1995 Naunyn-Schmiedeberg's Arch
 Pharmacol 352:141: desensitized share ~40% after 3 days and 60-80% after 21 days of SSRI).
-That slow process runs on an explicit time compression (``desensitization_compression``; 86400
-makes one simulated second one day), like structural plasticity; set it to 1 for an acute
-experiment.
+That slow process runs on the scenario's one slow clock (``[scenario] compressed_day``, as
+``time_compression``, biological seconds per simulated second: 86400 by default, one simulated
+second per day), like structural plasticity and the drug levels; an acute experiment sets
+``compressed_day = "86400 s"`` (real time), in which days of desensitization do not happen.
 """
 
 from __future__ import annotations
@@ -50,12 +51,12 @@ COMPARTMENT_EQUATIONS = """
 dc_5ht/dt = -sert_capacity * c_5ht / (km_sert + c_5ht) - c_5ht / tau_other : mmolar
 sert_capacity = sert_density * vmax_sert * (1 - occupancy_sert) : mmolar / second
 occupancy_sert : 1
-dssri_load/dt = (ssri_steady_load - ssri_load) * ssri_elimination * desensitization_compression : 1
+dssri_load/dt = (ssri_steady_load - ssri_load) * ssri_elimination * time_compression : 1
 bound_5ht1a : 1
 occupancy_5ht1a : 1
 occupancy_5ht7 : 1
 ddesensitized_5ht1a/dt = (desensitized_target - desensitized_5ht1a) * desensitization_rate : 1
-desensitization_rate = autoreceptors * desensitization_compression / tau_desensitization : hertz
+desensitization_rate = autoreceptors * time_compression / tau_desensitization : hertz
 desensitized_target = desensitization_max * clip(excess_5ht1a / desensitization_width, 0, 1) : 1
 excess_5ht1a = occupancy_5ht1a - desensitization_threshold : 1
 innervation : 1 (constant)
@@ -80,7 +81,7 @@ tau_desensitization : second (shared, constant)
 desensitization_max : 1 (shared, constant)
 desensitization_threshold : 1 (shared, constant)
 desensitization_width : 1 (shared, constant)
-desensitization_compression : 1 (shared, constant)
+time_compression : 1 (shared, constant)
 """
 #: Receptor binding, evaluated once per time step for each region (then read by every cell of
 #: the region through linked variables): as subexpressions, the powers and divisions would be
@@ -192,12 +193,6 @@ PARAMETERS: dict[str, Parameter] = {
         high=1,
         calibrated_to=("R3",),
     ),
-    "desensitization_compression": Parameter(
-        86400.0,
-        "chosen: one simulated second stands for one day of desensitization (as structural "
-        "plasticity's time_compression); 1 = real time, for acute experiments",
-        low=1.0,
-    ),
     "desensitized_5ht1a_initial": Parameter(
         0.0,
         "chosen: healthy autoreceptors start coupled; a chronic-SSRI scenario may start from "
@@ -267,8 +262,13 @@ def make_compartments(
     n_5ht_at_scale_1: int,
     n_5ht: int,
     tables: protocol.Tables | None = None,
+    *,
+    time_compression: float,
 ) -> b2.NeuronGroup:
     """One [5-HT] compartment per region, in the order of ``regions``.
+
+    ``time_compression`` is the slow clock (biological seconds per simulated second) on which
+    the autoreceptors desensitize and the drug levels change.
 
     With ``tables``, the drug levels (:data:`depnet.circuits.protocol.SEROTONIN`) follow the
     run's protocol, set before the binding in every step.
@@ -283,6 +283,7 @@ def make_compartments(
     )
     for key in _SHARED:
         setattr(group, key, values[key])
+    group.time_compression = float(time_compression)
     # Release per spike is defined for the scale-1 raphe: keep total release per second
     # independent of how many 5-HT cells the scaled network has.
     group.release_per_spike = values["release_per_spike"] * (n_5ht_at_scale_1 / n_5ht)

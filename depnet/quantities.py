@@ -32,6 +32,20 @@ _UNITS.update(
 HOUR = 3600 * brian2.second
 DAY = 24 * HOUR
 
+#: The slow clock's default: one simulated second stands for one day (``[scenario]
+#: compressed_day``). Chosen: structural change, receptor desensitization and drug levels take
+#: days to weeks (spine turnover, Holtmaat et al. 2005 Neuron 45:279; autoreceptor
+#: desensitization over 3-21 days, Le Poul et al. 1995), seconds of spiking per day keep a course
+#: of weeks within minutes of simulation.
+DEFAULT_COMPRESSED_DAY = 1 * brian2.second
+
+
+def time_compression(compressed_day: Quantity) -> float:
+    """Biological seconds per simulated second on a slow clock whose day lasts ``compressed_day``
+    of simulated time (``1 s`` -> 86400; ``86400 s`` -> 1, real time)."""
+    return float(DAY / compressed_day)
+
+
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 

@@ -115,7 +115,7 @@ def build_network(
     b2.seed(spec.scenario.seed)
     circuit = build_circuit(
         spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
-        spec.plasticity_specs(),
+        spec.plasticity_specs(), compressed_day=spec.scenario.compressed_day,
     )  # fmt: skip
     monitors = attach_monitors(circuit, spec.record) if record else None
     net = b2.Network(circuit.objects, *(monitors.objects if monitors else ()), name=NETWORK_NAME)
@@ -710,7 +710,7 @@ def scenario_schedule(spec: Scenario, layout: Layout) -> Schedule:
     try:
         return schedule(
             spec.interventions, spec.traits, layout, spec.parameter_values(),
-            spec.scenario.duration, spec.scenario.dt,
+            spec.scenario.duration, spec.scenario.dt, spec.scenario.compressed_day,
         )  # fmt: skip
     except ScenarioError as err:
         raise ScenarioError(f"{spec.source or spec.name}: {err}") from None

@@ -2,7 +2,7 @@
 
 A scenario file has four tables::
 
-    [scenario]                 # name, duration, dt, seed, scale, device, warmup
+    [scenario]                 # name, duration, dt, seed, scale, device, warmup, compressed_day
     [regions.drn]              # population sizes at scale 1 (n_5ht, n_gaba, ...)
     [record]                   # what to record and how finely
     [parameters]               # overrides of model parameters by dotted path
@@ -47,6 +47,8 @@ from depnet.circuits.projections import PROJECTIONS
 from depnet.errors import ScenarioError
 from depnet.observations import check_row_ids
 from depnet.quantities import (
+    DAY,
+    DEFAULT_COMPRESSED_DAY,
     QuantityError,
     format_quantity,
     parse_quantity,
@@ -87,6 +89,12 @@ class ScenarioSection(_Strict):
     #: Length of the segments the run is cut into (a killed run resumes from its last complete
     #: segment); default :data:`DEFAULT_SEGMENT`. Not part of the network.
     segment: Time | None = None
+    #: The slow clock: the simulated time that stands for one day of every slow process
+    #: (receptor desensitization, drug levels, structural change and the calcium and BDNF traces
+    #: that drive it; treatment courses count their days on it). Spikes, synaptic currents, STDP
+    #: and stimulation pulses keep real time. ``"86400 s"`` runs everything in real time (an
+    #: acute experiment). Default :data:`~depnet.quantities.DEFAULT_COMPRESSED_DAY`.
+    compressed_day: Time = DEFAULT_COMPRESSED_DAY
     #: VALIDATION rows that this scenario's ``[parameters]`` were sized so that they pass (its
     #: own column, say): those rows are calibrations (:mod:`depnet.scenarios.calibration`).
     calibrated_to: tuple[str, ...] = ()
@@ -125,6 +133,11 @@ class ScenarioSection(_Strict):
             raise ValueError("duration is shorter than one time step dt")
         if not 0 * second <= self.warmup < self.duration:
             raise ValueError("warmup must be >= 0 and shorter than duration")
+        if not 1 * ms <= self.compressed_day <= DAY:
+            raise ValueError(
+                "compressed_day must be between 1 ms and 86400 s (real time), got "
+                f"{format_quantity(self.compressed_day)}"
+            )
         if self.segment is not None and not self.segment >= self.dt:
             raise ValueError(
                 f"segment must be at least one time step dt ({format_quantity(self.dt)}), "
@@ -237,6 +250,7 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _interventions_fit(self) -> Scenario:
         duration = self.scenario.duration
+        day = self.scenario.compressed_day
         built = self.built_regions
         for i, item in enumerate(self.interventions):
             name = item.kind.name
@@ -259,10 +273,10 @@ class Scenario(_Strict):
                         "leaves out"
                     )
         try:
-            epoch_cuts(self.interventions, self.traits, duration, self.scenario.dt)
+            epoch_cuts(self.interventions, self.traits, duration, self.scenario.dt, day)
         except ScenarioError as err:
             raise ValueError(str(err)) from None
-        stimulating = [it.window(duration, self.scenario.dt) for it in self.interventions
+        stimulating = [it.window(duration, self.scenario.dt, day) for it in self.interventions
                        if it.kind.stimulates]  # fmt: skip
         windows = sorted((w.start, w.stop) for w in stimulating)
         for (_, e0), (s1, _) in zip(windows, windows[1:], strict=False):

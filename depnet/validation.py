@@ -17,6 +17,7 @@ input) comes from :func:`depnet.scenarios.calibration.row_labels`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import io
@@ -47,33 +48,39 @@ PASS_SHARE = 0.8
 DEFAULT_SEEDS = (1, 2, 3, 4, 5)
 
 SSRI = 0.8  # SERT occupancy of a clinical dose
-#: Real time for the autoreceptors: days of desensitization do not happen in an acute run.
-FROZEN = {"serotonin.desensitization_compression": 1}
-#: Four days per simulated second: 40 days of SSRI in 10 s.
-CHRONIC = {"serotonin.ssri_occupancy": SSRI, "serotonin.desensitization_compression": 345600}
+#: The slow clock of an acute run: real time, in which days of desensitization do not happen.
+REAL_TIME = "86400 s"
+#: The slow clock of a chronic drug run: four days per simulated second, 40 days in 10 s.
+FOUR_DAYS_A_SECOND = "0.25 s"
 AGONIST_NM = 100.0  # 100x the agonist's affinity: ~99% occupancy
 
 
 @dataclass(frozen=True)
 class Run:
     """One run of a shipped scenario (``healthy`` unless named): its duration, warmup (measured
-    after it), parameter overrides by dotted path and further ``[[interventions]]`` tables."""
+    after it), parameter overrides by dotted path, further ``[[interventions]]`` tables and its
+    slow clock (``[scenario] compressed_day``; the scenario's own when None)."""
 
     duration: str
     warmup: str
     parameters: Mapping[str, float | str] = field(default_factory=dict)
     scenario: str = "healthy"
     interventions: tuple[Mapping[str, str], ...] = ()
+    compressed_day: str | None = None
 
 
 #: The runs the rows read, by name.
 RUNS: dict[str, Run] = {
     "baseline": Run("5 s", "1 s"),
     # [5-HT] approaches its new level with SERT blocked over several seconds: measure 6-12 s.
-    "acute_ssri": Run("12 s", "6 s", {"serotonin.ssri_occupancy": SSRI, **FROZEN}),
+    "acute_ssri": Run("12 s", "6 s", {"serotonin.ssri_occupancy": SSRI}, compressed_day=REAL_TIME),
     # 40 compressed days of SSRI, measured over days 28-40.
-    "chronic_ssri": Run("10 s", "7 s", CHRONIC),
-    "agonist": Run("4 s", "2 s", {"serotonin.agonist_5ht1a": f"{AGONIST_NM} nM", **FROZEN}),
+    "chronic_ssri": Run(
+        "10 s", "7 s", {"serotonin.ssri_occupancy": SSRI}, compressed_day=FOUR_DAYS_A_SECOND
+    ),
+    "agonist": Run(
+        "4 s", "2 s", {"serotonin.agonist_5ht1a": f"{AGONIST_NM} nM"}, compressed_day=REAL_TIME
+    ),
 }
 
 # R7: SSRIs by daily dose on the chronic clock, 40 compressed days, measured over days 28-40
@@ -95,8 +102,8 @@ def dose_run(drug: str, mg: float) -> str:
 
 RUNS |= {
     dose_run(drug, mg): Run(
-        "10 s", "7 s", {"serotonin.desensitization_compression": 345600}, "healthy",
-        ({"kind": "ssri", "drug": drug, "daily_dose": f"{mg:g} mg"},),
+        "10 s", "7 s", {}, "healthy",
+        ({"kind": "ssri", "drug": drug, "daily_dose": f"{mg:g} mg"},), FOUR_DAYS_A_SECOND,
     )
     for drug, doses in DOSES.items()
     for mg in doses
@@ -769,6 +776,8 @@ def scenario_runner(folder: Path, device: str = "cpp") -> Runner:
             "scenario.seed": seed,
         }
         settings |= {f"parameters.{k}": v for k, v in spec_run.parameters.items()}
+        if spec_run.compressed_day is not None:
+            settings["scenario.compressed_day"] = spec_run.compressed_day
         spec = load_scenario(scenario_path(spec_run.scenario), settings, spec_run.interventions)
         out = folder / f"{name}-seed{seed}.zarr"
         return open_run(run_scenario(spec, device=device, out=out, progress=False).store)
@@ -830,9 +839,7 @@ def measure_seed(
 
         def runner(name: str, run: Run, seed: int) -> xr.DataTree:
             changed = {**(parameters or {}), **run.parameters}
-            return base(
-                name, Run(run.duration, run.warmup, changed, run.scenario, run.interventions), seed
-            )
+            return base(name, dataclasses.replace(run, parameters=changed), seed)
 
         results = check_rows(rows, [seed], runner)
     return {r.row: {m.name: m.values[0] for m in r.measures} for r in results}

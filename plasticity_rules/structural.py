@@ -39,24 +39,28 @@ Removal (a present synapse becomes absent)::
   al. 2010 Science 329:959): it multiplies all formation by ``1 - mtor_block``.
 - ``stress`` (>= 1 under chronic stress: glucocorticoid- and microglia-driven elimination of weak
   spines, Radley et al. 2006; Li et al. 2011 Biol Psychiatry) multiplies weight-dependent pruning.
-- **Time compression.** Structural change takes days; ``time_compression`` (biological seconds
-  per simulated second, default 86400: one simulated second stands for one day) multiplies every
-  structural rate (``r_form``, ``r_prune``, ``nu_z``), which are given in biological time. The
-  calcium and BDNF traces are activity traces and run in simulated time.
+- **The slow clock.** Structural change takes days. Every slow process of the model runs on the
+  scenario's one slow clock (``[scenario] compressed_day``, :mod:`depnet.spec`): here
+  ``time_compression`` (biological seconds per simulated second, ``1 day / compressed_day``;
+  86400 by default, one simulated second per day) multiplies every structural rate (``r_form``,
+  ``r_prune``, ``nu_z``) and the decay of the calcium and BDNF traces, whose time constants are
+  given in biological time. Spikes stay in real time, so a simulated second of firing stands for
+  ``time_compression`` seconds of it: each spike adds ``time_compression * beta`` to a trace, and
+  a trace's mean is ``beta * tau * rate`` (NEST's convention) whatever the clock.
 
 Variables (names are API). Postsynaptic cell (:func:`structural_neuron_block`): ``Ca``,
 ``z_elem``, ``z_elem_ref``, ``growth``, ``bdnf`` and the shared ``tau_Ca``, ``beta_Ca``,
-``eps_Ca``, ``eta_Ca``/``psi_Ca`` (by curve), ``nu_z``, ``time_compression``, ``tau_bdnf``,
-``beta_bdnf``, ``bdnf_external``, ``stress``, ``mtor_block``; the cell must also have
-``occupancy_5ht7`` (the shared neuron of :mod:`depnet.circuits.neuron` has it). Pool synapse
-(:func:`structural_synapse_model`): ``w``, ``present`` and the shared ``r_form``, ``r_prune``,
-``w_prune``, ``w_prune_width``, ``w_new``, ``g_bdnf``, ``g_5ht7``, ``structural_dt``.
+``eps_Ca``, ``eta_Ca``/``psi_Ca`` (by curve), ``nu_z``, ``tau_bdnf``, ``beta_bdnf``,
+``bdnf_external``, ``stress``, ``mtor_block`` and the clock's ``time_compression``; the cell
+must also have ``occupancy_5ht7`` (the shared neuron of :mod:`depnet.circuits.neuron` has it).
+Pool synapse (:func:`structural_synapse_model`): ``w``, ``present`` and the shared ``r_form``,
+``r_prune``, ``w_prune``, ``w_prune_width``, ``w_new``, ``g_bdnf``, ``g_5ht7``, ``structural_dt``.
 
 Use::
 
     block = structural_neuron_block("linear")
     group = b2.NeuronGroup(n, EQUATIONS + block.equations, reset="v = V_r; " + block.reset, ...)
-    install_neuron_block(group, block, {"stress": 2.0})
+    install_neuron_block(group, block, {"stress": 2.0}, time_compression=86400.0)
     pool = build_pool(len(source), n, in_degree=80, rng=rng)
     synapses = make_structural_projection(source, group, pool, structural_synapse_model(),
                                           name="sgacc_exc_to_sgacc_exc")
@@ -69,12 +73,13 @@ pool): start interventions after such a warm-up.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import brian2 as b2
 import numpy as np
-from brian2 import ms, nS, second
+from brian2 import Hz, ms, nS, second
 
 from depnet.circuits.projections import fixed_in_degree
 from depnet.plasticity_rules import growth_curves
@@ -82,27 +87,36 @@ from depnet.quantities import DAY, Parameter, declaration
 
 #: Parameters of the postsynaptic side (shared variables of the target group).
 NEURON_PARAMETERS: dict[str, Parameter] = {
-    **{k: v for k, v in growth_curves.PARAMETERS.items() if k != "nu_z"},
+    **{k: v for k, v in growth_curves.PARAMETERS.items() if k not in ("nu_z", "tau_Ca", "beta_Ca")},
+    "tau_Ca": Parameter(
+        10 * DAY,
+        "chosen: the NEST example's 10 s calcium trace (Butz & van Ooyen 2013) read on the "
+        "default slow clock (one simulated second per day): the homeostatic sensor averages "
+        "about ten days of firing; P10's sign depends on it (docs/model/validation.md)",
+        low=1 * second,
+    ),
+    "beta_Ca": Parameter(
+        1e-3 * (10 * second) / (10 * DAY),
+        "chosen: the NEST example's beta_Ca * tau_Ca (1e-3 per spike x 10 s) kept, so that "
+        "eps_Ca = beta_Ca * tau_Ca * rate reads as in NEST (0.05: 5 Hz)",
+        low=0,
+    ),
     "nu_z": Parameter(
         0.1 / DAY,
         "chosen: the growth rate of the NEST example (1e-4 elements/ms, Butz & van Ooyen 2013) "
         "is already in compressed simulated time; kept as 0.1 per simulated second at the "
-        "default time_compression, i.e. 0.1 per day; read dz as a probability per pool slot",
+        "default slow clock, i.e. 0.1 per day; read dz as a probability per pool slot",
         low=0 / DAY,
     ),
-    "time_compression": Parameter(
-        86400.0,
-        "chosen: one simulated second stands for one day of structural change (spine turnover "
-        "and stress effects take days to weeks: Holtmaat et al. 2005 Neuron 45:279)",
-        low=0.0,
-    ),
     "tau_bdnf": Parameter(
-        10 * second,
+        10 * DAY,
         "chosen: activity-dependent BDNF trace on the time scale of the calcium trace",
-        low=1e-3 * second,
+        low=1 * second,
     ),
     "beta_bdnf": Parameter(
-        0.02, "chosen: 1/(tau_bdnf * 5 Hz), so that bdnf = 1 at the 5 Hz set point", low=0.0
+        1 / (10 * DAY * 5 * Hz),
+        "chosen: 1/(tau_bdnf * 5 Hz), so that bdnf = 1 at the 5 Hz set point",
+        low=0.0,
     ),
     "bdnf_external": Parameter(
         0.0, "chosen: no drug- or stimulation-evoked BDNF unless stated (ketamine raises it)"
@@ -205,7 +219,8 @@ class NeuronBlock:
     equations
         Equation lines (traces, elements, shared parameters) to append to the group's equations.
     reset
-        Statements to append to the group's reset (``Ca += beta_Ca; bdnf += beta_bdnf``).
+        Statements to append to the group's reset (each spike adds ``time_compression * beta``
+        to the calcium and BDNF traces).
     update_code
         ``run_regularly`` code of the group (``z_elem_ref = z_elem``), run every update interval
         after the pools have read ``z_elem - z_elem_ref``.
@@ -304,22 +319,23 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     if curve not in growth_curves.CURVES:
         raise ValueError(f"unknown growth curve {curve!r}; choose from {growth_curves.CURVES}")
     used = ["tau_Ca", "beta_Ca", *growth_curves.curve_parameter_names(curve), "nu_z"]
-    used += ["time_compression", "tau_bdnf", "beta_bdnf"]
+    used += ["tau_bdnf", "beta_bdnf"]
     table = {k: NEURON_PARAMETERS[k] for k in [*used, *_NEURON_SETTABLE]}
     growth = growth_curves.growth_expression(curve, "Ca")
     equations = (
-        "dCa/dt = -Ca / tau_Ca : 1\n"
+        "dCa/dt = -time_compression * Ca / tau_Ca : 1\n"
         f"growth = {growth} : 1\n"
         "dz_elem/dt = time_compression * nu_z * growth : 1\n"
         "z_elem_ref : 1\n"
-        "dbdnf/dt = -bdnf / tau_bdnf : 1\n"
+        "dbdnf/dt = -time_compression * bdnf / tau_bdnf : 1\n"
         + _declarations(table, used)
+        + "time_compression : 1 (shared, constant)\n"
         + _declarations(table, _NEURON_SETTABLE, "shared")
     )
     return NeuronBlock(
         curve=curve,
         equations=equations,
-        reset="Ca += beta_Ca; bdnf += beta_bdnf",
+        reset="Ca += time_compression * beta_Ca; bdnf += time_compression * beta_bdnf",
         update_code="z_elem_ref = z_elem",
         parameters=table,
     )
@@ -340,6 +356,7 @@ def install_neuron_block(
     block: NeuronBlock,
     values: Mapping[str, b2.Quantity | float] | None = None,
     *,
+    time_compression: float,
     update_interval: b2.Quantity = POOL_PARAMETERS["update_interval"].value,
 ) -> b2.Group:
     """Set the block's parameters on ``group`` and add its ``run_regularly`` update.
@@ -352,6 +369,8 @@ def install_neuron_block(
         From :func:`structural_neuron_block`.
     values
         Overrides of :data:`NEURON_PARAMETERS` (checked for units and range).
+    time_compression
+        The slow clock: biological seconds per simulated second (``1 day / compressed_day``).
     update_interval
         Must equal the pools' update interval. The update runs at the start of a time step with
         ``order=1``, after the pools' updates (``order=0``), so that they read the element
@@ -363,9 +382,12 @@ def install_neuron_block(
         The ``run_regularly`` operation (contained in ``group``, so it joins any Network that
         holds ``group``).
     """
+    if not (math.isfinite(time_compression) and time_compression > 0):
+        raise ValueError(f"time_compression must be positive and finite, got {time_compression}")
     resolved = _resolve(block.parameters, values)
     for name, value in resolved.items():
         setattr(group, name, value)
+    group.time_compression = float(time_compression)
     return group.run_regularly(
         block.update_code,
         clock=b2.Clock(update_interval, name=f"{group.name}_elements_clock"),

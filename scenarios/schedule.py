@@ -25,6 +25,7 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Layout
 from depnet.circuits.neuron import receptor_interval
 from depnet.errors import ScenarioError
+from depnet.quantities import DEFAULT_COMPRESSED_DAY
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
 Value = b2.Quantity | float
@@ -71,11 +72,17 @@ class Schedule:
     warnings: list[str] = field(default_factory=list)
 
 
-def blocks_of(items: Iterable[Intervention], duration: b2.Quantity, dt: b2.Quantity) -> list[Block]:
-    """Every block of the interventions and traits, clipped to the run."""
+def blocks_of(
+    items: Iterable[Intervention],
+    duration: b2.Quantity,
+    dt: b2.Quantity,
+    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+) -> list[Block]:
+    """Every block of the interventions and traits, clipped to the run; ``compressed_day`` is the
+    scenario's slow clock, on which treatment courses count their days."""
     out = []
     for item in items:
-        for block in item.kind.blocks(item.settings, item.window(duration, dt)):
+        for block in item.kind.blocks(item.settings, item.window(duration, dt, compressed_day)):
             stop = min(block.stop, duration)
             if stop > block.start:
                 out.append(Block(block.start, stop, block.effects))
@@ -87,6 +94,7 @@ def epoch_cuts(
     traits: Sequence[Intervention],
     duration: b2.Quantity,
     dt: b2.Quantity,
+    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
 ) -> list[float]:
     """The epochs' start times (s), checked against the protocol's bounds.
 
@@ -102,7 +110,11 @@ def epoch_cuts(
     end = float(duration / b2.second)
     cuts = {0.0}
     for where, item in _labelled(interventions, traits):
-        for block in blocks_of([item], duration, dt):
+        try:
+            blocks = blocks_of([item], duration, dt, compressed_day)
+        except ValueError as err:  # a setting that does not fit the run's clock
+            raise ScenarioError(f"{where}.{err}") from None
+        for block in blocks:
             for effect in block.effects:
                 _check_variable(effect, where, item)
             for t in (float(block.start / b2.second), float(block.stop / b2.second)):
@@ -148,6 +160,7 @@ def schedule(
     values: Mapping[str, Value],
     duration: b2.Quantity,
     dt: b2.Quantity,
+    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
 ) -> Schedule:
     """The protocol tables of one run of a network laid out as ``layout``.
 
@@ -161,6 +174,8 @@ def schedule(
         Every parameter value (what base values are taken from).
     duration, dt
         The run's length and time step.
+    compressed_day
+        The scenario's slow clock (``[scenario] compressed_day``).
 
     Raises
     ------
@@ -168,10 +183,10 @@ def schedule(
         See :func:`epoch_cuts`; and when a group's cells need more than
         :data:`~depnet.circuits.protocol.MAX_CELL_CLASSES` classes.
     """
-    cuts = epoch_cuts(interventions, traits, duration, dt)
+    cuts = epoch_cuts(interventions, traits, duration, dt, compressed_day)
     end = float(duration / b2.second)
     epochs = [Epoch(a, b) for a, b in zip(cuts, [*cuts[1:], end], strict=True)]
-    blocks = blocks_of([*interventions, *traits], duration, dt)
+    blocks = blocks_of([*interventions, *traits], duration, dt, compressed_day)
     slots = {(s.owner, s.variable): s for s in layout.slots}
     # every effect, with the slots it reaches (and the cells of a per-cell slot)
     reaches: list[tuple[Block, Effect, list[tuple[protocol.Slot, tuple[int, int] | None]]]] = []

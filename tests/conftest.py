@@ -185,10 +185,12 @@ def default_scenario_file() -> Path:
 
 
 def small_scenario(duration: str = "2 s", warmup: str = "1 s", **parameters):
-    """The default scenario, shorter, with parameter overrides (``serotonin__ssri_occupancy``)."""
+    """The default scenario, shorter, with parameter overrides (``serotonin__ssri_occupancy``)
+    and its slow clock (``compressed_day="86400 s"``)."""
     settings = {"scenario.duration": duration, "scenario.warmup": warmup}
     for key, value in parameters.items():
-        settings["parameters." + key.replace("__", ".")] = value
+        where = "scenario." if key == "compressed_day" else "parameters."
+        settings[where + key.replace("__", ".")] = value
     return load_scenario(scenario_path("raphe_pfc"), settings)
 
 

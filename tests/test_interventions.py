@@ -126,12 +126,13 @@ def test_an_effect_off_the_protocol_grid_is_refused_in_one_line():
         parse_scenario(loop([{"kind": "ssri", "start": "0.2005 s"}]))
 
 
-def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms) -> np.ndarray:
-    """Steps at which stimulator channel a pulses, from the kind's own settings (runtime)."""
+def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms, day=1 * second) -> np.ndarray:
+    """Steps at which stimulator channel a pulses, from the kind's own settings (runtime), on a
+    slow clock whose day lasts ``day``."""
     filled = {k: p.value for k, p in kind.parameters.items()} | {
         k: v[0] for k, v in kind.choices.items()
     } | settings  # fmt: skip
-    (block,) = kind.blocks(filled, Window(0 * second, duration, duration, dt))
+    (block,) = kind.blocks(filled, Window(0 * second, duration, duration, dt, day))
     with devices.activated("runtime"):
         b2.defaultclock.dt = dt
         stim = make_stimulator()["a"]
@@ -143,17 +144,45 @@ def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms) -> np.ndarray:
         return np.flatnonzero(monitor.pulse[0] > 0)
 
 
-def test_10_hz_rtms_gives_ten_pulses_per_second_on_the_time_grid():
-    pulses = _pulse_steps(RTMS, {"train_on": 1 * second}, 1 * second)
+def test_a_10_hz_rtms_session_keeps_ten_pulses_per_second_on_the_time_grid():
+    pulses = _pulse_steps(RTMS, {"session_duration": 1 * second}, 2 * second, day=2 * second)
     assert len(pulses) == 10
     assert np.all(np.diff(pulses) == 1000)
 
 
+def test_an_rtms_course_is_n_sessions_a_day_over_d_days_of_the_slow_clock():
+    """A course of 2 sessions a day over 3 days (days of 1 s: sessions every 0.5 s), each 0.3 s
+    of the 10 Hz protocol (O'Reardon et al. 2007), so 3 pulses 100 ms apart per session; on a
+    clock with days of 2 s the same course takes twice the simulated time, with the same pulse
+    timing inside each session."""
+    for day, days in ((1 * second, 3), (2 * second, 3)):
+        settings = {"sessions_per_day": 2.0, "session_duration": 0.3 * second}
+        pulses = _pulse_steps(RTMS, settings, days * day, dt=1 * ms, day=day)
+        sessions = np.split(pulses, np.flatnonzero(np.diff(pulses) > 100) + 1)
+        assert len(sessions) == 2 * days
+        assert [len(s) for s in sessions] == [3] * (2 * days)
+        assert all(np.all(np.diff(s) == 100) for s in sessions)
+        between = int(round(float(day / (2 * ms))))
+        assert [int(s[0]) for s in sessions] == [k * between for k in range(2 * days)]
+
+
+def test_an_rtms_session_that_does_not_fit_its_share_of_the_day_is_refused_in_one_line():
+    with pytest.raises(
+        ScenarioError,
+        match=r"interventions.0.session_duration: 600 ms is not "
+        r"shorter than the time between sessions on the slow clock \(500 ms",
+    ):
+        parse_scenario(loop([{"kind": "rtms", "start": "0.2 s", "sessions_per_day": 2,
+                              "session_duration": "0.6 s"}], regions=["drn", "dlpfc"]))  # fmt: skip
+
+
 def test_intermittent_theta_burst_is_triplets_at_50_hz_repeated_at_5_hz():
-    """iTBS (Huang et al. 2005 Neuron 45:201): 2 s of 3 pulses at 50 Hz every 200 ms, 8 s off."""
-    pulses = _pulse_steps(RTMS, {"pattern": "itbs"}, 2.5 * second)
-    assert len(pulses) == 30  # 10 bursts in the 2 s train, none in the pause after it
+    """iTBS (Huang et al. 2005 Neuron 45:201): 3 pulses at 50 Hz every 200 ms within a train;
+    a session here is the start of one train (two bursts in 0.4 s), once a day."""
+    pulses = _pulse_steps(RTMS, {"pattern": "itbs"}, 2 * second)
+    assert len(pulses) == 12  # 2 bursts a session, one session a (1 s) day
     assert list(np.diff(pulses[:4])) == [200, 200, 1600]
+    assert int(pulses[6]) == 10000  # the next day
 
 
 def test_dbs_pulses_at_130_hz():
@@ -177,7 +206,7 @@ def test_pas25_volley_reaches_the_conditioned_cells_5_ms_before_the_pulse():
 
 
 def test_an_ect_course_is_three_seizures_a_week_of_synchronous_volleys():
-    """ECT three times a week (UK ECT Review Group 2003) on the structural clock (one second a
+    """ECT three times a week (UK ECT Review Group 2003) on the default slow clock (one second a
     day): a session every 7/3 s, on the 100 ms grid of the volleys 2.3 s, each half a second of
     volleys at 10 Hz, so 5 volleys per session and three sessions in a week."""
     dt = 1 * ms
@@ -215,7 +244,7 @@ def ssri_loop(shared_runs):
     from depnet.analysis import open_run
 
     doc = loop([{"kind": "ssri", "start": "1 s", "stop": "2 s"}], duration="3 s", warmup="0.5 s")
-    doc["parameters"] = {"serotonin.desensitization_compression": 1.0}  # acute: no adaptation
+    doc["scenario"]["compressed_day"] = "86400 s"  # acute: real time, no adaptation
     return open_run(shared_runs(parse_scenario(doc)))
 
 

@@ -23,11 +23,12 @@ from depnet.spec import parse_scenario
 VALUES = {k: p.value for k, p in serotonin.PARAMETERS.items()}
 
 
-def _compartment(c_5ht: float, **shared) -> b2.NeuronGroup:
+def _compartment(c_5ht: float, time_compression: float = 86400.0, **shared) -> b2.NeuronGroup:
     """One frontal-cortex [5-HT] compartment (SERT density 1), no release."""
     group = serotonin.make_compartments(
-        ["dlpfc"], {**VALUES, **shared}, {"dlpfc": 1.0}, {"dlpfc": 1.0}, 1, 1
-    )
+        ["dlpfc"], {**VALUES, **shared}, {"dlpfc": 1.0}, {"dlpfc": 1.0}, 1, 1,
+        time_compression=time_compression,
+    )  # fmt: skip
     group.c_5ht = c_5ht * nM
     return group
 
@@ -82,7 +83,7 @@ def _load_after(duration: b2.Quantity, compression: float) -> tuple[float, float
     ``compression`` seconds of the slow processes."""
     drug = DRUGS["escitalopram"]
     slow = {
-        "desensitization_compression": compression,
+        "time_compression": compression,
         "ssri_steady_load": 10.0,
         "ssri_elimination": drug.elimination_rate(),
     }
@@ -92,17 +93,18 @@ def _load_after(duration: b2.Quantity, compression: float) -> tuple[float, float
         b2.Network(group).run(duration)
         load, rate = float(group.ssri_load[0]), float(group.desensitization_rate[0] / b2.Hz)
     with devices.activated("runtime"):
-        group = _compartment(65.0, desensitization_compression=compression)
+        group = _compartment(65.0, time_compression=compression)
         b2.Network(group).run(10 * ms)
         left = float(group.c_5ht[0] / nM)
     return load, rate, left
 
 
 def test_drug_levels_and_desensitization_follow_one_slow_clock_and_5ht_clearance_does_not():
-    """The serotonin system's slow clock (``desensitization_compression``): escitalopram's level
-    reaches half its steady value after one half-life (30 h, Sogaard et al. 2005) of slow time;
-    doubling the compression halves the simulated time that takes and doubles the autoreceptors'
-    desensitization rate, while SERT clears 5-HT (seconds, real time) at the same pace."""
+    """The slow clock (``time_compression``, from ``[scenario] compressed_day``): escitalopram's
+    level reaches half its steady value after one half-life (30 h, Sogaard et al. 2005) of slow
+    time; doubling the compression halves the simulated time that takes and doubles the
+    autoreceptors' desensitization rate, while SERT clears 5-HT (seconds, real time) at the
+    same pace."""
     half_life = DRUGS["escitalopram"].half_life.value
     one_day = 86400.0 / 4  # a quarter day per ms of simulated time, about
     load, rate, left = _load_after(half_life / one_day, one_day)

@@ -37,9 +37,7 @@ def test_every_chosen_circuit_parameter_with_a_value_is_in_one_family():
     assert sorted(members) == sorted(chosen)
     assert all(DEFAULT_PARAMETERS[p].source.startswith("chosen") for p in chosen)
     assert not [p for p in chosen if float(DEFAULT_PARAMETERS[p].value) == 0]
-    # the drug runs set the slow clock themselves, the baseline does not: it is changed there
     assert run_set_parameters(DEFAULT_ROWS) == set()
-    assert "serotonin.desensitization_compression" in chosen
     assert len(families()["*.background_weight"]) == 16
     assert "serotonin.innervation.*" in families() and "projections.*.w_ampa" in families()
 

@@ -29,9 +29,7 @@ def measure(tmp_path_factory):
         key = tuple(sorted(parameters.items()))
         if key not in cache:
             # Acute: days of autoreceptor desensitization do not fit in seconds of real time.
-            spec = small_scenario(
-                DURATION, WARMUP, serotonin__desensitization_compression=1, **parameters
-            )
+            spec = small_scenario(DURATION, WARMUP, compressed_day="86400 s", **parameters)
             out = folder / f"run{len(cache)}.zarr"
             tree = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
             cache[key] = (population_rates(tree), mean_serotonin(tree))

@@ -205,7 +205,7 @@ def _pfc_cells_with_compartments(c_5ht: list[float]):
     synaptic = {k: p.value for k, p in neuron.SYNAPTIC_PARAMETERS.items()}
     compartments = serotonin.make_compartments(
         ["drn", "sgacc"], values, {"drn": 1.3, "sgacc": 1.0}, {"drn": 2.0, "sgacc": 1.0},
-        n_5ht_at_scale_1=1, n_5ht=1,
+        n_5ht_at_scale_1=1, n_5ht=1, time_compression=86400.0,
     )  # fmt: skip
     compartments.c_5ht = c_5ht * nM
     post = neuron.make_neuron_group("sgacc_exc", [(2, cell)], synaptic, np.random.default_rng(0))

@@ -17,13 +17,16 @@ from brian2 import Hz, ms, mV, nS, pF, second
 from depnet import devices
 from depnet.plasticity_rules import growth_curves as gc
 from depnet.plasticity_rules import structural as sp
-from depnet.quantities import QuantityError
+from depnet.quantities import DAY, QuantityError
 from tests.conftest import standalone_folder
 
 # --- a minimal conductance-based LIF that carries the structural neuron block -----------------
 
 #: Test neuron: generic cortical LIF (tau_m 20 ms) with the project's AMPA kinetics
 #: (Ramirez-Mahaluf et al. 2017: E_ampa 0 mV, tau 2 ms); membrane values chosen for the test.
+#: The default slow clock: one simulated second per day.
+DAYS_PER_S = 86400.0
+
 LIF = """
 dv/dt = (g_L * (E_L - v) + g_ampa * (E_ampa - v)) / C_m : volt (unless refractory)
 dg_ampa/dt = -g_ampa / tau_ampa : siemens
@@ -175,9 +178,11 @@ def test_parameters_are_checked_and_sourced():
     assert "psi_Ca" in declared and "eta_Ca" not in declared
     group = b2.NeuronGroup(1, LIF + block.equations, namespace=LIF_NAMESPACE)
     with pytest.raises(QuantityError):
-        sp.install_neuron_block(group, block, {"tau_Ca": 10 * mV})
+        sp.install_neuron_block(group, block, {"tau_Ca": 10 * mV}, time_compression=DAYS_PER_S)
     with pytest.raises(KeyError):
-        sp.install_neuron_block(group, block, {"active": 1.0})
+        sp.install_neuron_block(group, block, {"active": 1.0}, time_compression=DAYS_PER_S)
+    with pytest.raises(ValueError, match="time_compression must be positive"):
+        sp.install_neuron_block(group, block, time_compression=0.0)
     model = sp.structural_synapse_model("g_ampa")
     assert model.on_pre == "g_ampa_post += w * present"
     assert "active" not in model.model + model.update_code + block.equations
@@ -185,8 +190,9 @@ def test_parameters_are_checked_and_sourced():
 
 # --- 3. homeostasis on a small network: one C++ build, compared with runtime ------------------
 
-#: Homeostasis test settings. tau_Ca is shortened from NEST's 10 s to 1 s (beta_Ca 0.01 keeps the
-#: 5 Hz set point) so that the loop settles within a minute of simulated time; baseline turnover
+#: Homeostasis test settings. tau_Ca is shortened from NEST's 10 s to 1 s of simulated time (a
+#: day on the default slow clock; beta_Ca keeps the 5 Hz set point) so that the loop settles
+#: within a minute of simulated time; baseline turnover
 #: (r_form, r_prune) is off to isolate the Butz-van Ooyen term; new synapses get the input weight.
 HOMEOSTASIS = {
     "n_post": 40,
@@ -197,11 +203,11 @@ HOMEOSTASIS = {
     "w": 2.0 * nS,
     "start_fractions": {"low": 0.1, "high": 0.9},  # 12 / 108 of 120 candidates present
     "curves": ("linear", "sigmoid"),
-    "tau_Ca": 1 * second,
+    "tau_Ca": 1 * DAY,
     "duration": 60 * second,
     "dt": 0.25 * ms,
 }
-SET_POINT = 5.0  # Hz: eps_Ca / (beta_Ca * tau_Ca) = 0.05 / (0.01 * 1 s)
+SET_POINT = 5.0  # Hz: eps_Ca / (beta_Ca * tau_Ca) = 0.05 / (0.01 s)
 
 
 def _homeostasis_network(record_dt: b2.Quantity):
@@ -219,7 +225,10 @@ def _homeostasis_network(record_dt: b2.Quantity):
             key = f"{curve}_{start}"
             group = _lif_group(h["n_post"], block, f"post_{key}")
             sp.install_neuron_block(
-                group, block, {"tau_Ca": h["tau_Ca"], "beta_Ca": 0.05 / (5 * Hz * h["tau_Ca"])}
+                group,
+                block,
+                {"tau_Ca": h["tau_Ca"], "beta_Ca": 0.05 / (5 * Hz * h["tau_Ca"])},
+                time_compression=DAYS_PER_S,
             )
             pool = sp.build_pool(
                 h["n_in"],
@@ -372,7 +381,9 @@ def interventions() -> dict[str, np.ndarray]:
                 method="euler",
                 name=f"c_{name}",
             )
-            sp.install_neuron_block(group, block, {"nu_z": 0 * Hz, "bdnf_external": 1.0})
+            sp.install_neuron_block(
+                group, block, {"nu_z": 0 * Hz, "bdnf_external": 1.0}, time_compression=DAYS_PER_S
+            )
             gain = {"ht7_positive": 1.0, "ht7_negative": -1.0}.get(name, 0.0)
             group.occupancy_5ht7 = 0.5
             pools[name] = sp.build_pool(100, 50, 40, rng)

@@ -32,7 +32,14 @@ from typing import Any, Literal
 
 import brian2 as b2
 
-from depnet.quantities import Parameter, QuantityError, format_quantity, parse_quantity
+from depnet.quantities import (
+    DAY,
+    DEFAULT_COMPRESSED_DAY,
+    Parameter,
+    QuantityError,
+    format_quantity,
+    parse_quantity,
+)
 
 Value = b2.Quantity | float
 
@@ -60,12 +67,19 @@ class Block:
 
 @dataclass(frozen=True)
 class Window:
-    """Where an intervention sits in its run: its window, the run's length and time step."""
+    """Where an intervention sits in its run: its window, the run's length and time step, and
+    the scenario's slow clock (``day``: the simulated time that stands for one day), on which a
+    course counts its days and a drug's hours pass."""
 
     start: b2.Quantity
     stop: b2.Quantity
     duration: b2.Quantity
     dt: b2.Quantity
+    day: b2.Quantity = field(default_factory=lambda: DEFAULT_COMPRESSED_DAY)
+
+    def slow(self, span: b2.Quantity) -> b2.Quantity:
+        """The simulated time that a biological ``span`` (``2 * HOUR``) lasts on the slow clock."""
+        return span * (self.day / DAY)
 
 
 Settings = Mapping[str, Any]
@@ -103,9 +117,14 @@ class Intervention:
     stop: b2.Quantity | None
     settings: dict[str, Any]
 
-    def window(self, duration: b2.Quantity, dt: b2.Quantity) -> Window:
+    def window(
+        self,
+        duration: b2.Quantity,
+        dt: b2.Quantity,
+        compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+    ) -> Window:
         stop = duration if self.stop is None else self.stop
-        return Window(self.start, stop, duration, dt)
+        return Window(self.start, stop, duration, dt, compressed_day)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: quantities as strings that load back."""

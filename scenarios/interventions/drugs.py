@@ -1,18 +1,19 @@
 """Drugs: SSRI, 5-HT1A agonist and antagonist, ketamine and rapamycin.
 
-An SSRI named by its drug and dose follows one-compartment kinetics on the serotonin system's
-slow clock (:mod:`depnet.scenarios.interventions.pharmacokinetics`): its level rises over
-days while dosed and washes out after. The other drugs, and the ``generic`` SSRI (given by its
-SERT occupancy), hold a constant level within their window: their kinetics (minutes to hours)
-are instantaneous on the compressed time of the slow processes (one simulated second = one day
-of autoreceptor desensitization and structural change).
+An SSRI named by its drug and dose follows one-compartment kinetics on the scenario's slow
+clock (``[scenario] compressed_day``; :mod:`depnet.scenarios.interventions.pharmacokinetics`):
+its level rises over days while dosed and washes out after. Ketamine's block and BDNF pulse last
+days of that clock. The other drugs, and the ``generic`` SSRI (given by its SERT occupancy), hold
+a constant level within their window: their kinetics (minutes to hours) are instantaneous on the
+slow clock (by default one simulated second = one day of autoreceptor desensitization and
+structural change).
 """
 
 from __future__ import annotations
 
 from brian2 import mgram, nM, second
 
-from depnet.quantities import Parameter, format_quantity
+from depnet.quantities import DAY, Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
 from depnet.scenarios.interventions.pharmacokinetics import DRUGS
 
@@ -121,9 +122,10 @@ ANTAGONIST_5HT1A = Kind(
 
 
 def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
-    nmda_stop = min(w.stop, w.start + s["nmda_duration"])
-    bdnf_start = min(w.stop, w.start + s["bdnf_delay"])
-    bdnf_stop = min(w.stop, bdnf_start + s["bdnf_duration"])
+    # the dose's time course is in biological time, laid on the scenario's slow clock
+    nmda_stop = min(w.stop, w.start + w.slow(s["nmda_duration"]))
+    bdnf_start = min(w.stop, w.start + w.slow(s["bdnf_delay"]))
+    bdnf_stop = min(w.stop, bdnf_start + w.slow(s["bdnf_duration"]))
     block = [Effect(p, "nmda_block", s["block_interneurons"]) for p in INTERNEURONS]
     block += [Effect(p, "nmda_block", s["block_principal"]) for p in PRINCIPAL]
     blocks = [Block(w.start, nmda_stop, tuple(block))]
@@ -151,9 +153,10 @@ KETAMINE = Kind(
             0.15, "chosen: weaker block on pyramidal cells at low doses", low=0.0, high=1.0
         ),
         "nmda_duration": Parameter(
-            2 * second,
-            "chosen: the acute block, long enough in simulated time to see the delayed "
-            "pyramidal rise; ketamine's plasma half-life is ~2-3 h",
+            2 * DAY,
+            "chosen: the acute block, 2 days on the slow clock (2 s at the default), long "
+            "enough in simulated time to see the delayed pyramidal rise; ketamine's plasma "
+            "half-life is ~2-3 h, so the block lasts far longer than a dose's (a limitation)",
             low=0 * second,
         ),
         "bdnf_delay": Parameter(
@@ -163,9 +166,9 @@ KETAMINE = Kind(
             low=0 * second,
         ),
         "bdnf_duration": Parameter(
-            1 * second,
-            "chosen: one compressed day, the window of mTOR signalling and spine formation "
-            "after one dose (Li et al. 2010 Science 329:959)",
+            1 * DAY,
+            "chosen: one day on the slow clock, the window of mTOR signalling and spine "
+            "formation after one dose (Li et al. 2010 Science 329:959)",
             low=0 * second,
         ),
         "bdnf_pulse": Parameter(

@@ -1,9 +1,16 @@
 """Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, PAS, and ECT.
 
-Pulses (rTMS, DBS, PAS) come from the two-channel stimulator of
+Pulses (rTMS, DBS, PAS, ECT) come from the two-channel stimulator of
 :mod:`depnet.circuits.stimulation`: each pulse gives the targeted cells an AMPA-like conductance
 kick (``stim_gain_*``), strong enough to make most of them fire a synchronous volley. tDCS is a
 small polarizing current (``I_stim``), larger in pyramidal cells than in interneurons.
+
+Courses (rTMS, ECT) are sessions on the scenario's slow clock (``[scenario] compressed_day``):
+so many sessions a day (or a week) over the intervention's window, each with the real pulse
+timing of its protocol. A clinical session lasts minutes to an hour while a compressed day lasts
+a second by default, so a session keeps its real pulse timing for ``session_duration`` (ECT:
+``seizure_duration``) of simulated time, a chosen sample of the session; a run whose session
+would not fit its share of the day is refused with one line.
 """
 
 from __future__ import annotations
@@ -43,6 +50,25 @@ def _train(
     return tuple(Effect(target, k, v) for k, v in values.items())
 
 
+def _session_period(per_day: float, w: Window, grid):
+    """Time between a course's sessions: one day of the slow clock over ``per_day`` sessions,
+    rounded to whole ``grid`` s (the protocol's pulse or burst period) in steps of ``w.dt``, so
+    that every session starts on the pulses' grid (the stimulator keeps one grid from the
+    train's first pulse)."""
+    grid_steps = steps(grid, w.dt)
+    wanted = float(w.day / per_day / (grid_steps * w.dt))
+    return max(1, round(wanted)) * grid_steps * w.dt
+
+
+def _check_session(name: str, length, between) -> None:
+    if length >= between:
+        raise ValueError(
+            f"{name}: {format_quantity(length)} is not shorter than the time between sessions "
+            f"on the slow clock ({format_quantity(between)}; [scenario] compressed_day sets "
+            "the day)"
+        )
+
+
 def _gains(region: str, channel: str, s: Settings, cells=(0.0, 1.0)) -> tuple[Effect, ...]:
     return (
         Effect(f"{region}_exc", f"stim_gain_{channel}", s["gain_pyramidal"], cells=cells),
@@ -60,13 +86,30 @@ _PYRAMIDAL_KICK = 80 * nS
 _INTERNEURON_KICK = 40 * nS
 
 
+#: Intermittent theta burst (Huang et al. 2005 Neuron 45:201): 3 pulses at 50 Hz every 200 ms,
+#: in 2 s trains every 10 s.
+_ITBS = {"period": 20 * ms, "burst_pulses": 3, "burst_period": 200 * ms, "train_on": 2 * second}
+
+
 def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
-    if s["pattern"] == "itbs":  # Huang et al. 2005 Neuron 45:201
-        train = _train("a", w, period=20 * ms, burst_pulses=3, burst_period=200 * ms,
-                       train_on=2 * second, train_period=10 * second)  # fmt: skip
+    # A session is the start of one train, session_duration long, repeated sessions_per_day
+    # times a day of the slow clock: the stimulator's train period is the session period.
+    if s["pattern"] == "itbs":
+        pattern = dict(_ITBS)
+        grid = pattern["burst_period"]
     else:
-        train = _train("a", w, period=1 / s["frequency"], train_on=s["train_on"],
-                       train_period=s["train_on"] + s["train_off"])  # fmt: skip
+        pattern = {"period": 1 / s["frequency"], "train_on": s["train_on"]}
+        grid = pattern["period"]
+    between = _session_period(s["sessions_per_day"], w, grid)
+    _check_session("session_duration", s["session_duration"], between)
+    if s["session_duration"] > pattern["train_on"]:
+        raise ValueError(
+            f"session_duration: {format_quantity(s['session_duration'])} is longer than one "
+            f"train ({format_quantity(pattern['train_on'])}); a session here is the start of "
+            "one train"
+        )
+    pattern["train_on"] = s["session_duration"]
+    train = _train("a", w, train_period=between, **pattern)
     return [Block(w.start, w.stop, train + _gains("dlpfc", "a", s))]
 
 
@@ -81,7 +124,24 @@ RTMS = Kind(
         ),
         "train_on": Parameter(4 * second, "O'Reardon et al. 2007: 4 s trains", low=0.1 * ms),
         "train_off": Parameter(
-            26 * second, "O'Reardon et al. 2007: 26 s between trains", low=0 * second
+            26 * second,
+            "O'Reardon et al. 2007: 26 s between trains (a session of 75 trains, 37.5 min); "
+            "longer than any session sample here",
+            low=0 * second,
+        ),
+        "sessions_per_day": Parameter(
+            1.0,
+            "O'Reardon et al. 2007: one session each weekday for 4-6 weeks (weekends are not "
+            "left out here); sessions start on the pulses' grid of the slow clock",
+            low=0.01,
+            high=24.0,
+        ),
+        "session_duration": Parameter(
+            0.4 * second,
+            "chosen: the simulated part of each session, which keeps its real pulse timing "
+            "(10 Hz: 4 pulses; iTBS: 2 bursts); a real session (37.5 min of 10 Hz, or 3 min "
+            "of iTBS) does not fit a compressed day of 1 s; at most one train",
+            low=1 * ms,
         ),
         "gain_pyramidal": Parameter(_PYRAMIDAL_KICK, _GAIN, low=0 * nS),
         "gain_interneurons": Parameter(_INTERNEURON_KICK, _GAIN, low=0 * nS),
@@ -246,36 +306,19 @@ PAS = Kind(
 ECT_POPULATIONS = ("*_exc", "dg_granule", "*_inh")
 
 
-def _session_period(s: Settings, dt):
-    """Time between ECT sessions: 7 compressed days / sessions_per_week, rounded to whole volley
-    periods of the time step ``dt``, so that every session starts with a volley (the stimulator's
-    pulses keep one grid from the train's start)."""
-    period_steps = steps(1 / s["discharge_frequency"], dt)
-    wanted = float(7 * s["compressed_day"] / s["sessions_per_week"] / (period_steps * dt))
-    return max(1, round(wanted)) * period_steps * dt
-
-
 def _ect_blocks(s: Settings, w: Window) -> list[Block]:
-    # one session per session period of the structural clock, each a seizure of synchronous
-    # volleys at the discharge frequency
-    train = _train("a", w, period=1 / s["discharge_frequency"], train_on=s["seizure_duration"],
-                   train_period=_session_period(s, w.dt))  # fmt: skip
+    # one session per session period of the slow clock, each a seizure of synchronous volleys
+    # at the discharge frequency
+    period = 1 / s["discharge_frequency"]
+    between = _session_period(s["sessions_per_week"] / 7, w, period)
+    _check_session("seizure_duration", s["seizure_duration"], between)
+    train = _train("a", w, period=period, train_on=s["seizure_duration"], train_period=between)
     gains = tuple(
         Effect(population, "stim_gain_a", s["gain_interneurons" if "inh" in population else
                                             "gain_pyramidal"])
         for population in ECT_POPULATIONS
     )  # fmt: skip
     return [Block(w.start, w.stop, train + gains)]
-
-
-def _check_ect(s: Settings, given: frozenset[str]) -> None:
-    between = _session_period(s, 0.1 * ms)  # the default time step's grid
-    if s["seizure_duration"] >= between:
-        raise ValueError(
-            f"seizure_duration: {format_quantity(s['seizure_duration'])} is not shorter than the "
-            f"time between sessions (7 compressed days / sessions_per_week, on the volleys' "
-            f"grid: {format_quantity(between)})"
-        )
 
 
 ECT = Kind(
@@ -293,18 +336,10 @@ ECT = Kind(
             low=0.1,
             high=7.0,
         ),
-        "compressed_day": Parameter(
-            1 * second,
-            "the structural clock's day: one simulated second at plasticity time_compression "
-            "86400 (the default); set both together",
-            low=1 * ms,
-        ),
         "seizure_duration": Parameter(
             0.5 * second,
-            "chosen: a treatment seizure lasts 20-60 s, but on the structural clock a second "
-            "is a day, so a session is half a compressed day of volleys; the activity traces "
-            "that drive structural change (calcium, BDNF) run in simulated time (a listed "
-            "limitation: the model has no single slow clock)",
+            "chosen: a treatment seizure lasts 20-60 s, but on the default slow clock a "
+            "second is a day, so a session is half a compressed day of volleys",
             low=1 * ms,
         ),
         "discharge_frequency": Parameter(
@@ -317,7 +352,6 @@ ECT = Kind(
         "gain_interneurons": Parameter(_INTERNEURON_KICK, _GAIN, low=0 * nS),
     },
     blocks=_ect_blocks,
-    check=_check_ect,
     # the hippocampus, whose synapses are ECT's readout (P10), must be built
     regions=lambda s: ("ca1",),
     stimulates=True,

@@ -22,7 +22,8 @@ from tests.conftest import with_interventions
 def whole_circuit(tmp_path_factory):
     """``run(duration, warmup, **parameters) -> DataTree`` of the healthy scenario (cached).
 
-    Parameter names use ``__`` for dots: ``serotonin__ssri_occupancy=0.8``.
+    Parameter names use ``__`` for dots: ``serotonin__ssri_occupancy=0.8``; ``compressed_day``
+    sets the slow clock (``[scenario] compressed_day``).
     """
     folder = tmp_path_factory.mktemp("validation")
     cache: dict[tuple, xr.DataTree] = {}
@@ -32,7 +33,8 @@ def whole_circuit(tmp_path_factory):
         if key not in cache:
             settings = {"scenario.duration": duration, "scenario.warmup": warmup}
             for name, value in parameters.items():
-                settings["parameters." + name.replace("__", ".")] = value
+                where = "scenario." if name == "compressed_day" else "parameters."
+                settings[where + name.replace("__", ".")] = value
             spec = load_scenario(scenario_path("healthy"), settings)
             out = folder / f"run{len(cache)}.zarr"
             cache[key] = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)

@@ -2,9 +2,9 @@
 
 Drugs are parameters of the serotonin compartments (``depnet params serotonin``): SERT occupancy
 of an SSRI, concentrations of a full 5-HT1A agonist (8-OH-DPAT-like) and a silent antagonist
-(WAY-100635-like). Acute experiments freeze autoreceptor desensitization
-(``desensitization_compression = 1``: real time, in which days of desensitization do not happen);
-the chronic SSRI run compresses four days into each simulated second.
+(WAY-100635-like). Acute experiments run the slow clock in real time (``compressed_day =
+"86400 s"``), in which days of desensitization do not happen; the chronic SSRI run compresses
+four days into each simulated second.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from scipy.optimize import curve_fit
 
 from depnet.analysis.summary import mean_serotonin, population_rates
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
-from depnet.validation import AGONIST_NM, CHECKS, DOSES
+from depnet.validation import AGONIST_NM, CHECKS, DOSES, REAL_TIME
 
-FROZEN = {"serotonin__desensitization_compression": 1}
+FROZEN = {"compressed_day": REAL_TIME}
 
 
 def _raphe_rate(tree) -> float:

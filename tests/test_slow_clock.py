@@ -1,0 +1,109 @@
+"""One slow clock: ``[scenario] compressed_day`` sets how fast every slow process runs.
+
+Slow processes (structural change and the calcium and BDNF traces that drive it, autoreceptor
+desensitization, drug levels, the days of a treatment course) follow the clock: halve its speed
+and they take twice the simulated time. Fast processes (spikes, synaptic currents, the pulse
+timing inside a stimulation session) keep real time. The drug levels and desensitization are
+tested on the clock in ``test_pharmacology.py``, the course timing in ``test_interventions.py``.
+"""
+
+from __future__ import annotations
+
+import brian2 as b2
+import numpy as np
+import pytest
+from brian2 import Hz, ms, second
+
+from depnet import devices
+from depnet.circuits.build import build_circuit
+from depnet.errors import ScenarioError
+from depnet.plasticity_rules import structural as sp
+from depnet.quantities import time_compression
+from depnet.spec import parse_scenario
+
+RATE = 5 * Hz  # the traces' reference rate: bdnf = 1 and Ca = beta_Ca * tau_Ca * 5 Hz there
+
+
+def _traces_after_one_day(day: b2.Quantity) -> tuple[float, float, float, int]:
+    """A cell firing regularly at 5 Hz from empty traces, for one day of a clock whose day
+    lasts ``day``: its calcium, BDNF and element count, and its spike count."""
+    block = sp.structural_neuron_block("linear")
+    with devices.activated("runtime"):
+        b2.defaultclock.dt = 0.5 * ms
+        period = 1 / RATE
+        n = int(round(float(day / period)))
+        driver = b2.SpikeGeneratorGroup(1, np.zeros(n, int), np.arange(n) * period + 0.1 * ms)
+        cell = b2.NeuronGroup(
+            1,
+            "x : 1\noccupancy_5ht7 : 1\n" + block.equations,
+            threshold="x > 1",
+            reset="x = 0; " + block.reset,
+            method="euler",
+        )
+        sp.install_neuron_block(cell, block, time_compression=time_compression(day))
+        cell.Ca, cell.bdnf = 0, 0
+        force = b2.Synapses(driver, cell, on_pre="x_post = 2")
+        force.connect()
+        spikes = b2.SpikeMonitor(cell)
+        b2.Network(driver, cell, force, spikes).run(day)
+        return float(cell.Ca[0]), float(cell.bdnf[0]), float(cell.z_elem[0]), spikes.num_spikes
+
+
+def test_the_structural_traces_follow_the_slow_clock_and_the_spikes_do_not():
+    """One day of 5 Hz firing fills the calcium and BDNF traces (tau 10 days) to
+    1 - exp(-1/10) = 9.5% of their steady level, on a clock of 1 s per day and of 2 s per day
+    alike; the cell fires at 5 Hz of simulated time on both, so twice the spikes on the slower
+    clock, each standing for half as many biological ones."""
+    ca1, bdnf1, z1, spikes1 = _traces_after_one_day(1 * second)
+    ca2, bdnf2, z2, spikes2 = _traces_after_one_day(2 * second)
+    assert (spikes1, spikes2) == (5, 10)
+    steady = 1 - np.exp(-0.1)
+    params = sp.NEURON_PARAMETERS
+    ca_steady = params["beta_Ca"].value * params["tau_Ca"].value * RATE
+    # five or ten discrete spikes against the smooth filling: within 10%
+    assert ca1 == pytest.approx(steady * ca_steady, rel=0.1)
+    assert ca2 == pytest.approx(ca1, rel=0.1)
+    assert bdnf1 == pytest.approx(steady, rel=0.1)
+    assert bdnf2 == pytest.approx(bdnf1, rel=0.1)
+    # elements grow below the set point at nu_z (0.1 a day): the same day's growth on both
+    assert z1 == pytest.approx(z2, rel=0.05) and 0.05 < z1 < 0.1
+
+
+def _small(day: str) -> dict:
+    return {
+        "scenario": {"name": "clock", "duration": "1 s", "regions": ["drn", "dlpfc"],
+                     "compressed_day": day},
+        "plasticity": {"dlpfc_exc_to_dlpfc_exc": {"rules": ["structural"]}},
+    }  # fmt: skip
+
+
+def test_one_clock_sets_every_slow_process_of_a_built_circuit():
+    """The scenario's compressed_day reaches the serotonin compartments (desensitization, drug
+    levels) and every structural population as one time compression: 2 s a day -> 43200."""
+    spec = parse_scenario(_small("2 s"))
+    with devices.activated("runtime"):
+        circuit = build_circuit(
+            spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
+            spec.plasticity_specs(), compressed_day=spec.scenario.compressed_day,
+        )  # fmt: skip
+        groups = {o.name: o for o in circuit.objects if isinstance(o, b2.NeuronGroup)}
+        assert float(groups["serotonin"].time_compression[:]) == 43200.0
+        structural = [g for g in groups.values() if "Ca" in g.variables]
+        assert [float(g.time_compression[:]) for g in structural] == [43200.0]
+
+
+@pytest.mark.parametrize(
+    "path", ["serotonin.desensitization_compression", "plasticity.dlpfc_exc.time_compression"]
+)
+def test_a_second_clock_cannot_be_set(path):
+    """The clock is set once, in [scenario]; the parameters that were separate clocks are gone."""
+    doc = _small("1 s") | {"parameters": {path: 1.0}}
+    with pytest.raises(ScenarioError, match=r"unknown parameter"):
+        parse_scenario(doc)
+
+
+@pytest.mark.parametrize("day", ["0.1 ms", "2 days", "100000 s", "1 Hz"])
+def test_an_impossible_clock_is_refused_in_one_line(day):
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(_small(day))
+    assert "compressed_day" in str(err.value) and "\n" not in str(err.value)
