@@ -218,13 +218,15 @@ def versions() -> dict[str, str]:
 def value_key(spec: Scenario, target: str) -> str:
     """A digest of what a scenario's network and its initial values depend on.
 
-    Sizes, parameter values (traits' included), seed, time step, learning rules and recording,
-    the target and the versions: not the name, duration, segment or interventions, which reach
-    the network as a schedule. Scenarios of one key share their :func:`network_data`.
+    Sizes, parameter values (traits' included), the slow clock, seed, time step, learning rules
+    and recording, the target and the versions: not the name, duration, segment or
+    interventions, which reach the network as a schedule. Scenarios of one key share their
+    :func:`network_data`.
     """
     values = {k: format_quantity(v) for k, v in spec.parameter_values().items()}
     content = {
         "sizes": spec.population_sizes(), "values": values, "seed": spec.scenario.seed,
+        "compressed_day": format_quantity(spec.scenario.compressed_day),
         "dt": format_quantity(spec.scenario.dt), "plasticity": spec.plasticity_specs(),
         "record": spec.record.model_dump(mode="json"), "target": target,
         "versions": versions(), "source": source_digest(), "engine": ENGINE_VERSION,

@@ -107,3 +107,12 @@ def test_an_impossible_clock_is_refused_in_one_line(day):
     with pytest.raises(ScenarioError) as err:
         parse_scenario(_small(day))
     assert "compressed_day" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_scenarios_on_two_clocks_do_not_share_their_initial_values():
+    """The clock is an initial value of the network (``time_compression``), so it is part of
+    the key under which a network's data is cached: one compiled build, two sets of values."""
+    from depnet.run import value_key
+
+    one, two = parse_scenario(_small("1 s")), parse_scenario(_small("2 s"))
+    assert value_key(one, "cpp") != value_key(two, "cpp")

@@ -115,19 +115,19 @@ def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
 
 RTMS = Kind(
     name="rtms",
-    summary="repetitive TMS of DLPFC: 10 Hz trains or intermittent theta burst (iTBS)",
+    summary="repetitive TMS of DLPFC: a course of 10 Hz or intermittent theta burst (iTBS) "
+    "sessions, sessions_per_day on the slow clock",
     parameters={
         "frequency": Parameter(
             10 * Hz,
             "the FDA-cleared 10 Hz left-DLPFC protocol (O'Reardon et al. 2007)",
             low=0.1 * Hz,
         ),
-        "train_on": Parameter(4 * second, "O'Reardon et al. 2007: 4 s trains", low=0.1 * ms),
-        "train_off": Parameter(
-            26 * second,
-            "O'Reardon et al. 2007: 26 s between trains (a session of 75 trains, 37.5 min); "
-            "longer than any session sample here",
-            low=0 * second,
+        "train_on": Parameter(
+            4 * second,
+            "O'Reardon et al. 2007: 4 s trains, 26 s apart, 75 in a 37.5 min session; a session "
+            "here is the start of one train, so the gap between trains never comes into play",
+            low=0.1 * ms,
         ),
         "sessions_per_day": Parameter(
             1.0,

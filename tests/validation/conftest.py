@@ -57,6 +57,8 @@ def validation_runs(whole_circuit, tmp_path_factory):
             run = RUNS[name]
             if run.scenario == "healthy" and not run.interventions:
                 parameters = {k.replace(".", "__"): v for k, v in run.parameters.items()}
+                if run.compressed_day is not None:
+                    parameters["compressed_day"] = run.compressed_day
                 out[name] = whole_circuit(run.duration, run.warmup, **parameters)
             else:
                 if name not in cache:
