@@ -21,6 +21,8 @@ from depnet.analysis.connectivity import dmn_index, functional_connectivity
 from depnet.analysis.hemodynamics import balloon_windkessel, bold_connectivity, bold_signal
 from depnet.analysis.lfp import eeg_proxy, lfp_band_powers, lfp_proxy, lfp_spectra
 from depnet.analysis.load import (
+    compressed_day,
+    in_days,
     kind_of,
     n_neurons,
     open_run,
@@ -57,6 +59,8 @@ __all__ = [
     "region_of",
     "kind_of",
     "n_neurons",
+    "compressed_day",
+    "in_days",
     "spike_blocks",
     "rate_time_course",
     "mean_rates",

@@ -159,3 +159,33 @@ def spike_blocks(
     for i in range(0, time.shape[0], step):
         part = slice(i, i + step)
         yield (np.asarray(neuron[part].values) if neurons else None), np.asarray(time[part].values)
+
+
+#: Seconds of a time written by :func:`depnet.quantities.format_quantity` (``"1 s"``,
+#: ``"500 ms"``, ``"86400 s"``), without Brian2.
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def compressed_day(tree: xr.DataTree) -> float:
+    """The run's slow clock: seconds of simulated time that stand for one day (its scenario's
+    ``[scenario] compressed_day``; 1.0 for a store written before the clock was a setting).
+
+    Raises
+    ------
+    StoreError
+        If the stored value is not a time.
+    """
+    scenario = tree.attrs.get("scenario") or {}
+    text = str((scenario.get("scenario") or {}).get("compressed_day", "1 s"))
+    number, _, unit = text.strip().partition(" ")
+    try:
+        return float(number) * _TIME_UNITS[unit.strip()]
+    except (ValueError, KeyError):
+        raise StoreError(f"the store's compressed_day {text!r} is not a time") from None
+
+
+def in_days(data: xr.DataArray | xr.Dataset, tree: xr.DataTree):
+    """``data`` with a ``day`` coordinate along its ``time`` (s): days of the run's slow clock
+    (:func:`compressed_day`), for time courses of slow processes (synapse density, [5-HT]
+    under a drug, desensitization); ``data.swap_dims(time="day")`` plots against it."""
+    return data.assign_coords(day=("time", np.asarray(data["time"]) / compressed_day(tree)))

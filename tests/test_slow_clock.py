@@ -116,3 +116,23 @@ def test_scenarios_on_two_clocks_do_not_share_their_initial_values():
 
     one, two = parse_scenario(_small("1 s")), parse_scenario(_small("2 s"))
     assert value_key(one, "cpp") != value_key(two, "cpp")
+
+
+def test_an_analyst_reads_time_courses_in_days_of_the_runs_own_clock():
+    """``in_days`` divides a store's time by its scenario's compressed_day: 3 s of a run with
+    days of 500 ms are day 6; a store from before the clock was a setting reads 1 s a day."""
+    import xarray as xr
+
+    from depnet.analysis import compressed_day, in_days
+    from depnet.errors import StoreError
+
+    def store(clock: dict) -> xr.DataTree:
+        return xr.DataTree(xr.Dataset(attrs={"scenario": {"scenario": clock}}))
+
+    density = xr.DataArray([1.0, 0.9], coords={"time": [1.0, 3.0]}, dims="time")
+    tree = store({"compressed_day": "500 ms"})
+    assert compressed_day(tree) == 0.5
+    assert list(in_days(density, tree)["day"].values) == [2.0, 6.0]
+    assert compressed_day(store({})) == 1.0
+    with pytest.raises(StoreError, match="not a time"):
+        compressed_day(store({"compressed_day": "2 Hz"}))
