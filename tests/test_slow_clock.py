@@ -136,3 +136,31 @@ def test_an_analyst_reads_time_courses_in_days_of_the_runs_own_clock():
     assert compressed_day(store({})) == 1.0
     with pytest.raises(StoreError, match="not a time"):
         compressed_day(store({"compressed_day": "2 Hz"}))
+
+
+def test_a_run_desensitizes_its_autoreceptors_at_the_pace_of_its_own_clock(tmp_path):
+    """The whole path from the scenario file to the store: under a saturating 5-HT1A agonist
+    (100 nM, ~99% occupancy, bound at once) the raphe autoreceptors uncouple over days (tau 4
+    days, Le Poul et al. 1995's fit) until the coupled signal is back near its set point. Read
+    in days of each run's clock, the time course is the same on a clock of 1 s a day and one of
+    0.5 s a day (the slower clock takes twice the simulated time); in real time nothing
+    uncouples in 2 s."""
+    from depnet.analysis import in_days, open_run
+    from depnet.run import run_scenario
+    from tests.conftest import small_scenario
+
+    def desensitized(day: str, duration: str):
+        spec = small_scenario(
+            duration, "0.5 s", compressed_day=day, serotonin__agonist_5ht1a="100 nM"
+        )
+        out = tmp_path / f"clock-{day.replace(' ', '')}.zarr"
+        tree = open_run(run_scenario(spec, device="cpp", out=out, progress=False).store)
+        share = tree["serotonin"]["desensitized_5ht1a"].sel(region="drn")
+        return in_days(share, tree).swap_dims(time="day")
+
+    days = [0.5, 1.0, 1.5, 2.0]
+    one = desensitized("1 s", "2.1 s").sel(day=days, method="nearest").values
+    half = desensitized("500 ms", "1.1 s").sel(day=days, method="nearest").values
+    assert np.all(np.diff(one) > 0) and one[-1] > 0.1  # uncoupling over the two days
+    np.testing.assert_allclose(half, one, rtol=0.05)
+    assert float(desensitized("86400 s", "2 s").isel(day=-1)) < 1e-3
