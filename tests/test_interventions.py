@@ -11,7 +11,7 @@ import fnmatch
 import brian2 as b2
 import numpy as np
 import pytest
-from brian2 import Hz, ms, nM, second
+from brian2 import Hz, ms, nM, pA, second
 
 from depnet import devices
 from depnet.circuits import dmn, hippocampus, pfc, protocol, raphe
@@ -21,7 +21,7 @@ from depnet.errors import ScenarioError
 from depnet.run import network_data, scenario_schedule
 from depnet.scenarios.interventions import KINDS, TRAITS
 from depnet.scenarios.interventions.base import Window
-from depnet.scenarios.interventions.stimulation import DBS, ECT, PAS, RTMS
+from depnet.scenarios.interventions.stimulation import DBS, ECT, PAS, RTMS, TDCS
 from depnet.spec import parse_scenario
 
 LOOP = {
@@ -174,6 +174,38 @@ def test_an_rtms_session_that_does_not_fit_its_share_of_the_day_is_refused_in_on
     ):
         parse_scenario(loop([{"kind": "rtms", "start": "0.2 s", "sessions_per_day": 2,
                               "session_duration": "0.6 s"}], regions=["drn", "dlpfc"]))  # fmt: skip
+
+
+def test_a_tdcs_course_holds_its_current_for_each_session_of_each_day():
+    """tDCS as a course (SELECT-TDCS: one session a day): 2 sessions a day over 3 days, each
+    0.3 s of current; on a clock of 2 s a day the sessions are twice as far apart and as long."""
+    settings = {k: p.value for k, p in TDCS.parameters.items()} | {
+        "polarity": "anodal", "sessions_per_day": 2.0, "session_duration": 0.3 * second,
+    }  # fmt: skip
+    for day in (1 * second, 2 * second):
+        window = Window(0 * second, 3 * day, 3 * day, 0.1 * ms, day)
+        blocks = TDCS.blocks(settings, window)
+        assert [float(b.start / day) for b in blocks] == pytest.approx([0, 0.5, 1, 1.5, 2, 2.5])
+        assert [float(b.stop - b.start) for b in blocks] == pytest.approx([0.3] * 6)
+        currents = {e.target: e.value for e in blocks[0].effects if e.variable == "I_stim"}
+        assert currents == {"dlpfc_exc": 10 * pA, "dlpfc_inh": 3 * pA}
+
+
+def test_a_tdcs_course_longer_than_the_protocol_holds_is_refused_in_one_line():
+    with pytest.raises(ScenarioError, match=r"epochs; a build holds at most 32"):
+        parse_scenario(loop([{"kind": "tdcs", "start": "0.1 s"}], regions=["drn", "dlpfc"],
+                            duration="20 s"))  # fmt: skip
+
+
+def test_a_current_goes_into_the_one_population_named():
+    current = {"kind": "current", "population": "sgacc_exc", "current": "200 pA", "start": "0.3 s"}
+    (item,) = parse_scenario(loop([current])).interventions
+    (block,) = item.kind.blocks(item.settings, item.window(1 * second, 0.1 * ms))
+    assert [(e.target, e.variable, e.value) for e in block.effects] == [
+        ("sgacc_exc", "I_stim", 200 * pA)
+    ]
+    with pytest.raises(ScenarioError, match=r"population: required"):
+        parse_scenario(loop([{"kind": "current", "start": "0.3 s"}]))
 
 
 def test_intermittent_theta_burst_is_triplets_at_50_hz_repeated_at_5_hz():

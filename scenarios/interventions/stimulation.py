@@ -1,11 +1,12 @@
-"""Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, PAS, and ECT.
+"""Brain stimulation: rTMS (10 Hz, iTBS) and tDCS of DLPFC, DBS of subgenual ACC, PAS, and ECT;
+and an experimenter's current into one population (``current``).
 
 Pulses (rTMS, DBS, PAS, ECT) come from the two-channel stimulator of
 :mod:`depnet.circuits.stimulation`: each pulse gives the targeted cells an AMPA-like conductance
 kick (``stim_gain_*``), strong enough to make most of them fire a synchronous volley. tDCS is a
 small polarizing current (``I_stim``), larger in pyramidal cells than in interneurons.
 
-Courses (rTMS, ECT) are sessions on the scenario's slow clock (``[scenario] compressed_day``):
+Courses (rTMS, tDCS, ECT) are sessions on the scenario's slow clock (``[scenario] compressed_day``):
 so many sessions a day (or a week) over the intervention's window, each with the real pulse
 timing of its protocol. A clinical session lasts minutes to an hour while a compressed day lasts
 a second by default, so a session keeps its real pulse timing for ``session_duration`` (ECT:
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, nS, pA, second
 
+from depnet.circuits.neuron import receptor_interval
+from depnet.circuits.parameters import CELL_TYPES
 from depnet.quantities import Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, steps
 
@@ -176,30 +179,33 @@ DBS = Kind(
 
 
 def _tdcs_blocks(s: Settings, w: Window) -> list[Block]:
+    # One block per session: the current (and, anodal, the BDNF release) holds for
+    # session_duration, sessions_per_day times a day of the slow clock, on the protocol's grid.
     sign = 1.0 if s["polarity"] == "anodal" else -1.0
-    return [
-        Block(
-            w.start,
-            w.stop,
-            (
-                Effect("dlpfc_exc", "I_stim", sign * s["current_pyramidal"], op="add"),
-                Effect("dlpfc_inh", "I_stim", sign * s["current_interneurons"], op="add"),
-                # Only anodal (facilitatory) DCS evokes the BDNF-dependent LTP (Fritsch et al.
-                # 2010); structural drive of the stimulated DLPFC only.
-                *(
-                    (Effect("structural.dlpfc_*", "bdnf_external", s["bdnf_release"], op="add"),)
-                    if s["polarity"] == "anodal"
-                    else ()
-                ),
-            ),
-        )
-    ]
+    effects = (
+        Effect("dlpfc_exc", "I_stim", sign * s["current_pyramidal"], op="add"),
+        Effect("dlpfc_inh", "I_stim", sign * s["current_interneurons"], op="add"),
+        # Only anodal (facilitatory) DCS evokes the BDNF-dependent LTP (Fritsch et al.
+        # 2010); structural drive of the stimulated DLPFC only.
+        *(
+            (Effect("structural.dlpfc_*", "bdnf_external", s["bdnf_release"], op="add"),)
+            if s["polarity"] == "anodal"
+            else ()
+        ),
+    )
+    between = _session_period(s["sessions_per_day"], w, receptor_interval(w.dt))
+    _check_session("session_duration", s["session_duration"], between)
+    blocks, start = [], w.start
+    while start < w.stop:
+        blocks.append(Block(start, min(w.stop, start + s["session_duration"]), effects))
+        start = start + between
+    return blocks
 
 
 TDCS = Kind(
     name="tdcs",
-    summary="transcranial direct current stimulation of DLPFC: anodal depolarizes, cathodal "
-    "hyperpolarizes",
+    summary="transcranial direct current stimulation of DLPFC: a course of sessions_per_day "
+    "sessions on the slow clock; anodal depolarizes, cathodal hyperpolarizes",
     parameters={
         "current_pyramidal": Parameter(
             10 * pA,
@@ -214,20 +220,64 @@ TDCS = Kind(
         ),
         "bdnf_release": Parameter(
             0.5,
-            "chosen: activity-independent BDNF added to DLPFC's structural drive while anodal "
-            "stimulation lasts, in units of the basal activity-dependent level; anodal DCS "
+            "chosen: activity-independent BDNF added to DLPFC's structural drive while an anodal "
+            "session lasts, in units of the basal activity-dependent level; anodal DCS "
             "induces LTP that needs BDNF secretion and TrkB (Fritsch et al. 2010 Neuron 66:198), "
             "and the after-effects of anodal tDCS are NMDA-dependent and outlast the current "
             "(Liebetanz et al. 2002 Brain 125:2238; Nitsche et al. 2003 J Physiol 553:293); "
-            "sized for P8 (calibration, seed 1: a 2 s anodal block raised DLPFC density +2.8% "
-            "one compressed day after it ended; 0 gave -0.2%)",
+            "sized for P8 (calibration, seed 1: two daily 0.4 s anodal sessions raised DLPFC "
+            "density +1.0% two compressed days after the first; 0 gave -0.1%)",
             low=0.0,
             calibrated_to=("P8",),
+        ),
+        "sessions_per_day": Parameter(
+            1.0,
+            "one session a day (Brunoni et al. 2013 JAMA Psychiatry 70:383, SELECT-TDCS: 2 mA "
+            "for 30 min on 10 consecutive weekdays) [check]; each session is one epoch of the "
+            "protocol, so a run holds at most about 15 sessions",
+            low=0.01,
+            high=24.0,
+        ),
+        "session_duration": Parameter(
+            0.4 * second,
+            "chosen: the simulated part of each session, as rTMS's: a real 30 min session lasts "
+            "21 ms of a compressed day of 1 s, too short for the network to respond",
+            low=1 * ms,
         ),
     },
     choices={"polarity": ("anodal", "cathodal")},
     blocks=_tdcs_blocks,
     regions=lambda s: ("dlpfc",),
+)
+
+
+#: Populations a ``current`` can be injected into.
+_POPULATIONS = tuple(CELL_TYPES)
+
+
+def _check_current(s: Settings, given: frozenset[str]) -> None:
+    if "population" not in given:
+        raise ValueError(f"population: required; choose from {', '.join(_POPULATIONS)}")
+
+CURRENT = Kind(
+    name="current",
+    summary=(
+        "an experimenter's input: a constant current into every cell of one population for the "
+        "whole window (a task or sensory drive, as in the sgACC switching protocol)"
+    ),
+    parameters={
+        "current": Parameter(
+            100 * pA,
+            "chosen: ~4 mV of depolarization of a pyramid with a 25 nS leak; a protocol sets "
+            "its own",
+        ),
+    },
+    choices={"population": _POPULATIONS},
+    check=_check_current,
+    blocks=lambda s, w: [
+        Block(w.start, w.stop, (Effect(s["population"], "I_stim", s["current"], op="add"),))
+    ],
+    regions=lambda s: (s["population"].split("_", 1)[0],),
 )
 
 
@@ -357,4 +407,4 @@ ECT = Kind(
     stimulates=True,
 )
 
-KINDS = (RTMS, DBS, TDCS, PAS, ECT)
+KINDS = (RTMS, DBS, TDCS, PAS, ECT, CURRENT)

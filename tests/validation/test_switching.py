@@ -13,7 +13,7 @@ of ``scenarios/healthy.toml``, C++), one run per condition, same seed and networ
 - 1.5-1.7 s emotional input: 40 Hz volleys into the sgACC pyramids (the stimulator of the
   ``dbs`` kind with its gain on pyramids only, 30 nS per pulse, none on interneurons);
 - 3-4 s cognitive task input: a sustained 200 pA depolarizing current into the DLPFC pyramids
-  (the ``tdcs`` kind, anodal, interneurons 0 pA);
+  (the ``current`` kind);
 - MDD: ``sgacc_glutamate_decay`` severe (tau_AMPA x1.075 in sgACC pyramids and interneurons,
   background included, as in RM2017) for the whole run (``scenarios/sgacc_switching_mdd.toml``),
   mild and moderate as well;
