@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from depnet import store
-from depnet.analysis.load import open_run
+from depnet.analysis.load import compressed_day, open_run
 from depnet.errors import StoreError
 
 #: Subfolder of a cluster sweep's output folder that holds its run stores.
@@ -41,7 +41,9 @@ def _settings(tree: xr.DataTree) -> dict[str, Any]:
     a = tree.attrs
     scenario = a.get("scenario", {}).get("scenario", {})
     flat = {"scenario": scenario.get("name"), "seed": a.get("seed"),
-            "duration": scenario.get("duration"), "device": a.get("device")}  # fmt: skip
+            "duration": scenario.get("duration"), "device": a.get("device"),
+            "compressed_day": scenario.get("compressed_day"), "scale": scenario.get("scale"),
+            "dt": scenario.get("dt")}  # fmt: skip
     flat.update(a.get("parameters", {}))
     return flat
 
@@ -52,6 +54,8 @@ def _si(tree: xr.DataTree) -> dict[str, tuple[float, str]]:
     si = {name: (float(v), str(u)) for name, (v, u) in a.get("parameters_si", {}).items()}
     if a.get("duration_s") is not None:
         si["duration"] = (float(a["duration_s"]), "s")
+    if (a.get("scenario", {}).get("scenario", {})).get("compressed_day") is not None:
+        si["compressed_day"] = (compressed_day(tree), "s")
     return si
 
 

@@ -69,6 +69,11 @@ Time = Annotated[
 DEFAULT_SEGMENT = 60 * second
 
 
+#: The longest stretch of the slow clock one structural update may span: its formation and
+#: pruning probabilities (rate x days, at most 0.5 a day) then stay well below 1.
+MAX_DAYS_PER_UPDATE = 0.5
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -387,7 +392,23 @@ class Scenario(_Strict):
             except QuantityError as err:
                 raise ValueError(f"parameters.{path}: {err}") from None
         self._weights_within_bounds(table)
+        self._structural_updates_fit_the_clock(table)
         return self
+
+    def _structural_updates_fit_the_clock(self, table: Mapping[str, Any]) -> None:
+        day = self.scenario.compressed_day
+        for name, section in self.plasticity.items():
+            path = f"plasticity.{name}.update_interval"
+            if "structural" not in section.rules or path not in table:
+                continue
+            interval = self.parameters.get(path, table[path].value)
+            if interval / day > MAX_DAYS_PER_UPDATE:
+                raise ValueError(
+                    f"parameters.{path}: {format_quantity(interval)} spans "
+                    f"{float(interval / day):g} days of the slow clock (compressed_day "
+                    f"{format_quantity(day)}); at most {MAX_DAYS_PER_UPDATE:g}: shorten "
+                    "the update interval or lengthen the day"
+                )
 
     def _weights_within_bounds(self, table: Mapping[str, Any]) -> None:
         """An STDP projection's initial weight must lie under its rule's bound ``w_max``."""

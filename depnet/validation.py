@@ -144,7 +144,7 @@ RUNS |= {
     "tdcs": _plastic("10 s", TDCS),
     "ssri_tdcs": _plastic("10 s", CHRONIC_SSRI, TDCS),
     "ect": _plastic("10 s", ECT),
-    # P6: 3 days to settle, 2 days of a 10 Hz train, 1 day after it
+    # P6: 3 days to settle, a 10 Hz session on days 3 and 4, 1 day after them
     "sham_6d": _plastic("6 s"),
     "rtms": _plastic("6 s", RTMS),
     "sham_6d_inhibited": _plastic("6 s", **STRONGER_INHIBITION),
@@ -595,7 +595,7 @@ CHECKS: dict[str, RowCheck] = {
         },
         _p10,
         note="a listed limitation: the model gives the opposite direction. Each session raises "
-        "the calcium traces (which run in simulated time, tau ~10 compressed days) above the "
+        "the calcium traces (tau_Ca 10 days of the slow clock, chosen) above the "
         "homeostatic set point, so the growth rule retracts synapses for days after it, more "
         "than the raised BDNF trace forms; the model has no neurogenesis, glia or vessels, "
         "which ECT's volume rise may also reflect. Checked: the direction only (Wilkinson et "

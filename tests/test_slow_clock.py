@@ -164,3 +164,35 @@ def test_a_run_desensitizes_its_autoreceptors_at_the_pace_of_its_own_clock(tmp_p
     assert np.all(np.diff(one) > 0) and one[-1] > 0.1  # uncoupling over the two days
     np.testing.assert_allclose(half, one, rtol=0.05)
     assert float(desensitized("86400 s", "2 s").isel(day=-1)) < 1e-3
+
+
+def test_a_structural_update_that_spans_too_much_of_a_day_is_refused_in_one_line():
+    """An update every 100 ms on a clock of 100 ms a day would form and prune a day's worth at
+    once: refused (at most half a day per update); the default clock's 0.1 day is fine."""
+    with pytest.raises(ScenarioError, match=r"update_interval: 100 ms spans 1 days of the slow "):
+        parse_scenario(_small("100 ms"))
+
+
+def test_courses_and_drug_windows_stay_on_the_protocol_grid_on_any_clock():
+    """On a clock of 0.3 s a day, three tDCS sessions a day over 2 s are 20 sessions, the last
+    at 10.9 s, none at the window's end; ketamine's 2-day block lasts 0.6 s, on the 1 ms grid
+    also on a clock of 1/3 s; in real time an ECT course is one session, with step counts in
+    32-bit range."""
+    from depnet.scenarios.interventions.base import Window
+    from depnet.scenarios.interventions.drugs import KETAMINE
+    from depnet.scenarios.interventions.stimulation import ECT, TDCS
+
+    defaults = {k: p.value for k, p in TDCS.parameters.items()}
+    tdcs = defaults | {"polarity": "anodal", "sessions_per_day": 3.0, "session_duration": 50 * ms}
+    window = Window(9 * second, 11 * second, 15 * second, 0.1 * ms, 0.3 * second)
+    blocks = TDCS.blocks(tdcs, window)
+    assert len(blocks) == 20 and float(blocks[-1].start) == pytest.approx(10.9)
+    ketamine = {k: p.value for k, p in KETAMINE.parameters.items()}
+    for day, block_s in ((0.3 * second, 0.6), (1 / 3 * second, 0.667)):
+        first = KETAMINE.blocks(ketamine, Window(1 * second, 9 * second, 9 * second, 0.1 * ms, day))
+        assert float(first[0].stop - first[0].start) == pytest.approx(block_s)
+    ect = {k: p.value for k, p in ECT.parameters.items()}
+    real_time = Window(1 * second, 9 * second, 9 * second, 0.05 * ms, 86400 * second)
+    (block,) = ECT.blocks(ect, real_time)
+    period = next(e.value for e in block.effects if e.variable == "train_period_steps")
+    assert period < 2**31 - 1

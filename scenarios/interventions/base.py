@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import brian2 as b2
 
+from depnet.circuits.neuron import receptor_interval
 from depnet.quantities import (
     DAY,
     DEFAULT_COMPRESSED_DAY,
@@ -78,8 +79,11 @@ class Window:
     day: b2.Quantity = field(default_factory=lambda: DEFAULT_COMPRESSED_DAY)
 
     def slow(self, span: b2.Quantity) -> b2.Quantity:
-        """The simulated time that a biological ``span`` (``2 * HOUR``) lasts on the slow clock."""
-        return span * (self.day / DAY)
+        """The simulated time that a biological ``span`` (``2 * HOUR``) lasts on the slow clock,
+        rounded to the protocol's grid (:func:`~depnet.circuits.neuron.receptor_interval`), on
+        which every block starts and stops."""
+        grid = receptor_interval(self.dt)
+        return round(float(span * (self.day / DAY) / grid)) * grid
 
 
 Settings = Mapping[str, Any]

@@ -6,9 +6,9 @@ reaches the transporter (the free-drug hypothesis: unbound concentrations in pla
 equal at steady state). The drug's **load** is that free concentration over its SERT affinity,
 L = f_u * C_ss / Ki, which :mod:`depnet.circuits.serotonin` binds competitively with 5-HT
 (occupancy L / (1 + L + [5-HT]/Km)). The load approaches its steady level, and washes out, at
-the elimination rate ln 2 / t_1/2, on the serotonin system's slow clock: with daily doses and
-half-lives of a day or more the average level follows that curve (peak-trough swings within a
-day are left out).
+the elimination rate ln 2 / t_1/2, on the scenario's slow clock (``[scenario] compressed_day``):
+with daily doses and half-lives of a day or more the average level follows that curve
+(peak-trough swings within a day are left out).
 
 Nothing here was sized to VALIDATION.md R7's PET occupancies: the dose-occupancy check against
 Meyer et al. 2004 is held-out. Values marked ``[check]`` were recalled, not read in the source.

@@ -53,23 +53,23 @@ def _train(
     return tuple(Effect(target, k, v) for k, v in values.items())
 
 
-def _session_period(per_day: float, w: Window, grid):
+def _session_period(name: str, length, per_day: float, w: Window, grid):
     """Time between a course's sessions: one day of the slow clock over ``per_day`` sessions,
     rounded to whole ``grid`` s (the protocol's pulse or burst period) in steps of ``w.dt``, so
     that every session starts on the pulses' grid (the stimulator keeps one grid from the
-    train's first pulse)."""
+    train's first pulse). A session (setting ``name``, ``length`` long) must be shorter. A
+    period longer than the window is cut to the first grid point after it (the window then
+    holds one session), which keeps step counts within 32-bit integers."""
     grid_steps = steps(grid, w.dt)
-    wanted = float(w.day / per_day / (grid_steps * w.dt))
-    return max(1, round(wanted)) * grid_steps * w.dt
-
-
-def _check_session(name: str, length, between) -> None:
-    if length >= between:
+    wanted = max(1, round(float(w.day / per_day / (grid_steps * w.dt))))
+    if length >= wanted * grid_steps * w.dt:
         raise ValueError(
             f"{name}: {format_quantity(length)} is not shorter than the time between sessions "
-            f"on the slow clock ({format_quantity(between)}; [scenario] compressed_day sets "
-            "the day)"
+            f"on the slow clock ({format_quantity(wanted * grid_steps * w.dt)}; [scenario] "
+            "compressed_day sets the day)"
         )
+    window = steps(w.stop - w.start, w.dt) // grid_steps + 1
+    return min(wanted, window) * grid_steps * w.dt
 
 
 def _gains(region: str, channel: str, s: Settings, cells=(0.0, 1.0)) -> tuple[Effect, ...]:
@@ -103,8 +103,9 @@ def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
     else:
         pattern = {"period": 1 / s["frequency"], "train_on": s["train_on"]}
         grid = pattern["period"]
-    between = _session_period(s["sessions_per_day"], w, grid)
-    _check_session("session_duration", s["session_duration"], between)
+    between = _session_period(
+        "session_duration", s["session_duration"], s["sessions_per_day"], w, grid
+    )
     if s["session_duration"] > pattern["train_on"]:
         raise ValueError(
             f"session_duration: {format_quantity(s['session_duration'])} is longer than one "
@@ -193,13 +194,14 @@ def _tdcs_blocks(s: Settings, w: Window) -> list[Block]:
             else ()
         ),
     )
-    between = _session_period(s["sessions_per_day"], w, receptor_interval(w.dt))
-    _check_session("session_duration", s["session_duration"], between)
-    blocks, start = [], w.start
-    while start < w.stop:
-        blocks.append(Block(start, min(w.stop, start + s["session_duration"]), effects))
-        start = start + between
-    return blocks
+    between = _session_period(
+        "session_duration", s["session_duration"], s["sessions_per_day"], w,
+        receptor_interval(w.dt),
+    )  # fmt: skip
+    # whole sessions counted in steps, so that no rounding adds one at the window's end
+    sessions = -(-steps(w.stop - w.start, w.dt) // steps(between, w.dt))
+    starts = [w.start + k * between for k in range(sessions)]
+    return [Block(t, min(w.stop, t + s["session_duration"]), effects) for t in starts]
 
 
 TDCS = Kind(
@@ -258,6 +260,7 @@ _POPULATIONS = tuple(CELL_TYPES)
 def _check_current(s: Settings, given: frozenset[str]) -> None:
     if "population" not in given:
         raise ValueError(f"population: required; choose from {', '.join(_POPULATIONS)}")
+
 
 CURRENT = Kind(
     name="current",
@@ -360,8 +363,9 @@ def _ect_blocks(s: Settings, w: Window) -> list[Block]:
     # one session per session period of the slow clock, each a seizure of synchronous volleys
     # at the discharge frequency
     period = 1 / s["discharge_frequency"]
-    between = _session_period(s["sessions_per_week"] / 7, w, period)
-    _check_session("seizure_duration", s["seizure_duration"], between)
+    between = _session_period(
+        "seizure_duration", s["seizure_duration"], s["sessions_per_week"] / 7, w, period
+    )
     train = _train("a", w, period=period, train_on=s["seizure_duration"], train_period=between)
     gains = tuple(
         Effect(population, "stim_gain_a", s["gain_interneurons" if "inh" in population else
