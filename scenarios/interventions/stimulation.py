@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from brian2 import Hz, ms, nS, pA, second
 
+from depnet.circuits import parameters as circuit_parameters
 from depnet.circuits.neuron import receptor_interval
-from depnet.circuits.parameters import CELL_TYPES
 from depnet.quantities import Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, steps
 
@@ -254,7 +254,7 @@ TDCS = Kind(
 
 
 #: Populations a ``current`` can be injected into.
-_POPULATIONS = tuple(CELL_TYPES)
+_POPULATIONS = tuple(circuit_parameters.CELL_TYPES)
 
 
 def _check_current(s: Settings, given: frozenset[str]) -> None:
