@@ -30,7 +30,7 @@ from depnet.circuits import (
 )
 from depnet.circuits.parameters import DRIVES, REGIONS
 from depnet.circuits.projections import Placement
-from depnet.quantities import DEFAULT_COMPRESSED_DAY, subtable, time_compression
+from depnet.quantities import subtable, time_compression
 
 #: The NeuronGroup that holds every cell without extra equations.
 SHARED_GROUP = "neurons"
@@ -161,7 +161,7 @@ def build_circuit(
     seed: int,
     learning: dict[str, dict] | None = None,
     *,
-    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+    compressed_day: b2.Quantity,
 ) -> Circuit:
     """Build the circuit of the regions that ``sizes`` names.
 

@@ -25,7 +25,6 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Layout
 from depnet.circuits.neuron import receptor_interval
 from depnet.errors import ScenarioError
-from depnet.quantities import DEFAULT_COMPRESSED_DAY
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
 Value = b2.Quantity | float
@@ -76,7 +75,7 @@ def blocks_of(
     items: Iterable[Intervention],
     duration: b2.Quantity,
     dt: b2.Quantity,
-    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+    compressed_day: b2.Quantity,
 ) -> list[Block]:
     """Every block of the interventions and traits, clipped to the run; ``compressed_day`` is the
     scenario's slow clock, on which treatment courses count their days."""
@@ -94,7 +93,7 @@ def epoch_cuts(
     traits: Sequence[Intervention],
     duration: b2.Quantity,
     dt: b2.Quantity,
-    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+    compressed_day: b2.Quantity,
 ) -> list[float]:
     """The epochs' start times (s), checked against the protocol's bounds.
 
@@ -160,7 +159,7 @@ def schedule(
     values: Mapping[str, Value],
     duration: b2.Quantity,
     dt: b2.Quantity,
-    compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+    compressed_day: b2.Quantity,
 ) -> Schedule:
     """The protocol tables of one run of a network laid out as ``layout``.
 

@@ -200,7 +200,7 @@ def test_a_tdcs_course_longer_than_the_protocol_holds_is_refused_in_one_line():
 def test_a_current_goes_into_the_one_population_named():
     current = {"kind": "current", "population": "sgacc_exc", "current": "200 pA", "start": "0.3 s"}
     (item,) = parse_scenario(loop([current])).interventions
-    (block,) = item.kind.blocks(item.settings, item.window(1 * second, 0.1 * ms))
+    (block,) = item.kind.blocks(item.settings, item.window(1 * second, 0.1 * ms, 1 * second))
     assert [(e.target, e.variable, e.value) for e in block.effects] == [
         ("sgacc_exc", "I_stim", 200 * pA)
     ]

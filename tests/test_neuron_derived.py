@@ -107,4 +107,4 @@ def test_interventions_cannot_change_what_constants_are_derived_from(variable):
     )  # fmt: skip
     item = Intervention(kind, 0.1 * second, None, {})
     with pytest.raises(ScenarioError, match=f"probe changes {variable} on dlpfc_exc, which cannot"):
-        epoch_cuts([item], [], 1 * second, 0.1 * ms)
+        epoch_cuts([item], [], 1 * second, 0.1 * ms, 1 * second)

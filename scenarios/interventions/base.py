@@ -125,7 +125,7 @@ class Intervention:
         self,
         duration: b2.Quantity,
         dt: b2.Quantity,
-        compressed_day: b2.Quantity = DEFAULT_COMPRESSED_DAY,
+        compressed_day: b2.Quantity,
     ) -> Window:
         stop = duration if self.stop is None else self.stop
         return Window(self.start, stop, duration, dt, compressed_day)
