@@ -115,7 +115,10 @@ RUNS |= {
 # without the treatment), so the network's own structural drift cancels.
 PLASTIC = "healthy_plastic"
 STRESS = {"kind": "chronic_stress", "start": "3 s"}  # 3 healthy days, then 7 of stress
-KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s, BDNF pulse 5-6 s
+KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s (days 5-7)
+#: Ketamine's block on interneurons alone: the disinhibition without the pyramidal cells' block
+#: that makes their BDNF (P5's note).
+KETAMINE_INTERNEURONS_ONLY = {**KETAMINE, "block_principal": "0"}
 RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}
 PAS = {"kind": "pas", "start": "5 s", "stop": "8 s"}
 CHRONIC_SSRI = {"kind": "ssri"}  # from the start, at steady SERT occupancy
@@ -134,10 +137,12 @@ def _plastic(duration: str, *interventions: Mapping[str, str], **parameters: str
 
 
 RUNS |= {
-    "plastic": _plastic("10 s"),
+    # 12 days: P5 reads ketamine's rise a week after the dose
+    "plastic": _plastic("12 s"),
     "stress": _plastic("10 s", STRESS),
-    "ketamine": _plastic("10 s", KETAMINE),
+    "ketamine": _plastic("12 s", KETAMINE),
     "ketamine_rapamycin": _plastic("10 s", RAPAMYCIN, KETAMINE),
+    "ketamine_interneurons_only": _plastic("12 s", KETAMINE_INTERNEURONS_ONLY),
     "pas": _plastic("10 s", PAS),
     "stress_pas": _plastic("10 s", STRESS, PAS),
     "ssri_plastic": _plastic("10 s", CHRONIC_SSRI),
@@ -404,6 +409,12 @@ def _p5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     return {
         "DLPFC density rise, a day after": rise,
         "rise with rapamycin / without": blocked / rise if rise > 0 else math.nan,
+        "DLPFC density rise, a week after": _density_change(
+            runs["ketamine"], runs["plastic"], "dlpfc", 12.0
+        ),
+        "rise a day after, interneurons blocked alone": _density_change(
+            runs["ketamine_interneurons_only"], runs["plastic"], "dlpfc", 6.0
+        ),
     }
 
 
@@ -566,12 +577,20 @@ CHECKS: dict[str, RowCheck] = {
         note="the delay of the pyramidal rise: both are read over the 2 s of the NMDA block",
     ),
     "P5": RowCheck(
-        "P5", ("plastic", "ketamine", "ketamine_rapamycin"),
+        "P5", ("plastic", "ketamine", "ketamine_rapamycin", "ketamine_interneurons_only"),
         {
             "DLPFC density rise, a day after": Band(0.10, 0.50),
             "rise with rapamycin / without": Band(None, 0.25, strict=True),
+            "DLPFC density rise, a week after": Band(0.0, None, strict=True),
+            "rise a day after, interneurons blocked alone": REPORTED,
         },
         _p5,
+        note="the BDNF comes from the block itself (structural.bdnf_translation: NMDA block at "
+        "rest, Autry et al. 2011), not from the disinhibited firing: with interneurons blocked "
+        "alone, pyramidal firing still rises but density does not. The BDNF "
+        "made decays with the trace's 10 days, which keeps formation raised: that, not a "
+        "consolidation of the new synapses, is why the rise lasts. Rapamycin (days 4.5-7) "
+        "delays the rise: the BDNF still there when it is gone forms the synapses",
     ),
     "P9": RowCheck(
         "P9", ("plastic", "stress", "pas", "stress_pas"),

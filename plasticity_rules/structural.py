@@ -30,8 +30,11 @@ Removal (a present synapse becomes absent)::
   a mean-field form of Butz & van Ooyen's element matching with the same fixed point
   ``G(Ca) = 0``, i.e. the set-point rate. (Exact element matching would need the per-cell count
   of present synapses, a summed variable recomputed over the whole pool at every time step.)
-- ``bdnf`` is a BDNF-like activity trace of the postsynaptic cell (1 at the reference rate);
-  ``bdnf_external`` is a drug- or stimulation-evoked addition (ketamine's BDNF release).
+- ``bdnf`` is a BDNF-like trace of the postsynaptic cell (1 at the reference rate): each spike
+  adds to it (activity-dependent release), and so does NMDA block at rest, at
+  ``bdnf_translation * nmda_block`` per unit of biological time (ketamine's rapid BDNF
+  translation: Autry et al. 2011 Nature 475:91), so that ketamine's BDNF follows its block and
+  no block gives none; ``bdnf_external`` is a scripted addition (tDCS's release, stress's loss).
 - ``occupancy_5ht7`` is the cell's 5-HT7 receptor occupancy (5-HT7 -> MMP-9 spine remodeling,
   Bijata et al. 2017 Cell Rep); its gain ``g_5ht7`` is SIGNED and 0 by default because the sign is
   contested (VALIDATION P7; Bijata et al. 2022 Cell Rep 38:110532).
@@ -51,8 +54,9 @@ Removal (a present synapse becomes absent)::
 Variables (names are API). Postsynaptic cell (:func:`structural_neuron_block`): ``Ca``,
 ``z_elem``, ``z_elem_ref``, ``growth``, ``bdnf`` and the shared ``tau_Ca``, ``beta_Ca``,
 ``eps_Ca``, ``eta_Ca``/``psi_Ca`` (by curve), ``nu_z``, ``tau_bdnf``, ``beta_bdnf``,
-``bdnf_external``, ``stress``, ``mtor_block`` and the clock's ``time_compression``; the cell
-must also have ``occupancy_5ht7`` (the shared neuron of :mod:`depnet.circuits.neuron` has it).
+``bdnf_translation``, ``bdnf_external``, ``stress``, ``mtor_block`` and the clock's
+``time_compression``; the cell must also have ``occupancy_5ht7`` and ``nmda_block`` (the shared
+neuron of :mod:`depnet.circuits.neuron` with its protocol variables has them).
 Pool synapse (:func:`structural_synapse_model`): ``w``, ``present`` and the shared ``r_form``,
 ``r_prune``, ``w_prune``, ``w_prune_width``, ``w_new``, ``g_bdnf``, ``g_5ht7``, ``structural_dt``.
 
@@ -118,8 +122,18 @@ NEURON_PARAMETERS: dict[str, Parameter] = {
         "chosen: 1/(tau_bdnf * 5 Hz), so that bdnf = 1 at the 5 Hz set point",
         low=0.0,
     ),
+    "bdnf_translation": Parameter(
+        25 / DAY,
+        "chosen: BDNF made per day per unit of NMDA block at rest, in units of the basal "
+        "level. Blocking NMDA receptors at rest silences eEF2 kinase and lets BDNF be "
+        "translated within hours (Autry et al. 2011 Nature 475:91); sized for P5 "
+        "(calibration, seed 1: ketamine's DLPFC density +14% a day after the dose, peak +47% "
+        "on day 4; 20/day gave +11% and +42%)",
+        low=0 / DAY,
+        calibrated_to=("P5",),
+    ),
     "bdnf_external": Parameter(
-        0.0, "chosen: no drug- or stimulation-evoked BDNF unless stated (ketamine raises it)"
+        0.0, "chosen: no scripted BDNF unless stated (tDCS's release, stress's loss)"
     ),
     "stress": Parameter(
         1.0,
@@ -319,7 +333,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     if curve not in growth_curves.CURVES:
         raise ValueError(f"unknown growth curve {curve!r}; choose from {growth_curves.CURVES}")
     used = ["tau_Ca", "beta_Ca", *growth_curves.curve_parameter_names(curve), "nu_z"]
-    used += ["tau_bdnf", "beta_bdnf"]
+    used += ["tau_bdnf", "beta_bdnf", "bdnf_translation"]
     table = {k: NEURON_PARAMETERS[k] for k in [*used, *_NEURON_SETTABLE]}
     growth = growth_curves.growth_expression(curve, "Ca")
     equations = (
@@ -327,7 +341,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         f"growth = {growth} : 1\n"
         "dz_elem/dt = time_compression * nu_z * growth : 1\n"
         "z_elem_ref : 1\n"
-        "dbdnf/dt = -time_compression * bdnf / tau_bdnf : 1\n"
+        "dbdnf/dt = time_compression * (bdnf_translation * nmda_block - bdnf / tau_bdnf) : 1\n"
         + _declarations(table, used)
         + "time_compression : 1 (shared, constant)\n"
         + _declarations(table, _NEURON_SETTABLE, "shared")

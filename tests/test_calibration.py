@@ -57,7 +57,7 @@ def test_the_rows_that_were_sized_for_are_calibrations():
     # generic SSRI's input occupancy
     assert labels["R7"] == "held-out"
     assert "scenarios/sgacc_switching.toml [parameters]" in calibrations()["C2"]
-    assert "interventions.ketamine.bdnf_pulse" in calibrations()["P5"]
+    assert "plasticity.<population>.bdnf_translation" in calibrations()["P5"]
 
 
 def test_params_tags_calibrated_values_and_lists_every_row_with_its_label():

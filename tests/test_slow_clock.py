@@ -35,7 +35,7 @@ def _traces_after_one_day(day: b2.Quantity) -> tuple[float, float, float, int]:
         driver = b2.SpikeGeneratorGroup(1, np.zeros(n, int), np.arange(n) * period + 0.1 * ms)
         cell = b2.NeuronGroup(
             1,
-            "x : 1\noccupancy_5ht7 : 1\n" + block.equations,
+            "x : 1\noccupancy_5ht7 : 1\nnmda_block : 1\n" + block.equations,
             threshold="x > 1",
             reset="x = 0; " + block.reset,
             method="euler",

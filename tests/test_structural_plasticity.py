@@ -31,6 +31,7 @@ LIF = """
 dv/dt = (g_L * (E_L - v) + g_ampa * (E_ampa - v)) / C_m : volt (unless refractory)
 dg_ampa/dt = -g_ampa / tau_ampa : siemens
 occupancy_5ht7 : 1
+nmda_block : 1
 """
 LIF_NAMESPACE = {
     "g_L": 10 * nS,
@@ -377,7 +378,7 @@ def interventions() -> dict[str, np.ndarray]:
         for name in CONDITIONS:
             group = b2.NeuronGroup(
                 50,
-                "g_ampa : siemens\noccupancy_5ht7 : 1\n" + block.equations,
+                "g_ampa : siemens\noccupancy_5ht7 : 1\nnmda_block : 1\n" + block.equations,
                 method="euler",
                 name=f"c_{name}",
             )
@@ -458,3 +459,29 @@ def test_5ht7_gain_is_signed(interventions):
     positive = interventions["ht7_positive"][window].mean() / control - 1
     negative = interventions["ht7_negative"][window].mean() / control - 1
     assert positive > 0.03 and negative < -0.03, (positive, negative)
+
+
+@pytest.mark.parametrize("block", [0.0, 0.15, 0.6])
+def test_nmda_block_at_rest_makes_bdnf_and_no_block_makes_none(block):
+    """A silent cell whose NMDA receptors are blocked makes BDNF at ``bdnf_translation`` per
+    unit of block (Autry et al. 2011 Nature 475:91: ketamine's block at rest lets BDNF be
+    translated), which decays with the trace's tau_bdnf: after one day, block * rate * tau *
+    (1 - exp(-1 day / tau)). With no block, none: ketamine's BDNF is its block's."""
+    block_eqs = sp.structural_neuron_block("linear")
+    parameters = sp.NEURON_PARAMETERS
+    with devices.activated("runtime"):
+        b2.defaultclock.dt = 1 * ms
+        cell = b2.NeuronGroup(1, LIF + block_eqs.equations, namespace=LIF_NAMESPACE)
+        sp.install_neuron_block(cell, block_eqs, time_compression=DAYS_PER_S)
+        cell.bdnf = 0
+        cell.nmda_block = block
+        b2.Network(cell).run(1 * second)  # one day on this clock
+        made = float(cell.bdnf[0])
+    tau = float(parameters["tau_bdnf"].value / second)
+    rate = float(parameters["bdnf_translation"].value * second)
+    expected = block * rate * tau * -np.expm1(-86400 / tau)
+    assert made == pytest.approx(expected, rel=1e-3)
+    if block:
+        assert made > 0.5 * block * 25  # ~25 basal units per unit block per day (P5's size)
+    else:
+        assert made == 0.0

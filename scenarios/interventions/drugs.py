@@ -2,11 +2,12 @@
 
 An SSRI named by its drug and dose follows one-compartment kinetics on the scenario's slow
 clock (``[scenario] compressed_day``; :mod:`depnet.scenarios.interventions.pharmacokinetics`):
-its level rises over days while dosed and washes out after. Ketamine's block and BDNF pulse last
-days of that clock. The other drugs, and the ``generic`` SSRI (given by its SERT occupancy), hold
-a constant level within their window: their kinetics (minutes to hours) are instantaneous on the
-slow clock (by default one simulated second = one day of autoreceptor desensitization and
-structural change).
+its level rises over days while dosed and washes out after. Ketamine's block lasts days of that
+clock, and the BDNF its block makes pyramidal cells translate is theirs
+(:mod:`depnet.plasticity_rules.structural`). The other drugs, and the ``generic`` SSRI (given
+by its SERT occupancy), hold a constant level within their window: their kinetics (minutes to
+hours) are instantaneous on the slow clock (by default one simulated second = one day of
+autoreceptor desensitization and structural change).
 """
 
 from __future__ import annotations
@@ -122,24 +123,20 @@ ANTAGONIST_5HT1A = Kind(
 
 
 def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
-    # the dose's time course is in biological time, laid on the scenario's slow clock
+    # the dose's time course is in biological time, laid on the scenario's slow clock; the BDNF
+    # that follows is the cells' own (structural.bdnf_translation acts on nmda_block)
     nmda_stop = min(w.stop, w.start + w.slow(s["nmda_duration"]))
-    bdnf_start = min(w.stop, w.start + w.slow(s["bdnf_delay"]))
-    bdnf_stop = min(w.stop, bdnf_start + w.slow(s["bdnf_duration"]))
     block = [Effect(p, "nmda_block", s["block_interneurons"]) for p in INTERNEURONS]
     block += [Effect(p, "nmda_block", s["block_principal"]) for p in PRINCIPAL]
-    blocks = [Block(w.start, nmda_stop, tuple(block))]
-    if bdnf_stop > bdnf_start:
-        pulse = Effect("structural", "bdnf_external", s["bdnf_pulse"], op="add")
-        blocks.append(Block(bdnf_start, bdnf_stop, (pulse,)))
-    return blocks
+    return [Block(w.start, nmda_stop, tuple(block))]
 
 
 KETAMINE = Kind(
     name="ketamine",
     summary=(
-        "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition), then a "
-        "BDNF pulse that drives mTOR-dependent synapse formation"
+        "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition); the "
+        "block at rest makes pyramidal cells translate BDNF, which drives mTOR-dependent "
+        "synapse formation"
     ),
     parameters={
         "block_interneurons": Parameter(
@@ -150,7 +147,11 @@ KETAMINE = Kind(
             high=1.0,
         ),
         "block_principal": Parameter(
-            0.15, "chosen: weaker block on pyramidal cells at low doses", low=0.0, high=1.0
+            0.15,
+            "chosen: weaker block on pyramidal cells at low doses; times "
+            "plasticity.<population>.bdnf_translation, the BDNF they make",
+            low=0.0,
+            high=1.0,
         ),
         "nmda_duration": Parameter(
             2 * DAY,
@@ -158,26 +159,6 @@ KETAMINE = Kind(
             "enough in simulated time to see the delayed pyramidal rise; ketamine's plasma "
             "half-life is ~2-3 h, so the block lasts far longer than a dose's (a limitation)",
             low=0 * second,
-        ),
-        "bdnf_delay": Parameter(
-            0 * second,
-            "chosen: BDNF release follows the glutamate surge within the first hour (Autry et "
-            "al. 2011 Nature 475:91), instantaneous on the compressed day",
-            low=0 * second,
-        ),
-        "bdnf_duration": Parameter(
-            1 * DAY,
-            "chosen: one day on the slow clock, the window of mTOR signalling and spine "
-            "formation after one dose (Li et al. 2010 Science 329:959)",
-            low=0 * second,
-        ),
-        "bdnf_pulse": Parameter(
-            2.0,
-            "chosen: evoked BDNF, in units of the basal activity-dependent level; sized for "
-            "P5's +10-50% density (calibration, seed 1: +12% DLPFC density one compressed day "
-            "after the dose; 1.5 gave +8.7%)",
-            low=0.0,
-            calibrated_to=("P5",),
         ),
     },
     blocks=_ketamine_blocks,
