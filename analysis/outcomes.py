@@ -224,8 +224,8 @@ def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
     ------
     ValueError
         If ``with_pas`` has no PAS block, its projection is not recorded in both runs, the runs
-        are not paired (different synapses), or a store is older than version 3 (its synapses
-        indexed in the NeuronGroups).
+        are not paired (different synapses or lengths), or a store is older than version 3 (its
+        synapses indexed in the NeuronGroups).
     """
     block = pas_block(with_pas)
     if block is None:
@@ -240,6 +240,12 @@ def pas_pathway_change(with_pas: xr.DataTree, without: xr.DataTree) -> float:
         if projection not in projections(tree):
             raise ValueError(f"{projection!r} is not a recorded plastic projection of both runs")
     a, b = with_pas["synapses"][projection], without["synapses"][projection]
+    ends = [float(tree.attrs["duration_s"]) for tree in (with_pas, without)]
+    if ends[0] != ends[1]:
+        raise ValueError(
+            f"the runs are not paired: they end at {ends[0]:g} and {ends[1]:g} s (the final "
+            "weights are compared)"
+        )
     pre, post = a["pre"].values, a["post"].values
     if not (np.array_equal(pre, b["pre"].values) and np.array_equal(post, b["post"].values)):
         raise ValueError(f"{projection}: the runs are not paired (their synapses differ)")

@@ -137,12 +137,14 @@ def _plastic(duration: str, *interventions: Mapping[str, str], **parameters: str
 
 
 RUNS |= {
-    # 12 days: P5 reads ketamine's rise a week after the dose
-    "plastic": _plastic("12 s"),
+    "plastic": _plastic("10 s"),
+    # P5 reads ketamine's rise a week after the dose, on day 12 (the last sample of a run
+    # of 13 s is 12.9)
+    "plastic_13d": _plastic("13 s"),
     "stress": _plastic("10 s", STRESS),
-    "ketamine": _plastic("12 s", KETAMINE),
+    "ketamine": _plastic("13 s", KETAMINE),
     "ketamine_rapamycin": _plastic("10 s", RAPAMYCIN, KETAMINE),
-    "ketamine_interneurons_only": _plastic("12 s", KETAMINE_INTERNEURONS_ONLY),
+    "ketamine_interneurons_only": _plastic("13 s", KETAMINE_INTERNEURONS_ONLY),
     "pas": _plastic("10 s", PAS),
     "stress_pas": _plastic("10 s", STRESS, PAS),
     "ssri_plastic": _plastic("10 s", CHRONIC_SSRI),
@@ -360,7 +362,12 @@ def _r7(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 
 
 def _density(tree: xr.DataTree, region: str, at: float) -> float:
-    return float(synapse_density(tree).sel(region=region).sel(time=at, method="nearest"))
+    return float(_density_sample(tree, region, at))
+
+
+def _density_sample(tree: xr.DataTree, region: str, at: float) -> xr.DataArray:
+    """A region's density at the sample nearest ``at`` (a run of T s has its last at T - 0.1 s)."""
+    return synapse_density(tree).sel(region=region).sel(time=at, method="nearest")
 
 
 def _relative(value: float, reference: float) -> float:
@@ -369,8 +376,21 @@ def _relative(value: float, reference: float) -> float:
 
 
 def _density_change(tree: xr.DataTree, paired: xr.DataTree, region: str, at: float) -> float:
-    """Relative change of a region's active-synapse density against the paired run."""
-    return _relative(_density(tree, region, at), _density(paired, region, at))
+    """Relative change of a region's active-synapse density against the paired run, read at
+    the same sample of both.
+
+    Raises
+    ------
+    ValueError
+        If the samples nearest ``at`` differ (runs of different lengths read past one's end).
+    """
+    value, reference = (_density_sample(t, region, at) for t in (tree, paired))
+    if float(value.time) != float(reference.time):
+        raise ValueError(
+            f"{region} density at {at:g} s: the runs' nearest samples differ "
+            f"({float(value.time):g} and {float(reference.time):g} s); pair runs of one length"
+        )
+    return _relative(float(value), float(reference))
 
 
 def _window_rate(tree: xr.DataTree, population: str, start: float, stop: float) -> float:
@@ -404,16 +424,17 @@ def _p4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 
 
 def _p5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
-    rise = _density_change(runs["ketamine"], runs["plastic"], "dlpfc", 6.0)
-    blocked = _density_change(runs["ketamine_rapamycin"], runs["plastic"], "dlpfc", 6.0)
+    paired = runs["plastic_13d"]
+    rise = _density_change(runs["ketamine"], paired, "dlpfc", 6.0)
+    blocked = _density_change(runs["ketamine_rapamycin"], paired, "dlpfc", 6.0)
     return {
         "DLPFC density rise, a day after": rise,
         "rise with rapamycin / without": blocked / rise if rise > 0 else math.nan,
         "DLPFC density rise, a week after": _density_change(
-            runs["ketamine"], runs["plastic"], "dlpfc", 12.0
+            runs["ketamine"], paired, "dlpfc", 12.0
         ),
         "rise a day after, interneurons blocked alone": _density_change(
-            runs["ketamine_interneurons_only"], runs["plastic"], "dlpfc", 6.0
+            runs["ketamine_interneurons_only"], paired, "dlpfc", 6.0
         ),
     }
 
@@ -577,7 +598,7 @@ CHECKS: dict[str, RowCheck] = {
         note="the delay of the pyramidal rise: both are read over the 2 s of the NMDA block",
     ),
     "P5": RowCheck(
-        "P5", ("plastic", "ketamine", "ketamine_rapamycin", "ketamine_interneurons_only"),
+        "P5", ("plastic_13d", "ketamine", "ketamine_rapamycin", "ketamine_interneurons_only"),
         {
             "DLPFC density rise, a day after": Band(0.10, 0.50),
             "rise with rapamycin / without": Band(None, 0.25, strict=True),

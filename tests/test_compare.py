@@ -227,6 +227,10 @@ def test_the_pas_pathway_change_compares_conditioned_onto_tms_fired_synapses_acr
         pas_pathway_change(with_pas, _final_synapses(synthetic(80), [1.0] * 6, [1] * 6, [1] * 6))
     with pytest.raises(ValueError, match="no PAS block"):
         pas_pathway_change(without, with_pas)
+    longer = _final_synapses(synthetic(80), [1.0] * 6, [1] * 6)
+    longer.attrs["duration_s"] = float(with_pas.attrs["duration_s"]) + 2.0
+    with pytest.raises(ValueError, match="not paired: they end at"):
+        pas_pathway_change(with_pas, longer)  # final weights two days apart
     old = _final_synapses(synthetic(80), [1.0] * 6, [1] * 6)
     old.attrs["store_version"] = 2  # pre/post were NeuronGroup indices
     with pytest.raises(ValueError, match="store version 2"):
