@@ -248,8 +248,9 @@ def _parser() -> argparse.ArgumentParser:
 
     params = sub.add_parser(
         "params",
-        help="list model parameters with units and sources, and which VALIDATION rows each was "
-        "sized for (calibrations)",
+        help="list model parameters with units and sources (the circuit's, the learning rules' "
+        "as plasticity.<projection>. and plasticity.<population>., the interventions' and "
+        "traits'), and which VALIDATION rows each was sized for (calibrations)",
     )
     params.add_argument("prefix", nargs="?", default="", help="only paths starting with this")
     params.add_argument(
@@ -499,12 +500,12 @@ def _calibrated(p) -> str:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from depnet.circuits.parameters import DEFAULT_PARAMETERS
     from depnet.quantities import format_quantity
+    from depnet.scenarios.calibration import all_parameters
 
     if args.rows:
         return _rows(args.prefix)
-    for path, p in DEFAULT_PARAMETERS.items():
+    for path, p in all_parameters():
         if path.startswith(args.prefix):
             print(f"{path} = {format_quantity(p.value)}    # {p.source}{_calibrated(p)}")
     return 0

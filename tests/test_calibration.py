@@ -65,6 +65,10 @@ def test_params_tags_calibrated_values_and_lists_every_row_with_its_label():
     assert tagged.returncode == 0
     line = next(x for x in tagged.stdout.splitlines() if x.startswith("drn_5ht.I_bias_mean ="))
     assert line.endswith("[calibration of R1]")
+    # the learning rules' and interventions' parameters are listed too
+    learning = depnet_cli("params", "plasticity.<population>.bdnf_translation")
+    assert learning.stdout.strip().endswith("[calibration of P5]"), learning.stdout
+    assert "interventions.ketamine.block_principal = 0.15" in depnet_cli("params").stdout
     rows = depnet_cli("params", "--rows")
     assert rows.returncode == 0
     for row in OBSERVATIONS:
