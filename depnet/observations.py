@@ -170,9 +170,11 @@ _ROWS = (
         "checked", "tests/validation/test_treatments.py",
     ),
     Observation(
-        "P5", "ketamine raises mPFC spine synapses via mTOR; rapamycin blocks it",
+        "P5", "ketamine raises mPFC spine synapses via mTOR; rapamycin blocks it; spines stay "
+        "raised for up to 2 weeks through more formation",
         "density +10% to +50%; with rapamycin the rise is < 25% of the unblocked rise",
-        "Li et al. 2010 Science 329:959 [check]",
+        "Li et al. 2010 Science 329:959 [check magnitude/time]; Phoumthipphavong et al. 2016 "
+        "eNeuro",
         "checked", "tests/validation/test_treatments.py",
     ),
     Observation(

@@ -606,12 +606,12 @@ CHECKS: dict[str, RowCheck] = {
             "rise a day after, interneurons blocked alone": REPORTED,
         },
         _p5,
-        note="the BDNF comes from the block itself (structural.bdnf_translation: NMDA block at "
-        "rest, Autry et al. 2011), not from the disinhibited firing: with interneurons blocked "
-        "alone, pyramidal firing still rises but density does not. The BDNF "
-        "made decays with the trace's 10 days, which keeps formation raised: that, not a "
-        "consolidation of the new synapses, is why the rise lasts. Rapamycin (days 4.5-7) "
-        "delays the rise: the BDNF still there when it is gone forms the synapses",
+        note="a consolidation of the new synapses, which the model lacks: the BDNF that the "
+        "block makes (structural.bdnf_translation, after the proposal of Autry et al. 2011, "
+        "the model's choice among the proposed routes) decays with the BDNF trace's 10 days "
+        "and keeps formation raised, so the rise peaks 4-5 days after the dose and rapamycin "
+        "(days 4.5-7) delays it rather than preventing it; and which route makes ketamine's "
+        "BDNF: in the model, interneurons blocked alone leave density where it was",
     ),
     "P9": RowCheck(
         "P9", ("plastic", "stress", "pas", "stress_pas"),

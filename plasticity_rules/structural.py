@@ -31,10 +31,13 @@ Removal (a present synapse becomes absent)::
   ``G(Ca) = 0``, i.e. the set-point rate. (Exact element matching would need the per-cell count
   of present synapses, a summed variable recomputed over the whole pool at every time step.)
 - ``bdnf`` is a BDNF-like trace of the postsynaptic cell (1 at the reference rate): each spike
-  adds to it (activity-dependent release), and so does NMDA block at rest, at
-  ``bdnf_translation * nmda_block`` per unit of biological time (ketamine's rapid BDNF
-  translation: Autry et al. 2011 Nature 475:91), so that ketamine's BDNF follows its block and
-  no block gives none; ``bdnf_external`` is a scripted addition (tDCS's release, stress's loss).
+  adds to it (activity-dependent release), and so does the cell's NMDA block, at
+  ``bdnf_translation * nmda_block`` per unit of biological time, whether the cell fires or not.
+  This is the model's choice among the proposed routes to ketamine's BDNF: NMDA block at rest
+  lets BDNF be translated (Autry et al. 2011 Nature 475:91); the disinhibition and glutamate
+  surge (Li et al. 2010) and NMDA-independent metabolites (Zanos et al. 2016) are the others.
+  So ketamine's BDNF follows its block and no block gives none; ``bdnf_external`` is a scripted
+  addition (tDCS's release, stress's loss).
 - ``occupancy_5ht7`` is the cell's 5-HT7 receptor occupancy (5-HT7 -> MMP-9 spine remodeling,
   Bijata et al. 2017 Cell Rep); its gain ``g_5ht7`` is SIGNED and 0 by default because the sign is
   contested (VALIDATION P7; Bijata et al. 2022 Cell Rep 38:110532).
@@ -124,11 +127,12 @@ NEURON_PARAMETERS: dict[str, Parameter] = {
     ),
     "bdnf_translation": Parameter(
         25 / DAY,
-        "chosen: BDNF made per day per unit of NMDA block at rest, in units of the basal "
-        "level. Blocking NMDA receptors at rest silences eEF2 kinase and lets BDNF be "
-        "translated within hours (Autry et al. 2011 Nature 475:91); sized for P5 "
+        "chosen: 25 per day: BDNF made per day per unit of NMDA block, in units of the basal "
+        "level, after the proposal that NMDA block at rest silences eEF2 kinase and lets BDNF "
+        "be translated within hours (Autry et al. 2011 Nature 475:91; one of the proposed "
+        "routes, the model's choice); sized for P5 "
         "(calibration, seed 1: ketamine's DLPFC density +14% a day after the dose, peak +47% "
-        "on day 4; 20/day gave +11% and +42%)",
+        "4-5 days after it; 20/day gave +11% and +42%)",
         low=0 / DAY,
         calibrated_to=("P5",),
     ),

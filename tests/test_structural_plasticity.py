@@ -430,15 +430,16 @@ def test_stress_lowers_synapse_density(interventions):
     assert -0.30 < change < -0.05, change
 
 
-def test_bdnf_pulse_forms_synapses_unless_mtor_blocked(interventions):
-    """A 1-day BDNF pulse raises density 10-50%; with rapamycin the rise is < 25% of it (P5).
+def test_a_day_of_raised_bdnf_forms_synapses_unless_mtor_blocked(interventions):
+    """A day of raised BDNF (``bdnf_external`` 1 -> 5) raises density 10-50%; with rapamycin
+    the rise is < 25% of it: the rule-level half of P5 (ketamine's own BDNF comes from its
+    block, tested in test_nmda_block_at_rest_makes_bdnf_and_no_block_makes_none).
 
     Li et al. 2010 Science 329:959: ketamine raises L5 mPFC spine synapses through BDNF/mTOR and
-    rapamycin blocks it. Rise = density at the end of the pulse day minus the day before.
+    rapamycin blocks it. Rise = density at the end of the raised day minus the day before.
     Measured (seed 2): +18% unblocked, -5% with mtor_block = 1 (formation is multiplied by 0, so
-    baseline pruning continues; the blocked rise is -0.26 times the unblocked one). Without STDP
-    the new, weak synapses are pruned again (+2.5% left 3 days later): P5's lasting rise needs
-    their potentiation, which this test does not model.
+    baseline pruning continues; the blocked rise is -0.26 times the unblocked one). Once the
+    BDNF is back at 1, the new, weak synapses are pruned again (+2.5% left 3 days later).
     """
     bdnf, blocked = interventions["bdnf"], interventions["bdnf_rapamycin"]
     rise = bdnf[PULSE_DAY + 1] - bdnf[PULSE_DAY]

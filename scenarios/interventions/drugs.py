@@ -134,9 +134,9 @@ def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
 KETAMINE = Kind(
     name="ketamine",
     summary=(
-        "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition); the "
-        "block at rest makes pyramidal cells translate BDNF, which drives mTOR-dependent "
-        "synapse formation"
+        "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition); blocked "
+        "cells with structural plasticity (pyramidal ones) make BDNF, which drives "
+        "mTOR-dependent synapse formation"
     ),
     parameters={
         "block_interneurons": Parameter(
