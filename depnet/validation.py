@@ -119,6 +119,11 @@ KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s (days 5-7)
 #: Ketamine's block on interneurons alone: the disinhibition without the pyramidal cells' block
 #: that makes their BDNF (P5's note).
 KETAMINE_INTERNEURONS_ONLY = {**KETAMINE, "block_principal": "0"}
+#: Ketamine by its antidepressant dose and kinetics instead of the shortcut's block (P4 and P5
+#: report it): 0.5 mg/kg over 40 min, its block falling below 0.005 within ~11 hours.
+KETAMINE_BY_DOSE = {"kind": "ketamine", "start": "5 s", "dose_mg_per_kg": "0.5"}
+#: The stretch over which P4 reads the dose's firing: its first 6 hours on the slow clock.
+DOSE_HOURS = 0.25
 RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}
 PAS = {"kind": "pas", "start": "5 s", "stop": "8 s"}
 CHRONIC_SSRI = {"kind": "ssri"}  # from the start, at steady SERT occupancy
@@ -145,6 +150,7 @@ RUNS |= {
     "ketamine": _plastic("13 s", KETAMINE),
     "ketamine_rapamycin": _plastic("10 s", RAPAMYCIN, KETAMINE),
     "ketamine_interneurons_only": _plastic("13 s", KETAMINE_INTERNEURONS_ONLY),
+    "ketamine_by_dose": _plastic("13 s", KETAMINE_BY_DOSE),
     "pas": _plastic("10 s", PAS),
     "stress_pas": _plastic("10 s", STRESS, PAS),
     "ssri_plastic": _plastic("10 s", CHRONIC_SSRI),
@@ -417,9 +423,18 @@ def _p4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
         )
         for kind in ("inh", "exc")
     }
+    dosed = {
+        kind: _relative(
+            _window_rate(runs["ketamine_by_dose"], f"dlpfc_{kind}", 5, 5 + DOSE_HOURS),
+            _window_rate(paired, f"dlpfc_{kind}", 5, 5 + DOSE_HOURS),
+        )
+        for kind in ("inh", "exc")
+    }
     return {
         "DLPFC interneuron rate change": change["inh"],
         "DLPFC pyramidal rate change": change["exc"],
+        "by dose (0.5 mg/kg), interneurons, first 6 h": dosed["inh"],
+        "by dose (0.5 mg/kg), pyramids, first 6 h": dosed["exc"],
     }
 
 
@@ -435,6 +450,12 @@ def _p5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
         ),
         "rise a day after, interneurons blocked alone": _density_change(
             runs["ketamine_interneurons_only"], paired, "dlpfc", 6.0
+        ),
+        "rise a day after, by dose (0.5 mg/kg)": _density_change(
+            runs["ketamine_by_dose"], paired, "dlpfc", 6.0
+        ),
+        "rise a week after, by dose (0.5 mg/kg)": _density_change(
+            runs["ketamine_by_dose"], paired, "dlpfc", 12.0
         ),
     }
 
@@ -589,21 +610,29 @@ CHECKS: dict[str, RowCheck] = {
         {"CA1 synapse density change": Band(-0.07, -0.01)}, _c5,
     ),
     "P4": RowCheck(
-        "P4", ("plastic", "ketamine"),
+        "P4", ("plastic", "ketamine", "ketamine_by_dose"),
         {
             "DLPFC interneuron rate change": Band(None, 0.0, strict=True),
             "DLPFC pyramidal rate change": Band(0.0, None, strict=True),
+            "by dose (0.5 mg/kg), interneurons, first 6 h": REPORTED,
+            "by dose (0.5 mg/kg), pyramids, first 6 h": REPORTED,
         },
         _p4,
         note="the delay of the pyramidal rise: both are read over the 2 s of the NMDA block",
     ),
     "P5": RowCheck(
-        "P5", ("plastic_13d", "ketamine", "ketamine_rapamycin", "ketamine_interneurons_only"),
+        "P5",
+        (
+            "plastic_13d", "ketamine", "ketamine_rapamycin", "ketamine_interneurons_only",
+            "ketamine_by_dose",
+        ),
         {
             "DLPFC density rise, a day after": Band(0.10, 0.50),
             "rise with rapamycin / without": Band(None, 0.25, strict=True),
             "DLPFC density rise, a week after": Band(0.0, None, strict=True),
             "rise a day after, interneurons blocked alone": REPORTED,
+            "rise a day after, by dose (0.5 mg/kg)": REPORTED,
+            "rise a week after, by dose (0.5 mg/kg)": REPORTED,
         },
         _p5,
         note="a consolidation of the new synapses, which the model lacks: the BDNF that the "

@@ -37,7 +37,8 @@ start = "0.2 s"
 
 
 def ketamine_grid(tmp_path: Path) -> Path:
-    """A sweep of ketamine dose x onset x three seeds on a half-scale plastic raphe-PFC loop."""
+    """A sweep of ketamine x onset x three seeds on a half-scale plastic raphe-PFC loop, the
+    dose as its block on interneurons (the shortcut, whose effect on their firing is large)."""
     (tmp_path / "loop_ketamine.toml").write_text(KETAMINE_SCENARIO)
     sweep = tmp_path / "ketamine.toml"
     sweep.write_text(
@@ -50,7 +51,7 @@ def ketamine_grid(tmp_path: Path) -> Path:
             segment = "0.3 s"
 
             [axes]
-            "interventions.ketamine.block_interneurons" = [0.3, 0.6]   # the dose
+            "interventions.ketamine.block_interneurons" = [0.3, 0.6]   # the block (shortcut)
             "interventions.ketamine.start" = ["0.2 s", "0.3 s"]        # the onset
             """
         )

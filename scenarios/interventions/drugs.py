@@ -16,6 +16,7 @@ from brian2 import mgram, nM, second
 
 from depnet.quantities import DAY, Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
+from depnet.scenarios.interventions.nmda_block import RACEMIC_KETAMINE, block_steps
 from depnet.scenarios.interventions.pharmacokinetics import DRUGS
 
 #: Principal cells of cortex and hippocampus, and their interneurons (the raphe is left out:
@@ -122,46 +123,126 @@ ANTAGONIST_5HT1A = Kind(
 )
 
 
+def _check_ketamine(s: Settings, given: frozenset[str]) -> None:
+    # By value, not by key, as _check_ssri: a stored intervention lists every setting.
+    dosed = [k for k in ("dose_mg_per_kg", "plasma_concentration") if s[k] > 0 * s[k]]
+    if 0 < s["dose_mg_per_kg"] < MIN_DOSE:
+        raise ValueError(
+            f"dose_mg_per_kg: {s['dose_mg_per_kg']:g} is below {MIN_DOSE:g}; give mg per kg as a "
+            "plain number (0.5), since a Brian2 'mg/kg' has no units"
+        )
+    if not dosed:
+        return
+    if len(dosed) > 1:
+        raise ValueError(
+            "plasma_concentration: give a dose_mg_per_kg or a plasma_concentration, not both"
+        )
+    if s["infusion_duration"] <= 0 * second:
+        raise ValueError(f"infusion_duration: {dosed[0]} needs an infusion longer than 0 s")
+    for key in SHORTCUT:
+        if key in given and s[key] != KETAMINE.parameters[key].value:
+            raise ValueError(
+                f"{key}: ketamine given by {dosed[0]} takes its block from the drug level; "
+                f"{', '.join(SHORTCUT)} are the shortcut without a dose"
+            )
+
+
 def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
-    # the dose's time course is in biological time, laid on the scenario's slow clock; the BDNF
+    # the drug's time course is in biological time, laid on the scenario's slow clock; the BDNF
     # that follows is the cells' own (structural.bdnf_translation acts on nmda_block)
+    if s["dose_mg_per_kg"] > 0 or s["plasma_concentration"] > 0 * nM:
+        return _ketamine_dose_blocks(s, w)
     nmda_stop = min(w.stop, w.start + w.slow(s["nmda_duration"]))
     block = [Effect(p, "nmda_block", s["block_interneurons"]) for p in INTERNEURONS]
     block += [Effect(p, "nmda_block", s["block_principal"]) for p in PRINCIPAL]
     return [Block(w.start, nmda_stop, tuple(block))]
 
 
+def _ketamine_dose_blocks(s: Settings, w: Window) -> list[Block]:
+    infusion = s["infusion_duration"]
+    if s["dose_mg_per_kg"] > 0:
+        dose = s["dose_mg_per_kg"]
+        steps = block_steps(lambda t: RACEMIC_KETAMINE.dose_plasma(dose, infusion, t), infusion)
+    else:
+        plasma = s["plasma_concentration"]
+        steps = block_steps(lambda t: RACEMIC_KETAMINE.held_plasma(plasma, infusion, t), infusion)
+    blocks = []
+    for step in steps:
+        # each edge rounded from the dose's start, so that rounding does not add up
+        start = w.start + w.slow(step.start * second)
+        stop = min(w.stop, w.start + w.slow(step.stop * second))
+        if stop <= start:
+            continue
+        effects = [Effect(p, "nmda_block", step.block["interneurons"]) for p in INTERNEURONS]
+        effects += [Effect(p, "nmda_block", step.block["principal"]) for p in PRINCIPAL]
+        blocks.append(Block(start, stop, tuple(effects)))
+    return blocks
+
+
+#: Smallest dose in mg per kg that a scenario may give (below it, a 'mg/kg' quantity was
+#: most likely written, which Brian2 reads as a plain 1e-6).
+MIN_DOSE = 1e-3
+#: The settings that give ketamine's block without a dose.
+SHORTCUT = ("block_interneurons", "block_principal", "nmda_duration")
+
 KETAMINE = Kind(
     name="ketamine",
     summary=(
         "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition); blocked "
         "cells with structural plasticity (pyramidal ones) make BDNF, which drives "
-        "mTOR-dependent synapse formation"
+        "mTOR-dependent synapse formation. By i.v. dose or plasma level (one-compartment "
+        "kinetics on the slow clock, channel block with IC50s in Mg2+), or by its block (the "
+        "shortcut)"
     ),
     parameters={
+        "dose_mg_per_kg": Parameter(
+            0.0,
+            "human i.v. dose in mg per kg, a plain number (0 = the shortcut below); the "
+            f"antidepressant dose is {RACEMIC_KETAMINE.antidepressant_dose:g} mg/kg over 40 min "
+            "(Berman et al. 2000 Biol Psychiatry 47:351; Zarate et al. 2006 Arch Gen Psychiatry "
+            "63:856)",
+            low=0.0,
+            high=10.0,
+        ),
+        "plasma_concentration": Parameter(
+            0 * nM,
+            "instead of a dose: the total plasma level a target-controlled infusion holds over "
+            "infusion_duration, washed out after",
+            low=0 * nM,
+        ),
+        "infusion_duration": Parameter(
+            RACEMIC_KETAMINE.antidepressant_infusion,
+            "by dose or plasma level: how long the infusion runs (biological time, on the slow "
+            "clock); 40 min in Berman et al. 2000 and Zarate et al. 2006",
+            low=0 * second,
+        ),
         "block_interneurons": Parameter(
             0.6,
-            "chosen: fast-spiking interneurons depend more on NMDA drive and lose firing first "
-            "(Homayoun & Moghaddam 2007 J Neurosci 27:11496, VALIDATION.md P4)",
+            "shortcut: fast-spiking interneurons depend more on NMDA drive and lose firing first "
+            "(Homayoun & Moghaddam 2007 J Neurosci 27:11496, VALIDATION.md P4); chosen, far "
+            "above the ~0.08 the antidepressant dose gives by its kinetics",
             low=0.0,
             high=1.0,
         ),
         "block_principal": Parameter(
             0.15,
-            "chosen: weaker block on pyramidal cells at low doses; times "
+            "shortcut: chosen, weaker block on pyramidal cells at low doses; times "
             "plasticity.<population>.bdnf_translation, the BDNF they make",
             low=0.0,
             high=1.0,
         ),
         "nmda_duration": Parameter(
             2 * DAY,
-            "chosen: the acute block, 2 days on the slow clock (2 s at the default), long "
-            "enough in simulated time to see the delayed pyramidal rise; ketamine's plasma "
-            "half-life is ~2-3 h, so the block lasts far longer than a dose's (a limitation)",
+            "shortcut: chosen, the acute block, 2 days on the slow clock (2 s at the default), "
+            "long enough in simulated time to see the delayed pyramidal rise; ketamine's plasma "
+            "half-life is ~2-3 h, so the block lasts far longer than a dose's (a limitation; "
+            "the dose route's block lasts hours)",
             low=0 * second,
         ),
     },
     blocks=_ketamine_blocks,
+    check=_check_ketamine,
+    notes=tuple(RACEMIC_KETAMINE.lines()),
 )
 
 RAPAMYCIN = Kind(
