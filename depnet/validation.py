@@ -121,7 +121,9 @@ KETAMINE = {"kind": "ketamine", "start": "5 s"}  # NMDA block 5-7 s (days 5-7)
 KETAMINE_INTERNEURONS_ONLY = {**KETAMINE, "block_principal": "0"}
 #: Ketamine by its antidepressant dose and kinetics instead of the shortcut's block (P4 and P5
 #: report it): 0.5 mg/kg over 40 min, its block falling below 0.005 within ~11 hours.
-KETAMINE_BY_DOSE = {"kind": "ketamine", "start": "5 s", "dose_mg_per_kg": "0.5"}
+KETAMINE_BY_DOSE = {
+    "kind": "ketamine", "start": "5 s", "given_by": "dose_mg_per_kg", "dose_mg_per_kg": "0.5"
+}  # fmt: skip
 #: The stretch over which P4 reads the dose's firing: its first 6 hours on the slow clock.
 DOSE_HOURS = 0.25
 RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}

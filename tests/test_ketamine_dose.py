@@ -119,7 +119,7 @@ def test_a_dose_blocks_nmda_in_steps_on_the_slow_clock_and_washes_out():
     """0.5 mg/kg from day 1: the infusion's 40 min last 27.8 ms of a 1 s day, each washout hour
     41.7 ms; interneurons are blocked more than pyramids in every step; after ~11 h nothing is
     blocked. Twice the slow clock's day, twice the steps' simulated lengths, same blocks."""
-    epochs, exc, inh = _nmda_block(_ketamine(dose_mg_per_kg=0.5))
+    epochs, exc, inh = _nmda_block(_ketamine(given_by="dose_mg_per_kg", dose_mg_per_kg=0.5))
     assert epochs[1][0] == 1.0 and epochs[1][1] == pytest.approx(1 + 40 / 1440, abs=1e-3)
     assert epochs[2][1] - epochs[2][0] == pytest.approx(1 / 24, abs=1e-3)
     steps = block_steps(lambda t: KETAMINE.dose_plasma(0.5, INFUSION, t), INFUSION)
@@ -127,7 +127,9 @@ def test_a_dose_blocks_nmda_in_steps_on_the_slow_clock_and_washes_out():
     np.testing.assert_allclose(exc[1 : len(steps) + 1], [s.block["principal"] for s in steps])
     assert exc[0] == inh[0] == 0 and exc[-1] == inh[-1] == 0
     assert np.all(inh[1:-1] > exc[1:-1])
-    slow_epochs, slow_exc, _ = _nmda_block(_ketamine("2 s", dose_mg_per_kg=0.5))
+    slow_epochs, slow_exc, _ = _nmda_block(
+        _ketamine("2 s", given_by="dose_mg_per_kg", dose_mg_per_kg=0.5)
+    )
     np.testing.assert_allclose(slow_exc[: len(exc) - 1], exc[:-1])
     assert slow_epochs[2][1] - slow_epochs[2][0] == pytest.approx(2 / 24, abs=1e-3)
 
@@ -135,38 +137,49 @@ def test_a_dose_blocks_nmda_in_steps_on_the_slow_clock_and_washes_out():
 def test_a_held_plasma_level_blocks_by_its_free_share_over_the_ic50():
     """A target-controlled infusion holding 1 uM for 40 min: interneurons' block 0.5 uM free
     over (0.5 + 2.95) uM, pyramids' 0.5 / (0.5 + 5.2)."""
-    _, exc, inh = _nmda_block(_ketamine(plasma_concentration="1 uM"))
+    _, exc, inh = _nmda_block(
+        _ketamine(given_by="plasma_concentration", plasma_concentration="1 uM")
+    )
     assert inh[1] == pytest.approx(0.5 / 3.45, rel=1e-9)
     assert exc[1] == pytest.approx(0.5 / 5.7, rel=1e-9)
 
 
-def test_without_a_dose_the_shortcut_blocks_for_two_days():
+def test_by_default_the_shortcut_blocks_for_two_days_and_a_zero_dose_blocks_nothing():
     epochs, exc, inh = _nmda_block(_ketamine())
     assert epochs[1] == (1.0, 3.0) and inh[1] == 0.6 and exc[1] == 0.15 and inh[2] == 0
+    # a dose axis's zero is no drug, not the shortcut
+    _, exc, inh = _nmda_block(_ketamine(given_by="dose_mg_per_kg", dose_mg_per_kg=0))
+    assert not exc.any() and not inh.any()
 
 
 def test_a_stored_dosed_ketamine_reads_back():
     """A stored scenario lists every setting (defaults too): it must load back as it ran."""
-    spec = _ketamine(dose_mg_per_kg=0.5)
+    spec = _ketamine(given_by="dose_mg_per_kg", dose_mg_per_kg=0.5)
     again = parse_scenario(spec.to_dict())
     assert again.to_dict() == spec.to_dict()
     assert _nmda_block(again)[1].tolist() == _nmda_block(spec)[1].tolist()
 
 
+DOSE = {"given_by": "dose_mg_per_kg"}
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
-        ({"dose_mg_per_kg": 0.5, "plasma_concentration": "1 uM"}, "not both"),
-        ({"dose_mg_per_kg": 0.5, "block_interneurons": 0.3}, "block_interneurons: ketamine "),
-        ({"dose_mg_per_kg": "0.5 mg/kg"}, "give mg per kg as a plain number"),
-        ({"dose_mg_per_kg": -1}, "-1 is below 0"),
-        ({"dose_mg_per_kg": 50}, "50 is above 10"),
-        ({"dose_mg_per_kg": "0.5 mg"}, "wrong units"),
-        ({"plasma_concentration": "-1 uM"}, "is below 0"),
-        ({"dose_mg_per_kg": 0.5, "infusion_duration": "0 s"}, "needs an infusion longer"),
-        ({"dose_mg_per_kg": "nan"}, "dose_mg_per_kg"),
+        ({**DOSE, "dose_mg_per_kg": 0.5, "plasma_concentration": "1 uM"},
+         "plasma_concentration: ketamine is given_by = 'dose_mg_per_kg'"),
+        ({"dose_mg_per_kg": 0.5}, "set given_by = 'dose_mg_per_kg'"),
+        ({**DOSE, "dose_mg_per_kg": 0.5, "block_interneurons": 0.3}, "block_interneurons: keta"),
+        ({**DOSE, "dose_mg_per_kg": "0.5 mg/kg"}, "give mg per kg as a plain number"),
+        ({**DOSE, "dose_mg_per_kg": -1}, "-1 is below 0"),
+        ({**DOSE, "dose_mg_per_kg": 50}, "50 is above 10"),
+        ({**DOSE, "dose_mg_per_kg": "0.5 mg"}, "wrong units"),
+        ({"given_by": "plasma_concentration", "plasma_concentration": "-1 uM"}, "is below 0"),
+        ({**DOSE, "dose_mg_per_kg": 0.5, "infusion_duration": "0 s"}, "needs an infusion longer"),
+        ({**DOSE, "dose_mg_per_kg": "nan"}, "dose_mg_per_kg"),
+        ({"given_by": "mg"}, "given_by: choose from block, dose_mg_per_kg, plasma_concentration"),
     ],
-)
+)  # fmt: skip
 def test_malformed_ketamine_doses_are_refused_in_one_line(settings, message):
     with pytest.raises(ScenarioError) as error:
         _ketamine(**settings)

@@ -125,32 +125,31 @@ ANTAGONIST_5HT1A = Kind(
 
 def _check_ketamine(s: Settings, given: frozenset[str]) -> None:
     # By value, not by key, as _check_ssri: a stored intervention lists every setting.
-    dosed = [k for k in ("dose_mg_per_kg", "plasma_concentration") if s[k] > 0 * s[k]]
+    by = s["given_by"]
     if 0 < s["dose_mg_per_kg"] < MIN_DOSE:
         raise ValueError(
             f"dose_mg_per_kg: {s['dose_mg_per_kg']:g} is below {MIN_DOSE:g}; give mg per kg as a "
             "plain number (0.5), since a Brian2 'mg/kg' has no units"
         )
-    if not dosed:
+    for key in ("dose_mg_per_kg", "plasma_concentration"):
+        if key != by and s[key] > 0 * s[key]:
+            raise ValueError(f"{key}: ketamine is given_by = '{by}'; set given_by = '{key}'")
+    if by == BY_BLOCK:
         return
-    if len(dosed) > 1:
-        raise ValueError(
-            "plasma_concentration: give a dose_mg_per_kg or a plasma_concentration, not both"
-        )
     if s["infusion_duration"] <= 0 * second:
-        raise ValueError(f"infusion_duration: {dosed[0]} needs an infusion longer than 0 s")
+        raise ValueError(f"infusion_duration: ketamine by {by} needs an infusion longer than 0 s")
     for key in SHORTCUT:
         if key in given and s[key] != KETAMINE.parameters[key].value:
             raise ValueError(
-                f"{key}: ketamine given by {dosed[0]} takes its block from the drug level; "
-                f"{', '.join(SHORTCUT)} are the shortcut without a dose"
+                f"{key}: ketamine given by {by} takes its block from the drug level; "
+                f"{', '.join(SHORTCUT)} are the shortcut of given_by = '{BY_BLOCK}'"
             )
 
 
 def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
     # the drug's time course is in biological time, laid on the scenario's slow clock; the BDNF
     # that follows is the cells' own (structural.bdnf_translation acts on nmda_block)
-    if s["dose_mg_per_kg"] > 0 or s["plasma_concentration"] > 0 * nM:
+    if s["given_by"] != BY_BLOCK:
         return _ketamine_dose_blocks(s, w)
     nmda_stop = min(w.stop, w.start + w.slow(s["nmda_duration"]))
     block = [Effect(p, "nmda_block", s["block_interneurons"]) for p in INTERNEURONS]
@@ -160,7 +159,7 @@ def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
 
 def _ketamine_dose_blocks(s: Settings, w: Window) -> list[Block]:
     infusion = s["infusion_duration"]
-    if s["dose_mg_per_kg"] > 0:
+    if s["given_by"] == "dose_mg_per_kg":
         dose = s["dose_mg_per_kg"]
         steps = block_steps(lambda t: RACEMIC_KETAMINE.dose_plasma(dose, infusion, t), infusion)
     else:
@@ -184,20 +183,23 @@ def _ketamine_dose_blocks(s: Settings, w: Window) -> list[Block]:
 MIN_DOSE = 1e-3
 #: The settings that give ketamine's block without a dose.
 SHORTCUT = ("block_interneurons", "block_principal", "nmda_duration")
+#: Ketamine given by its block (the shortcut), the default of ``given_by``.
+BY_BLOCK = "block"
 
 KETAMINE = Kind(
     name="ketamine",
     summary=(
         "subanaesthetic ketamine: NMDA block, stronger on interneurons (disinhibition); blocked "
         "cells with structural plasticity (pyramidal ones) make BDNF, which drives "
-        "mTOR-dependent synapse formation. By i.v. dose or plasma level (one-compartment "
-        "kinetics on the slow clock, channel block with IC50s in Mg2+), or by its block (the "
-        "shortcut)"
+        "mTOR-dependent synapse formation. given_by: its block (the shortcut, default), an i.v. "
+        "dose or a plasma level (one-compartment kinetics on the slow clock, channel block with "
+        "IC50s in Mg2+)"
     ),
     parameters={
         "dose_mg_per_kg": Parameter(
             0.0,
-            "human i.v. dose in mg per kg, a plain number (0 = the shortcut below); the "
+            "given_by = 'dose_mg_per_kg': human i.v. dose in mg per kg, a plain number (0: no "
+            "drug); the "
             f"antidepressant dose is {RACEMIC_KETAMINE.antidepressant_dose:g} mg/kg over 40 min "
             "(Berman et al. 2000 Biol Psychiatry 47:351; Zarate et al. 2006 Arch Gen Psychiatry "
             "63:856)",
@@ -206,8 +208,8 @@ KETAMINE = Kind(
         ),
         "plasma_concentration": Parameter(
             0 * nM,
-            "instead of a dose: the total plasma level a target-controlled infusion holds over "
-            "infusion_duration, washed out after",
+            "given_by = 'plasma_concentration': the total plasma level a target-controlled "
+            "infusion holds over infusion_duration, washed out after",
             low=0 * nM,
         ),
         "infusion_duration": Parameter(
@@ -241,6 +243,7 @@ KETAMINE = Kind(
         ),
     },
     blocks=_ketamine_blocks,
+    choices={"given_by": (BY_BLOCK, "dose_mg_per_kg", "plasma_concentration")},
     check=_check_ketamine,
     notes=tuple(RACEMIC_KETAMINE.lines()),
 )
