@@ -136,6 +136,36 @@ def format_quantity(value: Quantity | float) -> str:
     return f"{float(value):.10g}"
 
 
+#: Slow quantities that read better in a pharmacology table's or a biologist's units, as
+#: (unit, name), largest first: :func:`display_quantity` adds the first that gives at least 1.
+_SLOW_GLOSS = [
+    (DAY, "days"), (HOUR, "h"), (60 * brian2.second, "min"),
+    (1 / DAY, "per day"),
+    (brian2.liter / HOUR, "l/h"), (brian2.liter / HOUR / brian2.kgram, "l/h/kg"),
+]  # fmt: skip
+
+
+def display_quantity(value: Quantity | float, loadable: bool = True) -> str:
+    """:func:`format_quantity` for people: a value that loads back, with a gloss in the units of
+    the slow clock or of pharmacology where those read better (``"864000 s (10 days)"``,
+    ``"2.893518519e-07 kHz (25 per day)"``, ``"1e-05 m^3 s^-1 (36 l/h)"``); without
+    ``loadable``, the gloss alone where there is one (``"36 l/h"``), for tables of values that
+    are not settings."""
+    text = format_quantity(value)
+    if not isinstance(value, Quantity) or value.is_dimensionless or float(value) == 0:
+        return text
+    for unit, name in _SLOW_GLOSS:
+        if not same_dimensions(value, unit):
+            continue
+        shown = f"{float(value / unit):.4g} {name}"
+        gloss = f"{text} ({shown})" if loadable else shown
+        if name == "per day":  # a slow rate; a fast one reads best in Hz
+            return gloss if abs(float(value)) < 1e-3 else text
+        if name.startswith("l/h") or abs(float(value / unit)) >= 1:
+            return gloss
+    return text
+
+
 def declaration(name: str, value: Quantity | float, flags: str = "shared, constant") -> str:
     """A Brian2 equation line declaring ``name`` in the SI unit of ``value``.
 

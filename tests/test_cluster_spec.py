@@ -294,3 +294,15 @@ def test_an_unreadable_queue_submits_nothing_rather_than_twice(tmp_path, monkeyp
     assert "\n" not in str(err.value)
     assert not (tmp_path / "sbatch-called").exists()
     assert set(point_states(plan).values()) == {"missing"}
+
+
+def test_the_shipped_ketamine_dose_sweep_is_one_build_with_the_dose_as_its_axis(tmp_path):
+    """sweeps/ketamine_dose.toml: five doses (0 is no drug) x five seeds share one network, and
+    every point's ketamine is given by its dose."""
+    path = ROOT / "sweeps" / "ketamine_dose.toml"
+    sweep = load_sweep(path)
+    plan = make_plan(path, tmp_path / "out")
+    assert len(plan.points) == 25 and len(plan.groups) == 1
+    ketamine = sweep.scenario({"interventions.ketamine.dose_mg_per_kg": 0.5}, 1).interventions[-1]
+    assert ketamine.settings["given_by"] == "dose_mg_per_kg"
+    assert ketamine.settings["dose_mg_per_kg"] == 0.5

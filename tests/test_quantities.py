@@ -4,8 +4,11 @@ import pytest
 from brian2 import Hz, mM, ms, nM, nS, second
 
 from depnet.quantities import (
+    DAY,
+    HOUR,
     Parameter,
     QuantityError,
+    display_quantity,
     format_quantity,
     parse_quantity,
     same_dimensions,
@@ -34,6 +37,20 @@ def test_parse_rejects(text):
 @pytest.mark.parametrize("value", [0.1 * ms, 65 * nM, 6 * nS, 60 * nM / second, 0 * nS, 0.8])
 def test_format_reads_back(value):
     assert same(parse_quantity(format_quantity(value)), value)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [(10 * DAY, "864000 s (10 days)"), (2.5 * HOUR, "9000 s (2.5 h)"),
+     (2400 * second, "2400 s (40 min)"), (25 / DAY, "2.893518519e-07 kHz (25 per day)"),
+     (0.1 / DAY, "1.157407407e-09 kHz (0.1 per day)"), (10 * Hz, "10 Hz"), (30 * second, "30 s"),
+     (6 * nS, "6 nS"), (0.5, "0.5")],
+)  # fmt: skip
+def test_slow_values_are_shown_in_days_hours_and_per_day_and_still_load_back(value, shown):
+    """``depnet params`` and ``depnet interventions`` print the slow clock's values as a
+    biologist reads them, after a value that ``--set`` takes."""
+    assert display_quantity(value) == shown
+    assert same(parse_quantity(shown.split(" (")[0]), value)
 
 
 def test_parameter_checks_units_and_range():

@@ -56,9 +56,9 @@ def label(p) -> str:
 
 
 def _format(value) -> str:
-    from depnet.quantities import format_quantity
+    from depnet.quantities import display_quantity
 
-    return format_quantity(value)
+    return display_quantity(value)
 
 
 def _range(p) -> str:

@@ -31,7 +31,7 @@ import brian2 as b2
 import numpy as np
 from brian2 import kgram, mgram, second, umolar
 
-from depnet.quantities import HOUR, Parameter, format_quantity
+from depnet.quantities import HOUR, Parameter, display_quantity
 
 GRAM_PER_MOLE = b2.gram / b2.mole
 LITRE_PER_HOUR_PER_KG = b2.liter / HOUR / kgram
@@ -114,23 +114,15 @@ class Ketamine:
         blocks = ", ".join(f"{c} {float(self.block(peak, c)[0]):.3f}" for c in CELL_CLASSES)
         head = (
             f"ketamine (molar mass {float(self.molar_mass / GRAM_PER_MOLE):g} g/mol): "
-            f"{dose:g} mg/kg over {format_quantity(infusion)} peaks at "
+            f"{dose:g} mg/kg over {display_quantity(infusion, loadable=False)} peaks at "
             f"{self.ng_per_ml(peak)[0]:.0f} ng/ml "
             f"({float(peak[0] * b2.molar / umolar):.2f} uM), NMDA block {blocks}"
         )
         return [
             head,
-            *(f"    {key} = {_shown(p.value)}    # {p.source}"
+            *(f"    {key} = {display_quantity(p.value, loadable=False)}    # {p.source}"
               for key, p in self.parameters().items()),
         ]  # fmt: skip
-
-
-def _shown(value: b2.Quantity | float) -> str:
-    if b2.have_same_dimensions(value, LITRE_PER_HOUR_PER_KG):
-        return f"{float(value / LITRE_PER_HOUR_PER_KG):g} l/h/kg"
-    if b2.have_same_dimensions(value, HOUR):
-        return f"{float(value / HOUR):g} h"
-    return format_quantity(value)
 
 
 _KOTERMANSKI = (

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import brian2 as b2
 from brian2 import mgram, nM
 
-from depnet.quantities import DAY, HOUR, Parameter, format_quantity
+from depnet.quantities import DAY, HOUR, Parameter, display_quantity, format_quantity
 
 #: Dosing interval: once daily.
 DOSING_INTERVAL = DAY
@@ -72,7 +72,7 @@ class Drug:
         that the minimum therapeutic dose sustains."""
         return [
             self.describe(),
-            *(f"    {key} = {_shown(p.value)}    # {p.source}"
+            *(f"    {key} = {display_quantity(p.value, loadable=False)}    # {p.source}"
               for key, p in self.parameters().items()),
         ]  # fmt: skip
 
@@ -84,15 +84,6 @@ class Drug:
             f"{format_quantity(dose)} a day (minimum therapeutic) sustains "
             f"{float(plasma / nM):.3g} nM in plasma, a free load of {self.load(plasma):.3g} x Ki"
         )
-
-
-def _shown(value: b2.Quantity | float) -> str:
-    """Clearances in l/h and half-lives in hours, as pharmacology tables give them."""
-    if b2.have_same_dimensions(value, LITRE_PER_HOUR):
-        return f"{float(value / LITRE_PER_HOUR):g} l/h"
-    if b2.have_same_dimensions(value, HOUR):
-        return f"{float(value / HOUR):g} h"
-    return format_quantity(value)
 
 
 _TATSUMI = "Tatsumi et al. 1997 Eur J Pharmacol 340:249, human SERT Kd ([3H]imipramine binding)"
