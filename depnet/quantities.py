@@ -161,6 +161,8 @@ def display_quantity(value: Quantity | float, loadable: bool = True) -> str:
         gloss = f"{text} ({shown})" if loadable else shown
         if name == "per day":  # a slow rate; a fast one reads best in Hz
             return gloss if abs(float(value)) < 1e-3 else text
+        if name == "days" and abs(float(value / unit)) < 2:
+            continue  # a day and a half reads best as 36 h, as pharmacology tables give it
         if name.startswith("l/h") or abs(float(value / unit)) >= 1:
             return gloss
     return text

@@ -26,7 +26,7 @@ import math
 import subprocess
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -69,6 +69,35 @@ class Run:
     compressed_day: str | None = None
 
 
+@dataclass(frozen=True)
+class FromRun:
+    """A run's parameter value read off an earlier run of the same seed: the mean of a
+    [5-HT] compartment variable (``desensitized_5ht1a`` in ``drn``) over that run's measured
+    window, to 3 decimals."""
+
+    run: str
+    region: str
+    variable: str
+
+
+def resolve_run(run: Run, trees: Mapping[str, xr.DataTree]) -> Run:
+    """``run`` with its :class:`FromRun` values read off ``trees`` (the seed's earlier runs).
+
+    Raises
+    ------
+    ScenarioError
+        If a value reads a run not in ``trees``.
+    """
+    values = {}
+    for key, value in run.parameters.items():
+        if isinstance(value, FromRun):
+            if value.run not in trees:
+                raise ScenarioError(f"{key}: reads run {value.run!r}, which has not run yet")
+            value = round(_c(trees[value.run], value.region, value.variable), 3)
+        values[key] = value
+    return dataclasses.replace(run, parameters=values)
+
+
 #: The runs the rows read, by name.
 RUNS: dict[str, Run] = {
     "baseline": Run("5 s", "1 s"),
@@ -107,6 +136,29 @@ RUNS |= {
     )
     for drug, doses in DOSES.items()
     for mg in doses
+}  # fmt: skip
+
+# R5: the agonist's dose-response for inhibiting raphe firing, on the slow clock in real time
+# (no desensitization during a run), with healthy autoreceptors and with as many desensitized
+# as the chronic SSRI run left (read off it, per seed): after washout, as in the rat studies.
+EC50_DOSES_NM = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+DESENSITIZED = FromRun("chronic_ssri", "drn", "desensitized_5ht1a")
+
+
+def ec50_run(dose_nm: float, desensitized: bool) -> str:
+    """The name of the R5 run at an agonist dose, healthy or after chronic SSRI."""
+    return f"ec50_{'chronic' if desensitized else 'healthy'}_{dose_nm:g}nM"
+
+
+RUNS |= {
+    ec50_run(nm, desensitized): Run(
+        "3 s", "1.5 s",
+        {"serotonin.agonist_5ht1a": f"{nm:g} nM"}
+        | ({"serotonin.desensitized_5ht1a_initial": DESENSITIZED} if desensitized else {}),
+        compressed_day=REAL_TIME,
+    )
+    for desensitized in (False, True)
+    for nm in EC50_DOSES_NM
 }  # fmt: skip
 
 # The treatment rows run as the treatment library runs them: the whole circuit with learning
@@ -351,6 +403,37 @@ def _r4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     return {"DRN 5-HT firing drop at full agonist occupancy": drop}
 
 
+def agonist_ec50(doses_nm: Sequence[float], rates: Sequence[float]) -> float:
+    """EC50 (nM) of an agonist for inhibiting firing: a Hill fit to rates at ``doses_nm``, the
+    first of which is 0 (the uninhibited rate)."""
+    from scipy.optimize import curve_fit
+
+    r0, doses, inhibited = rates[0], np.asarray(doses_nm[1:]), np.asarray(rates[1:])
+
+    def hill(dose, e_max, log_ec50, n):
+        return r0 - e_max * dose**n / (dose**n + np.exp(log_ec50) ** n)
+
+    (_, log_ec50, _), _ = curve_fit(
+        hill, doses, inhibited, p0=(r0, 0.0, 1.0), bounds=([0, -5, 0.3], [2 * r0, 8, 5])
+    )
+    return float(np.exp(log_ec50))
+
+
+def _r5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
+    ec50 = {
+        desensitized: agonist_ec50(
+            EC50_DOSES_NM,
+            [_rate(runs[ec50_run(nm, desensitized)], "drn_5ht") for nm in EC50_DOSES_NM],
+        )
+        for desensitized in (False, True)
+    }
+    return {
+        "EC50 after chronic SSRI / healthy": ec50[True] / ec50[False],
+        "EC50, healthy (nM)": ec50[False],
+        "EC50, after chronic SSRI (nM)": ec50[True],
+    }
+
+
 def _r7(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     def occupancy(drug: str, mg: float, region: str = "dlpfc") -> float:
         return _c(runs[dose_run(drug, mg)], region, "occupancy_sert")
@@ -573,6 +656,18 @@ CHECKS: dict[str, RowCheck] = {
         {"DRN 5-HT firing drop at full agonist occupancy": Band(0.9, 1.0)}, _r4,
         note="the antagonist's reversal is checked on seed 1 only (tests/validation): its dose "
         "is solved from the model's own binding equation, which makes that half circular",
+    ),
+    "R5": RowCheck(
+        "R5",
+        ("chronic_ssri", *(ec50_run(nm, d) for d in (False, True) for nm in EC50_DOSES_NM)),
+        {
+            "EC50 after chronic SSRI / healthy": Band(2.5, 6.0),
+            "EC50, healthy (nM)": REPORTED,
+            "EC50, after chronic SSRI (nM)": REPORTED,
+        },
+        _r5,
+        note="the rats' 21 days of paroxetine: the desensitization is the chronic SSRI run's "
+        "(80% SERT occupancy, 40 compressed days), and the dose-response runs after washout",
     ),
     "R7": RowCheck(
         "R7", tuple(dose_run(drug, mg) for drug, doses in DOSES.items() for mg in doses),
@@ -835,7 +930,7 @@ def check_rows(
         for name in needed:
             if log:
                 log(f"seed {seed}: {name} ({RUNS[name].duration})")
-            trees[name] = runner(name, RUNS[name], seed)
+            trees[name] = runner(name, resolve_run(RUNS[name], trees), seed)
         for r in rows:
             per_row[r][seed] = CHECKS[r].measure(trees)
     return [summarize_row(CHECKS[r], per_row[r]) for r in rows]

@@ -42,6 +42,7 @@ def test_format_reads_back(value):
 @pytest.mark.parametrize(
     "value, shown",
     [(10 * DAY, "864000 s (10 days)"), (2.5 * HOUR, "9000 s (2.5 h)"),
+     (30 * HOUR, "108000 s (30 h)"), (2 * DAY, "172800 s (2 days)"),
      (2400 * second, "2400 s (40 min)"), (25 / DAY, "2.893518519e-07 kHz (25 per day)"),
      (0.1 / DAY, "1.157407407e-09 kHz (0.1 per day)"), (10 * Hz, "10 Hz"), (30 * second, "30 s"),
      (6 * nS, "6 nS"), (0.5, "0.5")],

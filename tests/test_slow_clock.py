@@ -187,7 +187,7 @@ def test_courses_and_drug_windows_stay_on_the_protocol_grid_on_any_clock():
     window = Window(9 * second, 11 * second, 15 * second, 0.1 * ms, 0.3 * second)
     blocks = TDCS.blocks(tdcs, window)
     assert len(blocks) == 20 and float(blocks[-1].start) == pytest.approx(10.9)
-    ketamine = {k: p.value for k, p in KETAMINE.parameters.items()}
+    ketamine = {k: p.value for k, p in KETAMINE.parameters.items()} | {"given_by": "block"}
     for day, block_s in ((0.3 * second, 0.6), (1 / 3 * second, 0.667)):
         first = KETAMINE.blocks(ketamine, Window(1 * second, 9 * second, 9 * second, 0.1 * ms, day))
         assert float(first[0].stop - first[0].start) == pytest.approx(block_s)

@@ -14,7 +14,7 @@ from depnet.analysis import open_run
 from depnet.run import run_scenario
 from depnet.scenarios import scenario_path
 from depnet.spec import load_scenario
-from depnet.validation import RUNS, scenario_runner
+from depnet.validation import RUNS, FromRun, resolve_run, scenario_runner
 from tests.conftest import with_interventions
 
 
@@ -47,7 +47,8 @@ def whole_circuit(tmp_path_factory):
 def validation_runs(whole_circuit, tmp_path_factory):
     """``runs(*names) -> {name: DataTree}``: the runs of :data:`depnet.validation.RUNS` that
     ``depnet validation`` measures, on seed 1, cached: those of the static circuit through
-    :func:`whole_circuit` (shared with the tests that call it), the treatments' by name."""
+    :func:`whole_circuit` (shared with the tests that call it), the treatments' by name; a
+    value read off another run (R5's desensitization) after that run."""
     runner = scenario_runner(tmp_path_factory.mktemp("validation_runs"))
     cache: dict[str, xr.DataTree] = {}
 
@@ -55,6 +56,8 @@ def validation_runs(whole_circuit, tmp_path_factory):
         out = {}
         for name in names:
             run = RUNS[name]
+            sources = [v.run for v in run.parameters.values() if isinstance(v, FromRun)]
+            run = resolve_run(run, runs(*sources))
             if run.scenario == "healthy" and not run.interventions:
                 parameters = {k.replace(".", "__"): v for k, v in run.parameters.items()}
                 if run.compressed_day is not None:
