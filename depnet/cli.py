@@ -500,14 +500,14 @@ def _calibrated(p) -> str:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from depnet.quantities import display_quantity
+    from depnet.quantities import setting_line
     from depnet.scenarios.calibration import all_parameters
 
     if args.rows:
         return _rows(args.prefix)
     for path, p in all_parameters():
         if path.startswith(args.prefix):
-            print(f"{path} = {display_quantity(p.value)}    # {p.source}{_calibrated(p)}")
+            print(setting_line(path, p.value, p.source + _calibrated(p)))
     return 0
 
 
@@ -593,7 +593,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _interventions(args: argparse.Namespace) -> int:
-    from depnet.quantities import display_quantity
+    from depnet.quantities import setting_line
     from depnet.scenarios.interventions import KINDS, TRAITS
 
     for table, title in ((KINDS, "[[interventions]] kind"), (TRAITS, "[traits]")):
@@ -604,7 +604,7 @@ def _interventions(args: argparse.Namespace) -> int:
             for key, options in kind.choices.items():
                 print(f"    {key} = {' | '.join(options)}")
             for key, p in kind.parameters.items():
-                print(f"    {key} = {display_quantity(p.value)}    # {p.source}{_calibrated(p)}")
+                print("    " + setting_line(key, p.value, p.source + _calibrated(p)))
             for line in kind.notes:
                 print(f"    {line}")
     return 0

@@ -31,7 +31,8 @@ _UNITS.update(
 #: Biological time spans, for rates per day and half-lives in hours.
 HOUR = 3600 * brian2.second
 DAY = 24 * HOUR
-
+# Spans as pharmacology and scenario files give them ("40 min", "2.5 h", "2 day").
+_UNITS.update({"min": 60 * brian2.second, "h": HOUR, "day": DAY})
 #: The slow clock's default: one simulated second stands for one day (``[scenario]
 #: compressed_day``). Chosen: structural change, receptor desensitization and drug levels take
 #: days to weeks (spine turnover, Holtmaat et al. 2005 Neuron 45:279; autoreceptor
@@ -145,27 +146,36 @@ _SLOW_GLOSS = [
 ]  # fmt: skip
 
 
-def display_quantity(value: Quantity | float, loadable: bool = True) -> str:
-    """:func:`format_quantity` for people: a value that loads back, with a gloss in the units of
-    the slow clock or of pharmacology where those read better (``"864000 s (10 days)"``,
-    ``"2.893518519e-07 kHz (25 per day)"``, ``"1e-05 m^3 s^-1 (36 l/h)"``); without
-    ``loadable``, the gloss alone where there is one (``"36 l/h"``), for tables of values that
-    are not settings."""
-    text = format_quantity(value)
+def slow_gloss(value: Quantity | float) -> str:
+    """The slow clock's or pharmacology's reading of ``value`` where it reads better than SI
+    (``"10 days"``, ``"25 per day"``, ``"36 l/h"``), else ``""``."""
     if not isinstance(value, Quantity) or value.is_dimensionless or float(value) == 0:
-        return text
+        return ""
     for unit, name in _SLOW_GLOSS:
         if not same_dimensions(value, unit):
             continue
         shown = f"{float(value / unit):.4g} {name}"
-        gloss = f"{text} ({shown})" if loadable else shown
         if name == "per day":  # a slow rate; a fast one reads best in Hz
-            return gloss if abs(float(value)) < 1e-3 else text
+            return shown if abs(float(value)) < 1e-3 else ""
         if name == "days" and abs(float(value / unit)) < 2:
             continue  # a day and a half reads best as 36 h, as pharmacology tables give it
         if name.startswith("l/h") or abs(float(value / unit)) >= 1:
-            return gloss
-    return text
+            return shown
+    return ""
+
+
+def display_quantity(value: Quantity | float) -> str:
+    """``value`` for a table of values that are not settings: its :func:`slow_gloss` where it
+    has one (``"30 h"``, ``"36 l/h"``), else :func:`format_quantity`."""
+    return slow_gloss(value) or format_quantity(value)
+
+
+def setting_line(key: str, value: Quantity | float, comment: str) -> str:
+    """``key = value    # comment`` as ``depnet params`` and ``depnet interventions`` print a
+    setting: a value that ``--set`` takes, its :func:`slow_gloss` leading the comment
+    (``tau_bdnf = 864000 s    # 10 days; chosen: ...``)."""
+    gloss = slow_gloss(value)
+    return f"{key} = {format_quantity(value)}    # {gloss + '; ' if gloss else ''}{comment}"
 
 
 def declaration(name: str, value: Quantity | float, flags: str = "shared, constant") -> str:

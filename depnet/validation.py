@@ -176,8 +176,9 @@ KETAMINE_INTERNEURONS_ONLY = {**KETAMINE, "block_principal": "0"}
 KETAMINE_BY_DOSE = {
     "kind": "ketamine", "start": "5 s", "given_by": "dose_mg_per_kg", "dose_mg_per_kg": "0.5"
 }  # fmt: skip
-#: The stretch over which P4 reads the dose's firing: its first 6 hours on the slow clock.
-DOSE_HOURS = 0.25
+#: The stretch over which P4 reads the dose's firing (simulated seconds): its first 6 hours on
+#: the treatment runs' slow clock of one simulated second a day.
+DOSE_WINDOW_S = 0.25
 RAPAMYCIN = {"kind": "rapamycin", "start": "4.5 s", "stop": "7 s"}
 PAS = {"kind": "pas", "start": "5 s", "stop": "8 s"}
 CHRONIC_SSRI = {"kind": "ssri"}  # from the start, at steady SERT occupancy
@@ -405,17 +406,23 @@ def _r4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
 
 def agonist_ec50(doses_nm: Sequence[float], rates: Sequence[float]) -> float:
     """EC50 (nM) of an agonist for inhibiting firing: a Hill fit to rates at ``doses_nm``, the
-    first of which is 0 (the uninhibited rate)."""
+    first of which is 0 (the uninhibited rate); NaN when the cells are silent without it or
+    the fit fails."""
     from scipy.optimize import curve_fit
 
     r0, doses, inhibited = rates[0], np.asarray(doses_nm[1:]), np.asarray(rates[1:])
+    if not r0 > 0:
+        return math.nan  # a silent raphe has nothing to inhibit
 
     def hill(dose, e_max, log_ec50, n):
         return r0 - e_max * dose**n / (dose**n + np.exp(log_ec50) ** n)
 
-    (_, log_ec50, _), _ = curve_fit(
-        hill, doses, inhibited, p0=(r0, 0.0, 1.0), bounds=([0, -5, 0.3], [2 * r0, 8, 5])
-    )
+    try:
+        (_, log_ec50, _), _ = curve_fit(
+            hill, doses, inhibited, p0=(r0, 0.0, 1.0), bounds=([0, -5, 0.3], [2 * r0, 8, 5])
+        )
+    except (RuntimeError, ValueError):  # no fit: the row reads NaN, out of band
+        return math.nan
     return float(np.exp(log_ec50))
 
 
@@ -431,6 +438,9 @@ def _r5(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
         "EC50 after chronic SSRI / healthy": ec50[True] / ec50[False],
         "EC50, healthy (nM)": ec50[False],
         "EC50, after chronic SSRI (nM)": ec50[True],
+        "raphe autoreceptors desensitized (the chronic run's)": resolve_run(
+            RUNS[ec50_run(EC50_DOSES_NM[0], True)], runs
+        ).parameters["serotonin.desensitized_5ht1a_initial"],
     }
 
 
@@ -510,8 +520,8 @@ def _p4(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     }
     dosed = {
         kind: _relative(
-            _window_rate(runs["ketamine_by_dose"], f"dlpfc_{kind}", 5, 5 + DOSE_HOURS),
-            _window_rate(paired, f"dlpfc_{kind}", 5, 5 + DOSE_HOURS),
+            _window_rate(runs["ketamine_by_dose"], f"dlpfc_{kind}", 5, 5 + DOSE_WINDOW_S),
+            _window_rate(paired, f"dlpfc_{kind}", 5, 5 + DOSE_WINDOW_S),
         )
         for kind in ("inh", "exc")
     }
@@ -664,6 +674,7 @@ CHECKS: dict[str, RowCheck] = {
             "EC50 after chronic SSRI / healthy": Band(2.5, 6.0),
             "EC50, healthy (nM)": REPORTED,
             "EC50, after chronic SSRI (nM)": REPORTED,
+            "raphe autoreceptors desensitized (the chronic run's)": REPORTED,
         },
         _r5,
         note="the rats' 21 days of paroxetine: the desensitization is the chronic SSRI run's "

@@ -8,10 +8,11 @@ from depnet.quantities import (
     HOUR,
     Parameter,
     QuantityError,
-    display_quantity,
     format_quantity,
     parse_quantity,
     same_dimensions,
+    setting_line,
+    slow_gloss,
 )
 
 
@@ -40,18 +41,27 @@ def test_format_reads_back(value):
 
 
 @pytest.mark.parametrize(
-    "value, shown",
-    [(10 * DAY, "864000 s (10 days)"), (2.5 * HOUR, "9000 s (2.5 h)"),
-     (30 * HOUR, "108000 s (30 h)"), (2 * DAY, "172800 s (2 days)"),
-     (2400 * second, "2400 s (40 min)"), (25 / DAY, "2.893518519e-07 kHz (25 per day)"),
-     (0.1 / DAY, "1.157407407e-09 kHz (0.1 per day)"), (10 * Hz, "10 Hz"), (30 * second, "30 s"),
-     (6 * nS, "6 nS"), (0.5, "0.5")],
+    "value, gloss",
+    [(10 * DAY, "10 days"), (2.5 * HOUR, "2.5 h"), (2400 * second, "40 min"),
+     (30 * HOUR, "30 h"), (2 * DAY, "2 days"), (25 / DAY, "25 per day"),
+     (0.1 / DAY, "0.1 per day"), (10 * Hz, ""), (30 * second, ""), (6 * nS, ""), (0.5, "")],
 )  # fmt: skip
-def test_slow_values_are_shown_in_days_hours_and_per_day_and_still_load_back(value, shown):
+def test_slow_values_are_glossed_in_days_hours_and_per_day_after_a_value_that_loads(value, gloss):
     """``depnet params`` and ``depnet interventions`` print the slow clock's values as a
-    biologist reads them, after a value that ``--set`` takes."""
-    assert display_quantity(value) == shown
-    assert same(parse_quantity(shown.split(" (")[0]), value)
+    biologist reads them, in the comment after a value that ``--set`` takes."""
+    assert slow_gloss(value) == gloss
+    line = setting_line("tau", value, "chosen")
+    assert line == f"tau = {format_quantity(value)}    # {gloss + '; ' if gloss else ''}chosen"
+    assert same(parse_quantity(line.split(" = ")[1].split("    #")[0]), value)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("40 min", 2400 * second), ("2.5 h", 9000 * second), ("2 day", 172800 * second),
+     ("0.5 h", 1800 * second)],
+)  # fmt: skip
+def test_scenario_files_may_give_spans_in_minutes_hours_and_days(text, value):
+    assert same(parse_quantity(text), value)
 
 
 def test_parameter_checks_units_and_range():

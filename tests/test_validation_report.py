@@ -11,10 +11,14 @@ from depnet.errors import ScenarioError
 from depnet.observations import OBSERVATIONS
 from depnet.validation import (
     CHECKS,
+    RUNS,
     Band,
+    FromRun,
     RowCheck,
+    agonist_ec50,
     check_rows,
     read_results,
+    resolve_run,
     summarize_row,
     text_table,
     write_report,
@@ -137,6 +141,25 @@ def test_each_run_is_made_once_per_seed_and_every_row_is_summarized(tmp_path):
     assert "held-out" in text and "class='fail'" in text
     rows = json.loads(data.read_text())["rows"]
     assert [r["row"] for r in rows] == ["R2", "R6"] and rows[1]["passed"] is False
+
+
+def test_the_agonist_ec50_is_read_off_a_hill_fit_and_nan_without_firing():
+    """R5's fit: rates from a Hill curve (EC50 3 nM, Hill 1, full inhibition of 2 Hz) give back
+    their EC50; a silent raphe, or rates the curve cannot fit, give NaN (out of band), not an
+    error that stops the other seeds."""
+    doses = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+    rates = [2.0 - 2.0 * d / (d + 3.0) for d in doses]
+    assert agonist_ec50(doses, rates) == pytest.approx(3.0, rel=1e-3)
+    assert math.isnan(agonist_ec50(doses, [0.0] * len(doses)))
+
+
+def test_a_run_reads_a_value_off_an_earlier_run_of_its_seed():
+    """R5's desensitized runs take the chronic SSRI run's desensitization, to 3 decimals; asked
+    before that run exists, a one-line error."""
+    run = RUNS["ec50_chronic_10nM"]
+    assert isinstance(run.parameters["serotonin.desensitized_5ht1a_initial"], FromRun)
+    with pytest.raises(ScenarioError, match="reads run 'chronic_ssri', which has not run yet"):
+        resolve_run(run, {})
 
 
 def test_a_row_without_a_seed_check_is_a_one_line_error():

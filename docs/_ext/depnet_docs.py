@@ -56,9 +56,10 @@ def label(p) -> str:
 
 
 def _format(value) -> str:
-    from depnet.quantities import display_quantity
+    from depnet.quantities import format_quantity, slow_gloss
 
-    return display_quantity(value)
+    gloss = slow_gloss(value)
+    return format_quantity(value) + (f" ({gloss})" if gloss else "")
 
 
 def _range(p) -> str:

@@ -16,7 +16,12 @@ from brian2 import mgram, nM, second
 
 from depnet.quantities import DAY, Parameter, format_quantity
 from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, hold
-from depnet.scenarios.interventions.nmda_block import RACEMIC_KETAMINE, block_steps
+from depnet.scenarios.interventions.nmda_block import (
+    RACEMIC_KETAMINE,
+    WashoutTooLong,
+    block_steps,
+    washout_edges,
+)
 from depnet.scenarios.interventions.pharmacokinetics import DRUGS
 
 #: Principal cells of cortex and hippocampus, and their interneurons (the raphe is left out:
@@ -136,6 +141,8 @@ def _check_ketamine(s: Settings, given: frozenset[str]) -> None:
             raise ValueError(f"{key}: ketamine is given_by = '{by}'; set given_by = '{key}'")
     if by == BY_BLOCK:
         return
+    if by not in given:
+        raise ValueError(f"{by}: ketamine given_by = '{by}' needs it (0 for no drug)")
     if s["infusion_duration"] <= 0 * second:
         raise ValueError(f"infusion_duration: ketamine by {by} needs an infusion longer than 0 s")
     for key in SHORTCUT:
@@ -144,6 +151,18 @@ def _check_ketamine(s: Settings, given: frozenset[str]) -> None:
                 f"{key}: ketamine given by {by} takes its block from the drug level; "
                 f"{', '.join(SHORTCUT)} are the shortcut of given_by = '{BY_BLOCK}'"
             )
+    try:
+        washout_edges(_plasma_course(s), s["infusion_duration"])
+    except WashoutTooLong as err:
+        raise ValueError(f"{by}: {err}") from None
+
+
+def _plasma_course(s: Settings):
+    """Biological seconds from the infusion's start -> total plasma level (molar floats)."""
+    infusion = s["infusion_duration"]
+    if s["given_by"] == "dose_mg_per_kg":
+        return lambda t: RACEMIC_KETAMINE.dose_plasma(s["dose_mg_per_kg"], infusion, t)
+    return lambda t: RACEMIC_KETAMINE.held_plasma(s["plasma_concentration"], infusion, t)
 
 
 def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
@@ -158,20 +177,26 @@ def _ketamine_blocks(s: Settings, w: Window) -> list[Block]:
 
 
 def _ketamine_dose_blocks(s: Settings, w: Window) -> list[Block]:
-    infusion = s["infusion_duration"]
-    if s["given_by"] == "dose_mg_per_kg":
-        dose = s["dose_mg_per_kg"]
-        steps = block_steps(lambda t: RACEMIC_KETAMINE.dose_plasma(dose, infusion, t), infusion)
-    else:
-        plasma = s["plasma_concentration"]
-        steps = block_steps(lambda t: RACEMIC_KETAMINE.held_plasma(plasma, infusion, t), infusion)
+    if s[s["given_by"]] <= 0 * s[s["given_by"]]:
+        return []  # no drug: nothing to block, and no epochs used
+    to_simulated = float(w.day / DAY)
+
+    def snap(t: float) -> float:
+        # an edge on the protocol grid, from the dose's start (so that rounding does not add
+        # up), and the biological time that grid point stands for
+        return float(w.slow(t * second) / second) / to_simulated
+
+    end = float((w.stop - w.start) / second) / to_simulated
+    steps = block_steps(_plasma_course(s), s["infusion_duration"], snap=snap, end=end)
+    if not steps:
+        raise ValueError(
+            f"{s['given_by']}: ketamine's block lasts less than one protocol step on a slow "
+            f"clock of {format_quantity(w.day)} a day; use a longer compressed_day"
+        )
     blocks = []
     for step in steps:
-        # each edge rounded from the dose's start, so that rounding does not add up
         start = w.start + w.slow(step.start * second)
-        stop = min(w.stop, w.start + w.slow(step.stop * second))
-        if stop <= start:
-            continue
+        stop = w.start + w.slow(step.stop * second)
         effects = [Effect(p, "nmda_block", step.block["interneurons"]) for p in INTERNEURONS]
         effects += [Effect(p, "nmda_block", step.block["principal"]) for p in PRINCIPAL]
         blocks.append(Block(start, stop, tuple(effects)))

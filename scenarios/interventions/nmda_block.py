@@ -114,13 +114,13 @@ class Ketamine:
         blocks = ", ".join(f"{c} {float(self.block(peak, c)[0]):.3f}" for c in CELL_CLASSES)
         head = (
             f"ketamine (molar mass {float(self.molar_mass / GRAM_PER_MOLE):g} g/mol): "
-            f"{dose:g} mg/kg over {display_quantity(infusion, loadable=False)} peaks at "
+            f"{dose:g} mg/kg over {display_quantity(infusion)} peaks at "
             f"{self.ng_per_ml(peak)[0]:.0f} ng/ml "
             f"({float(peak[0] * b2.molar / umolar):.2f} uM), NMDA block {blocks}"
         )
         return [
             head,
-            *(f"    {key} = {display_quantity(p.value, loadable=False)}    # {p.source}"
+            *(f"    {key} = {display_quantity(p.value)}    # {p.source}"
               for key, p in self.parameters().items()),
         ]  # fmt: skip
 
@@ -183,23 +183,71 @@ class Step:
 
 #: Block below which the washout is over.
 NEGLIGIBLE_BLOCK = 0.005
-#: Length of the washout's steps (biological time) and their most.
+#: The washout's steps (biological time): hourly for the first :data:`HOURLY_STEPS`, then each
+#: twice as long as the one before, so that a large dose's tail takes few epochs; at most
+#: :data:`MAX_WASHOUT_STEPS`.
 WASHOUT_STEP = 1 * HOUR
-MAX_WASHOUT_STEPS = 16
+HOURLY_STEPS = 16
+MAX_WASHOUT_STEPS = 22
 
 
-def block_steps(course, infusion: b2.Quantity, drug: Ketamine = RACEMIC_KETAMINE) -> list[Step]:
-    """The block as a staircase: one step over the infusion, then steps of
-    :data:`WASHOUT_STEP` until every class's block is below :data:`NEGLIGIBLE_BLOCK` (at most
-    :data:`MAX_WASHOUT_STEPS`). Each step holds the block's mean over it, from ``course``, a
-    function from biological times (s) to total plasma concentrations (molar floats)."""
-    span, step = float(infusion / b2.second), float(WASHOUT_STEP / b2.second)
-    edges = [0.0, span, *(span + step * (k + 1) for k in range(MAX_WASHOUT_STEPS))]
-    steps = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        plasma = course(np.linspace(a, b, 33))
-        block = {c: float(np.mean(drug.block(plasma, c))) for c in CELL_CLASSES}
-        if steps and max(block.values()) < NEGLIGIBLE_BLOCK:
-            break
-        steps.append(Step(a, b, block))
-    return steps
+class WashoutTooLong(ValueError):
+    """The block is still above :data:`NEGLIGIBLE_BLOCK` after the last washout step."""
+
+
+def _mean_block(course, a: float, b: float, drug: Ketamine) -> dict[str, float]:
+    plasma = course(np.linspace(a, b, 33))
+    return {c: float(np.mean(drug.block(plasma, c))) for c in CELL_CLASSES}
+
+
+def washout_edges(course, infusion: b2.Quantity, drug: Ketamine = RACEMIC_KETAMINE) -> list[float]:
+    """The staircase's edges in biological seconds from the infusion's start: the infusion, then
+    washout steps until every class's block over a step is below :data:`NEGLIGIBLE_BLOCK`.
+
+    Raises
+    ------
+    WashoutTooLong
+        If the block is still above it after :data:`MAX_WASHOUT_STEPS` steps.
+    """
+    span, hour = float(infusion / b2.second), float(WASHOUT_STEP / b2.second)
+    lengths = [hour * (1 if k < HOURLY_STEPS else 2 ** (k - HOURLY_STEPS + 1))
+               for k in range(MAX_WASHOUT_STEPS)]  # fmt: skip
+    edges = [0.0, span]
+    for length in lengths:
+        a, b = edges[-1], edges[-1] + length
+        if max(_mean_block(course, a, b, drug).values()) < NEGLIGIBLE_BLOCK:
+            return edges
+        edges.append(b)
+    raise WashoutTooLong(
+        f"the NMDA block stays above {NEGLIGIBLE_BLOCK} for more than "
+        f"{(edges[-1] - span) / hour:g} h after the infusion; give a smaller dose or level"
+    )
+
+
+def block_steps(
+    course,
+    infusion: b2.Quantity,
+    drug: Ketamine = RACEMIC_KETAMINE,
+    snap=None,
+    end: float = math.inf,
+) -> list[Step]:
+    """The block as a staircase on :func:`washout_edges`. Each step holds the block's mean over
+    it, from ``course``, a function from biological times (s) to total plasma concentrations
+    (molar floats). ``snap`` maps a biological time to the one its protocol-grid point stands
+    for: the edges are snapped first and the means taken over the snapped steps, and steps that
+    snap to nothing merge into the next, so the exposure (block times time) stays the drug's on
+    any slow clock. Steps end at ``end`` (the intervention window's, biological seconds).
+
+    Raises
+    ------
+    WashoutTooLong
+        As :func:`washout_edges`.
+    """
+    edges = washout_edges(course, infusion, drug)
+    if snap is not None:
+        edges = [snap(t) for t in edges]
+    edges = sorted({min(t, end) for t in edges})
+    return [
+        Step(a, b, _mean_block(course, a, b, drug))
+        for a, b in zip(edges[:-1], edges[1:], strict=False)
+    ]

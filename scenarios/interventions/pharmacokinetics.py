@@ -72,7 +72,7 @@ class Drug:
         that the minimum therapeutic dose sustains."""
         return [
             self.describe(),
-            *(f"    {key} = {display_quantity(p.value, loadable=False)}    # {p.source}"
+            *(f"    {key} = {display_quantity(p.value)}    # {p.source}"
               for key, p in self.parameters().items()),
         ]  # fmt: skip
 
