@@ -729,7 +729,7 @@ CHECKS: dict[str, RowCheck] = {
         note="the delay of the pyramidal rise: both are read over the 2 s of the NMDA block; "
         "and the dose: the directions hold for the shortcut's block (interneurons 60%, "
         "pyramids 15%, for 2 days), not for the block of the antidepressant dose by its kinetics "
-        "(0.5 mg/kg i.v.: at most 7.6% and 4.4%, for ~11 hours), under which neither rate "
+        "(0.5 mg/kg i.v.: peaking at 7.6% and 4.4%, for ~11 hours), under which neither rate "
         "moves beyond its seed spread in the first 6 hours (reported)",
     ),
     "P5": RowCheck(
@@ -754,7 +754,7 @@ CHECKS: dict[str, RowCheck] = {
         "(days 4.5-7) delays it rather than preventing it; and which route makes ketamine's "
         "BDNF: in the model, interneurons blocked alone leave density where it was; and the "
         "dose: the rise holds for the shortcut's block (pyramids 15% for 2 days); the "
-        "antidepressant dose by its kinetics (0.5 mg/kg i.v., pyramids at most 4.4% blocked "
+        "antidepressant dose by its kinetics (0.5 mg/kg i.v., pyramids' block peaking at 4.4% "
         "for ~11 hours) raises density about 1% a day after (reported), a tenth of the band's "
         "floor",
     ),

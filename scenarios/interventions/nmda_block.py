@@ -18,7 +18,7 @@ minutes): it underestimates the peak after a bolus (anaesthetic 2 mg/kg i.v.: 12
 measured, ~500 ng/ml here) and the early fall after an infusion. Norketamine and the
 hydroxynorketamines, and ketamine's actions away from the NMDA pore, are not modelled. Nothing
 here was sized to a VALIDATION.md row; the peak level after the antidepressant infusion is
-checked against Krystal et al. 1994 (held-out, ``tests/test_pharmacology.py``). Values marked
+checked against Krystal et al. 1994 (held-out, ``tests/test_ketamine_dose.py``). Values marked
 ``[check]`` were recalled, not read in the source.
 """
 
