@@ -141,8 +141,6 @@ def _check_ketamine(s: Settings, given: frozenset[str]) -> None:
             raise ValueError(f"{key}: ketamine is given_by = '{by}'; set given_by = '{key}'")
     if by == BY_BLOCK:
         return
-    if by not in given:
-        raise ValueError(f"{by}: ketamine given_by = '{by}' needs it (0 for no drug)")
     if s["infusion_duration"] <= 0 * second:
         raise ValueError(f"infusion_duration: ketamine by {by} needs an infusion longer than 0 s")
     for key in SHORTCUT:
