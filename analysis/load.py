@@ -12,6 +12,7 @@ spikes to counts (rates, spike counts per bin) never hold a population's spikes 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,9 +162,26 @@ def spike_blocks(
         yield (np.asarray(neuron[part].values) if neurons else None), np.asarray(time[part].values)
 
 
-#: Seconds of a time written by :func:`depnet.quantities.format_quantity` (``"1 s"``,
-#: ``"500 ms"``, ``"86400 s"``), without Brian2.
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+#: Seconds per time unit as :func:`depnet.quantities.format_quantity` and scenario files
+#: write them (``"1 s"``, ``"500 ms"``, ``"86400 s"``), read without Brian2.
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0, "h": 3600.0}
+
+
+def seconds(value: object, what: str) -> float:
+    """A time from a run's scenario in seconds (``"2 s"``, ``"500 ms"``; a bare number is
+    seconds).
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not a time; the message names ``what``.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\w+)\s*", str(value))
+    if match is None or match[2] not in _TIME_UNITS:
+        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')")
+    return float(match[1]) * _TIME_UNITS[match[2]]
 
 
 def compressed_day(tree: xr.DataTree) -> float:
@@ -177,10 +195,9 @@ def compressed_day(tree: xr.DataTree) -> float:
     """
     scenario = tree.attrs.get("scenario") or {}
     text = str((scenario.get("scenario") or {}).get("compressed_day", "1 s"))
-    number, _, unit = text.strip().partition(" ")
     try:
-        return float(number) * _TIME_UNITS[unit.strip()]
-    except (ValueError, KeyError):
+        return seconds(text, "compressed_day")
+    except ValueError:
         raise StoreError(f"the store's compressed_day {text!r} is not a time") from None
 
 

@@ -19,7 +19,6 @@ Populations are classed by their kind (what follows the region in ``<region>_<ki
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 import xarray as xr
 
 from depnet.analysis.compare import run_summary
-from depnet.analysis.load import open_run, region_of, regions
+from depnet.analysis.load import open_run, region_of, regions, seconds
 from depnet.analysis.synapses import projection_target, projections, weight_statistics
 
 #: Kinds of excitatory (principal) cells: cortical pyramids and dentate granule cells.
@@ -131,20 +130,6 @@ def pas_block(tree: xr.DataTree) -> dict | None:
     return blocks[0] if blocks else None
 
 
-#: Time units in the form stores write them (``depnet.quantities.format_quantity``), in seconds.
-_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9, "min": 60.0, "h": 3600.0}
-
-
-def _seconds(value: object, what: str) -> float:
-    """A time from a run's scenario (``"2 s"``, ``"500 ms"``; a bare number is seconds)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\w+)\s*", str(value))
-    if match is None or match[2] not in _TIME_UNITS:
-        raise ValueError(f"{what} {value!r} is not a time (expected e.g. '2 s')")
-    return float(match[1]) * _TIME_UNITS[match[2]]
-
-
 def pas_outcome(tree: xr.DataTree) -> tuple[float, str]:
     """:func:`pas_response` with the reason it is NaN (empty when it is a number)."""
     block = pas_block(tree)
@@ -156,10 +141,10 @@ def pas_outcome(tree: xr.DataTree) -> tuple[float, str]:
     if projection not in projections(tree):
         return math.nan, f"{projection} is not a recorded plastic projection"
     try:
-        start = _seconds(block.get("start", "0 s"), "start")
+        start = seconds(block.get("start", "0 s"), "start")
         stop_value = block.get("stop")
         stop = (float(tree.attrs["duration_s"]) if stop_value is None
-                else _seconds(stop_value, "stop"))  # fmt: skip
+                else seconds(stop_value, "stop"))  # fmt: skip
     except ValueError as err:
         return math.nan, f"PAS block: {err}"
     w = weight_statistics(tree)["w_mean"].sel(projection=projection).dropna("time")

@@ -124,7 +124,9 @@ _ROWS = (
         "C3", "5-HT level and PFC working memory follow an inverted U",
         "qualitative: too little and too much 5-HT both degrade a delay-activity measure",
         "Cano-Colino et al. 2013 Cereb Cortex",
-        "not checked", "no working-memory task in the model yet",
+        "limitation", "tests/validation/test_working_memory.py: a cue into a selective group "
+        "of DLPFC pyramids leaves no delay activity at any 5-HT level (the shared column has "
+        "no attractor), so there is no inverted U",
     ),
     Observation(
         "C4", "hippocampal rhythms",

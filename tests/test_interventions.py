@@ -294,8 +294,9 @@ def test_acute_ssri_block_raises_raphe_serotonin_only_while_it_lasts(ssri_loop):
 
 
 def test_scenarios_with_interventions_share_a_build_with_a_plain_scenario():
-    """Interventions are data: the C2 protocol (sgacc_switching*) shares the network of healthy,
-    the treatment library that of healthy_plastic (tests/test_engine.py builds it once)."""
+    """Interventions are data: the C2 protocol (sgacc_switching*) and C3's delay task
+    (working_memory) share the network of healthy, the treatment library that of
+    healthy_plastic (tests/test_engine.py builds it once)."""
     from depnet.scenarios import SCENARIO_DIR
     from depnet.spec import load_scenario
 
@@ -304,7 +305,8 @@ def test_scenarios_with_interventions_share_a_build_with_a_plain_scenario():
     with_interventions = [name for name, spec in specs.items() if spec.interventions]
     assert len(with_interventions) >= 12
     for name in with_interventions:
-        plain = "healthy" if name.startswith("sgacc_switching") else "healthy_plastic"
+        static = name.startswith("sgacc_switching") or name == "working_memory"
+        plain = "healthy" if static else "healthy_plastic"
         assert fingerprint[name] == fingerprint[plain], name
     assert len(set(fingerprint.values())) == 4  # healthy(_plastic), raphe_pfc(_plastic)
 

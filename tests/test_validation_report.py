@@ -163,8 +163,8 @@ def test_a_run_reads_a_value_off_an_earlier_run_of_its_seed():
 
 
 def test_a_row_without_a_seed_check_is_a_one_line_error():
-    with pytest.raises(ScenarioError, match="no seed check for row C3"):
-        check_rows(["R1", "C3"], [1], lambda *a: None)
+    with pytest.raises(ScenarioError, match="no seed check for row C6"):
+        check_rows(["R1", "C6"], [1], lambda *a: None)
     result = depnet_cli("validation", "--rows", "Q1", "--seeds", "1")
     assert result.returncode == 2
     assert result.stderr.strip().startswith("depnet: error: no seed check for row Q1")

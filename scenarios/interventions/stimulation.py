@@ -274,11 +274,30 @@ CURRENT = Kind(
             "chosen: ~4 mV of depolarization of a pyramid with a 25 nS leak; a protocol sets "
             "its own",
         ),
+        "fraction": Parameter(
+            1.0,
+            "share of the population's cells that receive the current, the first of its index "
+            "range (a cue to one selective group of cells, as in a delay task); chosen: all",
+            low=0.0,
+            high=1.0,
+        ),
     },
     choices={"population": _POPULATIONS},
     check=_check_current,
     blocks=lambda s, w: [
-        Block(w.start, w.stop, (Effect(s["population"], "I_stim", s["current"], op="add"),))
+        Block(
+            w.start,
+            w.stop,
+            (
+                Effect(
+                    s["population"],
+                    "I_stim",
+                    s["current"],
+                    op="add",
+                    cells=(0.0, float(s["fraction"])),
+                ),
+            ),
+        )
     ],
     regions=lambda s: (s["population"].split("_", 1)[0],),
 )
