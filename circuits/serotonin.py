@@ -157,7 +157,11 @@ PARAMETERS: dict[str, Parameter] = {
     ),
     "ki_agonist_5ht1a": Parameter(
         1 * nM,
-        "chosen: high-affinity full agonist, 8-OH-DPAT's 5-HT1A affinity is ~1 nM [check]",
+        "chosen: of the order of 8-OH-DPAT's 5-HT1A affinity: Ki 1.9-13 nM for 8-OH-DPAT "
+        "and three other agonists at [3H]8-OH-DPAT sites of rat brain (Smith & Peroutka 1986 "
+        "Pharmacol Biochem Behav 24:1513 [check]); EC50 2.5 nM (pEC50 8.6) for R(+)-8-OH-DPAT "
+        "on cAMP at cloned human receptors (Sharif et al. 2004 J Pharm Pharmacol 56:1267 "
+        "[check])",
         low=0.001 * nM,
     ),
     "antagonist_5ht1a": Parameter(
@@ -166,7 +170,13 @@ PARAMETERS: dict[str, Parameter] = {
         low=0 * nM,
     ),
     "ki_antagonist_5ht1a": Parameter(
-        1 * nM, "chosen: WAY-100635's 5-HT1A affinity is ~1 nM [check]", low=0.001 * nM
+        1 * nM,
+        "chosen: of the order of WAY-100635's 5-HT1A affinity: IC50 1.35 nM (pIC50 8.87) "
+        "against [3H]8-OH-DPAT in rat hippocampus (Forster et al. 1995 Eur J Pharmacol 281:81); "
+        "pKi 10.2 at cloned human receptors labelled by the agonist (Sharif et al. 2004 "
+        "[check]); R4's antagonist concentration is solved with this value, so it sets only "
+        "the concentration scale",
+        low=0.001 * nM,
     ),
     "tau_desensitization": Parameter(
         4 * 86400 * second,
