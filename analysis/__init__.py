@@ -8,6 +8,7 @@ Modules: :mod:`~depnet.analysis.load` (opening, populations and regions read fro
 :mod:`~depnet.analysis.rates`, :mod:`~depnet.analysis.spiking`, :mod:`~depnet.analysis.spectra`,
 :mod:`~depnet.analysis.connectivity`, :mod:`~depnet.analysis.serotonin`,
 :mod:`~depnet.analysis.synapses`, :mod:`~depnet.analysis.sweep`,
+:mod:`~depnet.analysis.working_memory` (a delay task's cue and delay activity),
 :mod:`~depnet.analysis.lfp` (LFP and EEG proxies), :mod:`~depnet.analysis.hemodynamics` (BOLD),
 :mod:`~depnet.analysis.clinical` (biomarkers), :mod:`~depnet.analysis.figures`
 and :mod:`~depnet.analysis.report` (imported on use: they draw with matplotlib),
@@ -47,6 +48,7 @@ from depnet.analysis.spiking import (
 from depnet.analysis.summary import mean_serotonin, population_rates, raphe_regularity, summarize
 from depnet.analysis.sweep import map_points, open_sweep
 from depnet.analysis.synapses import synapse_density, weight_distribution, weight_statistics
+from depnet.analysis.working_memory import cue_rates, cue_response, delay_activity
 
 __all__ = [
     "open_run",
@@ -97,4 +99,7 @@ __all__ = [
     "region_bold",
     "bold_fc",
     "biomarkers",
+    "cue_rates",
+    "cue_response",
+    "delay_activity",
 ]

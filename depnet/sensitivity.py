@@ -82,7 +82,8 @@ class Change:
 DEFAULT_ROWS = [
     row
     for row, check in CHECKS.items()
-    if all(RUNS[n].scenario == "healthy" for n in check.runs) and row != "R5"
+    if all(RUNS[n].scenario == "healthy" and not RUNS[n].interventions for n in check.runs)
+    and row != "R5"
 ]
 
 

@@ -58,6 +58,7 @@ import xarray as xr
 
 from depnet.scenarios import scenario_path
 from depnet.spec import read_scenario_document
+from depnet.validation import CHECKS, SWITCHING_WINDOWS
 from tests.validation.conftest import intervention_runner
 
 pytestmark = pytest.mark.slow
@@ -65,19 +66,11 @@ pytestmark = pytest.mark.slow
 #: The emotional and task inputs, as ``scenarios/sgacc_switching.toml`` declares them.
 PROTOCOL = tuple(read_scenario_document(scenario_path("sgacc_switching"))["interventions"])
 SEVERE = {"kind": "sgacc_glutamate_decay", "severity": "severe"}
-DBS = {"kind": "dbs", "start": "2 s"}  # 130 Hz onto sgACC interneurons (Mayberg et al. 2005)
-HYPERPOLARIZED = {"sgacc_exc__I_bias_mean": "-15 pA"}  # parameter overrides, "__" for dots
-#: RM2017's DBS: the same 130 Hz train at their per-pulse weight onto vACC interneurons (0.03 of
-#: the 20 nS leak), a subthreshold drive, not the default kick that fires every interneuron.
-RM2017_DBS = {**DBS, "gain_interneurons": "0.6 nS"}
-#: Left on less than this fraction of its rate, sgACC has been switched off (chosen: health
-#: leaves 0.06-0.09, severe MDD ~1).
-SWITCHED_OFF = 0.25
 
-BASELINE = (1.0, 1.5)  # before the emotional input
-AFTER_EMOTION = (2.2, 3.0)  # after it, before the task input
+BASELINE = SWITCHING_WINDOWS["before"]  # before the emotional input
+AFTER_EMOTION = SWITCHING_WINDOWS["on"]  # after it, before the task input
 DURING_TASK = (3.2, 4.0)  # the task input, its first 0.2 s left out
-AFTER_TASK = (4.3, 5.0)
+AFTER_TASK = SWITCHING_WINDOWS["after"]
 
 
 def _protocol(runner, *base: dict):
@@ -104,12 +97,6 @@ def _rate(tree: xr.DataTree, population: str, window: tuple[float, float]) -> fl
 def _on(tree: xr.DataTree) -> float:
     """sgACC pyramidal rate after the emotional input, before the task input (Hz)."""
     return _rate(tree, "sgacc_exc", AFTER_EMOTION)
-
-
-def _left_on(tree: xr.DataTree) -> float:
-    """sgACC pyramidal rate after the task input over its rate before it: ~0 switched off,
-    ~1 left on."""
-    return _rate(tree, "sgacc_exc", AFTER_TASK) / _on(tree)
 
 
 # -- The default columns: strongly coupled, not bistable -------------------------------------
@@ -156,94 +143,53 @@ def test_slower_sgacc_ampa_decay_recruits_interneurons_of_the_default_columns(he
 # -- The RM2017 column: C2 -------------------------------------------------------------------
 
 
+def test_rm2017_column_switches_and_severe_mdd_locks_it_on_unless_rescued(validation_runs):
+    """C2 as ``depnet validation`` checks it (``CHECKS["C2"]``, the same runs, measures and
+    bands; 5 seeds in docs/results/validation), in sgacc_switching.toml's own sgACC column:
+
+    - RM2017: a brief emotional input switches vACC into sustained activity, still on when the
+      task input comes 1.3 s later. Measured (seed 1 / seed 2): sgacc_exc 0.47 / 0.45 Hz
+      before, 7.1 / 10.0 Hz after (seed 2: 14.1 Hz in 2.2-2.6 s, 5.8 Hz in 2.6-3.0 s: at this
+      recurrent NMDA the on state of the healthy column fades slowly).
+    - The cognitive task input to dlPFC switches vACC off, for good: 7.1 -> 0.61 / 10.0 ->
+      0.64 Hz after it (x0.09 / x0.06); dlpfc_exc 1.7 / 1.4 Hz while sgACC is on, 9.1 Hz
+      during the task.
+    - With vACC tau_AMPA +7.5% (severe MDD) vACC is hyperactive and the task input fails to
+      switch it off: 0.47 -> 2.6 / 0.45 -> 2.7 Hz before the emotional input, 31.9 / 32.2 Hz
+      after it, 32.7 / 32.5 Hz after the task (x1.02 / x1.01).
+    - Rescue (a), RM2017's SSRI: sgACC pyramids hyperpolarized by 15 pA (-0.6 mV at their
+      25 nS leak) in severe MDD: 0.82 / 0.78 Hz before, 6.6 / 12.7 Hz after the emotional
+      input, 1.11 / 1.13 Hz after the task (x0.17 / x0.09).
+    - Rescue (b), RM2017's DBS: 130 Hz pulses onto vACC interneurons at their weight (0.6 nS
+      per pulse: 0.03 of their 20 nS leak), from 2 s on: 25.7 / 26.4 Hz before the task input,
+      2.07 / 2.01 Hz after it (x0.08 / x0.08). The default DBS kick (40 nS per pulse, which
+      fires the interneurons at ~250 Hz) silences sgACC instead (0.0 Hz; 3 nS: 0.55 Hz).
+    """
+    check = CHECKS["C2"]
+    runs = validation_runs(*check.runs)
+    assert not check.out_of_band(runs), check.measure(runs)
+    health = runs["switching"]
+    dlpfc_on, dlpfc_task = (_rate(health, "dlpfc_exc", w) for w in (AFTER_EMOTION, DURING_TASK))
+    assert dlpfc_task > 3 * dlpfc_on, (dlpfc_on, dlpfc_task)
+
+
 @pytest.fixture(scope="module")
 def column(tmp_path_factory):
     """``scenarios/sgacc_switching.toml`` (sgACC as the RM2017 column) with interventions."""
     return _protocol(intervention_runner(tmp_path_factory.mktemp("switching"), "sgacc_switching"))
 
 
-@pytest.fixture(scope="module")
-def column_mdd(tmp_path_factory):
-    """``scenarios/sgacc_switching_mdd.toml`` (the same, severe MDD) with interventions."""
-    folder = tmp_path_factory.mktemp("switching_mdd")
-    return _protocol(intervention_runner(folder, "sgacc_switching_mdd"))
-
-
-@pytest.fixture(scope="module")
-def column_healthy(column):
-    return column()
-
-
-@pytest.fixture(scope="module")
-def column_severe(column_mdd):
-    return column_mdd()
-
-
-def test_emotional_input_turns_sgacc_on(column_healthy):
-    """RM2017: a brief emotional input switches vACC into sustained activity, still on when the
-    task input comes 1.3 s later. Measured (seed 1 / seed 2): sgacc_exc 0.47 / 0.45 Hz before,
-    7.1 / 10.0 Hz after (seed 2: 14.1 Hz in 2.2-2.6 s, 5.8 Hz in 2.6-3.0 s: at this recurrent
-    NMDA the on state of the healthy column fades slowly)."""
-    before, on = _rate(column_healthy, "sgacc_exc", BASELINE), _on(column_healthy)
-    assert before < 1.0 and on > 10 * before, (before, on)
-    assert _rate(column_healthy, "sgacc_exc", (2.6, 3.0)) > 5 * before
-
-
-def test_dlpfc_task_input_switches_sgacc_off(column_healthy):
-    """RM2017: the cognitive task input to dlPFC switches vACC off, for good. Measured (seed 1 /
-    seed 2): sgacc_exc 7.1 -> 0.61 / 10.0 -> 0.64 Hz after the task input (x0.09 / x0.06);
-    dlpfc_exc 1.7 / 1.4 Hz while sgACC is on, 9.1 Hz during the task."""
-    assert _left_on(column_healthy) < SWITCHED_OFF, _left_on(column_healthy)
-    dlpfc_on, dlpfc_task = (
-        _rate(column_healthy, "dlpfc_exc", w) for w in (AFTER_EMOTION, DURING_TASK)
-    )
-    assert dlpfc_task > 3 * dlpfc_on, (dlpfc_on, dlpfc_task)
-
-
-def test_slower_sgacc_ampa_decay_locks_sgacc_on(column_healthy, column_severe):
-    """C2, RM2017: with vACC tau_AMPA +7.5% (severe MDD) vACC is hyperactive and the dlPFC task
-    input fails to switch it off. Measured (seed 1 / seed 2): sgacc_exc 0.47 -> 2.6 / 0.45 ->
-    2.7 Hz before the emotional input, 31.9 / 32.2 Hz after it, 32.7 / 32.5 Hz after the task
-    (x1.02 / x1.01); dlpfc_exc held at 0.2 Hz, 5.3 / 5.1 Hz during the task."""
-    before = [_rate(t, "sgacc_exc", BASELINE) for t in (column_healthy, column_severe)]
-    assert before[1] > 2 * before[0], before
-    assert _on(column_severe) > _on(column_healthy)
-    assert _left_on(column_severe) > 0.5, _left_on(column_severe)
-
-
-def test_switching_failure_grows_with_mdd_severity(column, column_healthy, column_severe):
+def test_switching_failure_grows_with_mdd_severity(column, validation_runs):
     """C2, RM2017's graded MDD (tau_AMPA +2.5 / 5 / 7.5%): the more severe, the less the task
     input suppresses sgACC while it lasts. Measured (seed 1 / 2), sgacc_exc during the task over
     before it, healthy / mild / moderate / severe: x0.04 / x0.18 / x0.37 / x0.62 (seed 2: x0.04 /
     x0.16 / x0.36 / x0.66); after the task mild and moderate are off (x0.05 / x0.08, seed 2 x0.05
     / x0.09), severe is not (x1.02 / x1.01)."""
+    runs = validation_runs("switching", "switching_severe")
     mild = column({"kind": "sgacc_glutamate_decay", "severity": "mild"})
     moderate = column({"kind": "sgacc_glutamate_decay", "severity": "moderate"})
     during = [
         _rate(t, "sgacc_exc", DURING_TASK) / _on(t)
-        for t in (column_healthy, mild, moderate, column_severe)
+        for t in (runs["switching"], mild, moderate, runs["switching_severe"])
     ]
     assert during == sorted(during), during
-
-
-def test_ssri_like_hyperpolarization_restores_switching(column_mdd, column_severe):
-    """C2 rescue (a), RM2017's SSRI: hyperpolarizing vACC pyramids (-15 pA, -0.6 mV at their
-    25 nS leak) in severe MDD lets the task input switch vACC off again, and the emotional input
-    still turns it on. Measured (seed 1 / seed 2): sgacc_exc 0.82 / 0.78 Hz before, 6.6 / 12.7 Hz
-    after the emotional input, 1.11 / 1.13 Hz after the task (x0.17 / x0.09; untreated x1.02 /
-    x1.01)."""
-    treated = column_mdd(**HYPERPOLARIZED)
-    assert _on(treated) > 5 * _rate(treated, "sgacc_exc", BASELINE)
-    assert _left_on(treated) < SWITCHED_OFF < _left_on(column_severe), _left_on(treated)
-
-
-def test_dbs_onto_sgacc_interneurons_restores_switching(column_mdd, column_severe):
-    """C2 rescue (b), RM2017's DBS: 130 Hz pulses onto vACC interneurons at RM2017's weight
-    (0.6 nS per pulse: 0.03 of their 20 nS leak), from 2 s on, in severe MDD: vACC stays on
-    until the task input and is switched off by it. Measured (seed 1 / seed 2): sgacc_exc 25.7 /
-    26.4 Hz before the task input, 2.07 / 2.01 Hz after it (x0.08 / x0.08; untreated x1.02 /
-    x1.01). The default DBS kick (40 nS per pulse, which fires the interneurons at ~250 Hz)
-    silences sgACC instead (0.0 Hz; 3 nS: 0.55 Hz), emotional input and all."""
-    treated = column_mdd(RM2017_DBS)
-    assert _on(treated) > 5.0, _on(treated)
-    assert _left_on(treated) < SWITCHED_OFF < _left_on(column_severe), _left_on(treated)
