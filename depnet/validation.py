@@ -758,7 +758,7 @@ CHECKS: dict[str, RowCheck] = {
             # threshold: the cued cells at least 1 Hz above the others, several times the
             # measure's seed spread here (~0.2 Hz) and below the several Hz by which delay
             # cells raise their firing.
-            "delay activity, healthy (Hz)": Band(1.0, None, "Hz", claimed=False),
+            "delay activity, healthy (Hz)": Band(1.0, None, claimed=False),
             **{
                 f"delay activity, {level} (Hz)": REPORTED
                 for level in WM_LEVELS
