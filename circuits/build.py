@@ -260,7 +260,7 @@ def _make_groups(
         )
         group = neuron.make_neuron_group(
             group_name, [(cells[m], subtable(values, m)) for m in members], synaptic, rng, block,
-            tables,
+            tables, sums=plasticity.weight_sum_declarations(members, learning),
         )  # fmt: skip
         start = 0
         for m in members:

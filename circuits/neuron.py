@@ -330,6 +330,7 @@ def make_neuron_group(
     rng: np.random.Generator,
     block=None,
     tables: protocol.Tables | None = None,
+    sums: str = "",
 ) -> b2.NeuronGroup:
     """Create one NeuronGroup holding consecutive blocks of cells of several types.
 
@@ -353,6 +354,9 @@ def make_neuron_group(
         channels blocked, the conductance kick per stimulator pulse, the AMPA decay time) and,
         with ``block``, its structural ones follow them, set in the receptor update. None: a
         group for tests, whose protocol variables keep the values they are given.
+    sums
+        Declarations of the per-cell weight sums that plastic projections onto the group keep
+        (:func:`depnet.circuits.plasticity.weight_sum_declarations`).
     """
     declarations = [declaration(k, synaptic[k]) for k in SYNAPTIC_PARAMETERS if k != "tau_ampa"]
     declarations += [f"{k} : {unit}" for k, unit in protocol.PER_CELL.items()]
@@ -361,7 +365,7 @@ def make_neuron_group(
     declarations += [declaration(k, first[k], flags="constant") for k in PER_CELL]
     declarations += [declaration(k, unit, flags="constant") for k, (unit, _) in DERIVED.items()]
     declarations.append("background_key : integer (constant, shared)")
-    equations = NEURON_EQUATIONS + "\n".join(declarations)
+    equations = NEURON_EQUATIONS + "\n".join(declarations) + (f"\n{sums}" if sums else "")
     # The NMDA gate reads the previous spike's time from t_free, so it comes first.
     reset = f"{NMDA_RELEASE_CODE}; v = V_reset; g_ahp += delta_g_ahp; "
     reset += "t_free = t + refractory_window"

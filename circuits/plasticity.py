@@ -99,6 +99,30 @@ def install_neuron_block(
     group.bdnf = own["beta_bdnf"] * own["tau_bdnf"] * set_point_rate
 
 
+def weight_sums(name: str, pooled: bool) -> dict[str, str]:
+    """The per-cell sums a plastic projection keeps on its target cells, from which its weight
+    statistics are read (:func:`depnet.recording.attach_monitors`): of its (present) synapses
+    onto each cell, the summed weight ``w``, squared weight ``w2`` and, for a structural pool,
+    the number ``n`` present. Keys ``w``, ``w2`` (and ``n``); values the target group's
+    variables."""
+    names = {"w": f"w_sum_{name}", "w2": f"w2_sum_{name}"}
+    return names | ({"n": f"n_sum_{name}"} if pooled else {})
+
+
+_SUM_UNITS = {"w": "siemens", "w2": "siemens**2", "n": "1"}
+
+
+def weight_sum_declarations(populations: list[str], plasticity: Mapping[str, Mapping]) -> str:
+    """Declarations of the :func:`weight_sums` that the plastic projections onto any of
+    ``populations`` (one NeuronGroup's) keep on its cells."""
+    lines = []
+    for name, spec in plasticity.items():
+        if PROJECTIONS[name].target in populations:
+            sums = weight_sums(name, "structural" in spec["rules"])
+            lines += [f"{variable} : {_SUM_UNITS[key]}" for key, variable in sums.items()]
+    return "\n".join(lines)
+
+
 _OCCUPANCY_LINKS = """
 occ_5ht7 : 1 (linked)
 occ_5ht1a : 1 (linked)
@@ -171,6 +195,11 @@ def make_plastic_projection(
         s = structural.structural_synapse_model(_RECEPTOR_VARIABLE[plastic], own["update_interval"])
         model.append(s.model.replace("w : siemens\n", ""))
         update = s.update_code.replace("occupancy_5ht7_post", "occ_5ht7")
+    sums = weight_sums(name, pooled)
+    model.append(f"{sums['w']}_post = w{gate} : siemens (summed)")
+    model.append(f"{sums['w2']}_post = w * w{gate} : siemens**2 (summed)")
+    if pooled:
+        model.append(f"{sums['n']}_post = present : 1 (summed)")
     slots, namespace = [], {}
     if tables is not None:
         run_time = {"eta": rule is not None, "g_bdnf": pooled}

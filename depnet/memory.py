@@ -12,7 +12,7 @@ What is counted (bytes per synapse of each :class:`SynapseKind`, see :data:`KIND
 - **state**: the arrays a binary keeps and updates: ``_synaptic_pre``/``_synaptic_post`` and
   the ``sources``/``targets`` arrays that ``connect(i=, j=)`` fills (int32), per-synapse delays,
   weights, STDP traces and ``lastupdate``, ``present``, the index of the 5-HT compartment
-  (``region_row``), a synapse monitor's index array. brian2cuda keeps every one of them twice:
+  (``region_row``). brian2cuda keeps every one of them twice:
   on the device (``dev_dynamic_array_*``, ``dev_array_*``) and on the host
   (``thrust::host_vector``, brian2cuda ``templates/objects.cu``).
 - **static**: the static arrays the binary loads from ``static_arrays/`` at its start and keeps
@@ -35,10 +35,12 @@ What is counted (bytes per synapse of each :class:`SynapseKind`, see :data:`KIND
   Estimated from the templates, not measured (no GPU was at hand).
 - **cells**: the shared neuron model's per-cell arrays (:data:`NEURON_STATE`), its per-cell
   static arrays (:data:`NEURON_STATIC`), the spike monitor's counts, ``N_incoming`` and
-  ``N_outgoing`` (int32 per cell of the target and source group of every Synapses object).
+  ``N_outgoing`` (int32 per cell of the target and source group of every Synapses object), and
+  the weight sums each plastic projection keeps on every cell of its target group
+  (:attr:`SynapseKind.sums`, float64).
 - **recording**: what the binary records in one segment (spikes of every cell at an assumed
-  mean rate :data:`RATE_HZ`, 12 bytes each; the plastic synapses' ``w`` and ``present`` every
-  ``record.synapse_dt``; traces, [5-HT], LFP sums), held at a capacity up to twice that
+  mean rate :data:`RATE_HZ`, 12 bytes each; the plastic projections' weight sums per target
+  cell every ``record.synapse_dt``; traces, [5-HT], LFP sums), held at a capacity up to twice that
   (:data:`GROWTH_FACTOR`); reading it back in Python; and what the Python process keeps of the
   whole run until it writes the store (every spike, twice while the segments are concatenated).
 - **Python**: the process that builds the network holds about :data:`BUILD_COPIES` copies of
@@ -144,7 +146,7 @@ RATE_HZ = 5.0
 #: and while it grows the old buffer is held too (:func:`_grown`). brian2cuda allocates its state
 #: monitors for the whole run at once; its spike monitors grow alike (thrust ``resize``).
 GROWTH_FACTOR = 2
-#: brian2cuda's host object (a ``thrust::device_vector``) per recorded synapse and variable of a
+#: brian2cuda's host object (a ``thrust::device_vector``) per recorded index and variable of a
 #: StateMonitor (``objects.cu``: ``new thrust::device_vector<T>[n_indices]``).
 CUDA_MONITOR_INDEX = 32
 
@@ -184,8 +186,10 @@ class SynapseKind:
         Spike queues: ``on_pre``, and ``on_post`` for STDP.
     delay_arrays
         Pathways with a per-synapse delay array (the C++ queue then stores each delay).
-    recorded
-        float64 variables a synapse monitor records per synapse every ``record.synapse_dt``.
+    sums
+        float64 weight sums a plastic projection keeps per cell of its target group and records
+        for its target population every ``record.synapse_dt`` (weight, squared weight, and for
+        a pool the synapses present: :func:`depnet.circuits.plasticity.weight_sums`).
     draws
         Whether a ``run_regularly`` operation draws ``rand()`` for every synapse (brian2cuda
         keeps a buffer of random numbers for it).
@@ -199,7 +203,7 @@ class SynapseKind:
     static: int
     pathways: int
     delay_arrays: int = 0
-    recorded: int = 0
+    sums: int = 0
     draws: bool = False
     projection: bool = True
 
@@ -224,8 +228,8 @@ class SynapseKind:
 #: ``connect(i=, j=)`` fills from static arrays and Brian2 keeps (``_array_<name>_sources``).
 _INDICES = 4 * I32
 _CONNECT = 2 * I32  # the static arrays of connect's sources and targets
-_PLASTIC = I32 + I32  # region_row (index of the 5-HT compartment) and the monitor's _indices
-_PLASTIC_STATIC = F64 + I32  # w set from an array, and the synapse monitor's record indices
+_PLASTIC = I32  # region_row (index of the 5-HT compartment)
+_PLASTIC_STATIC = F64  # w set from an array
 _POST_DELAY = F64  # the on_post pathway's per-synapse delay (0: Synapses(delay=) sets on_pre's)
 _STDP = 4 * F64  # w, r1, o1 and lastupdate (event-driven traces)
 _TRIPLET = 6 * F64  # w, r1, r2, o1, o2 and lastupdate
@@ -247,27 +251,27 @@ KINDS: dict[str, SynapseKind] = {
         SynapseKind(
             "stdp", "pair STDP (additive or multiplicative)",
             state=_INDICES + _STDP + _PLASTIC + _POST_DELAY, static=_CONNECT + _PLASTIC_STATIC,
-            pathways=2, delay_arrays=1, recorded=1,
-        ),  # recorded: w
+            pathways=2, delay_arrays=1, sums=2,
+        ),  # sums: w, w2
         SynapseKind(
             "triplet", "triplet STDP",
             state=_INDICES + _TRIPLET + _PLASTIC + _POST_DELAY, static=_CONNECT + _PLASTIC_STATIC,
-            pathways=2, delay_arrays=1, recorded=1,
+            pathways=2, delay_arrays=1, sums=2,
         ),
         SynapseKind(
             "structural", "structural pool (potential synapses with present)",
-            state=_INDICES + _POOL + _PLASTIC, static=_CONNECT + _POOL + I32, pathways=1,
-            recorded=2, draws=True,
-        ),  # w and present set from arrays; recorded: w, present
+            state=_INDICES + _POOL + _PLASTIC, static=_CONNECT + _POOL, pathways=1,
+            sums=3, draws=True,
+        ),  # w and present set from arrays; sums: w, w2, n
         SynapseKind(
             "structural_stdp", "structural pool with pair STDP",
-            state=_INDICES + _STDP + F64 + _PLASTIC + _POST_DELAY, static=_CONNECT + _POOL + I32,
-            pathways=2, delay_arrays=1, recorded=2, draws=True,
+            state=_INDICES + _STDP + F64 + _PLASTIC + _POST_DELAY, static=_CONNECT + _POOL,
+            pathways=2, delay_arrays=1, sums=3, draws=True,
         ),  # + present
         SynapseKind(
             "structural_triplet", "structural pool with triplet STDP",
             state=_INDICES + _TRIPLET + F64 + _PLASTIC + _POST_DELAY,
-            static=_CONNECT + _POOL + I32, pathways=2, delay_arrays=1, recorded=2, draws=True,
+            static=_CONNECT + _POOL, pathways=2, delay_arrays=1, sums=3, draws=True,
         ),
         SynapseKind(
             "lfp_sum", "LFP sums: one per principal cell (depnet.recording)",
@@ -330,11 +334,12 @@ class MemoryEstimate:
         array copies from (:data:`GROWTH_FACTOR`).
     binary_bytes
         The simulation binary's peak: state, static arrays, spike queues, recording at its
-        peak and :data:`BINARY_BASE` (brian2cuda's host side: an object per recorded synapse).
+        peak and :data:`BINARY_BASE` (brian2cuda's host side: an object per recorded cell and
+        variable).
     read_bytes
         Reading a segment back in Python (``depnet.run._read_segment``): every recorded array,
-        and the largest temporary (a synapse monitor's ``w * present``, or the spikes' copy per
-        population; numpy reuses the temporaries of ``w**2 * present``).
+        and the largest temporary (a recorded array's copy, or the spikes' copy per
+        population).
     recorded_run_bytes
         What the Python process holds of the whole run until it writes the store.
     build_bytes
@@ -510,7 +515,7 @@ def estimate(spec: Scenario, target: str = "cpp") -> MemoryEstimate:
     spec
         A validated scenario.
     target
-        ``cpp``, ``cuda`` or ``runtime``: brian2cuda's host adds an object per recorded synapse.
+        ``cpp``, ``cuda`` or ``runtime``: brian2cuda's host adds an object per recorded cell.
 
     Returns
     -------
@@ -534,6 +539,8 @@ def estimate(spec: Scenario, target: str = "cpp") -> MemoryEstimate:
     cell_state = sum(n * NEURON_STATE for n in cells.values()) + septum * SEPTUM_STATE
     cell_state += sum(sizes[name] * STRUCTURAL_CELL for name in own)
     cell_state += n_cells * SPIKE_MONITOR_CELL
+    # the plastic projections' weight sums on every cell of their target groups
+    cell_state += sum(KINDS[o.kind].sums * o.target_cells for o in objects) * F64
     state, static = float(cell_state), float(sum(cells.values()) * NEURON_STATIC)
     queues, device = 0.0, float(CUDA_CONTEXT + cell_state)
     eventspaces: dict[str, int] = {}  # group -> delay steps of its uniformly delayed pathways
@@ -572,12 +579,15 @@ def estimate(spec: Scenario, target: str = "cpp") -> MemoryEstimate:
     # each monitor array as (elements per sample, bytes per element, samples)
     spikes = n_cells * RATE_HZ * segment
     arrays = [(1, I32, spikes), (1, F64, spikes)]  # the spike monitors' i and t
-    monitored = 0  # recorded synapse variables
+    monitored = 0  # recorded weight sums: cells x variables
     for obj in objects:
-        if recorded := KINDS[obj.kind].recorded:
+        if sums := KINDS[obj.kind].sums:
+            target = sizes[PROJECTIONS[obj.name].target]
             samples = _samples(segment, record.synapse_dt)
-            arrays += [(obj.synapses, F64, samples)] * recorded + [(1, F64, samples)]
-            monitored += recorded * obj.synapses
+            arrays += [(target, F64, samples)] * sums + [(1, F64, samples)]
+            monitored += sums * target
+            state += target * I32  # the monitor's record indices
+            static += target * I32
     rows = sum(min(record.trace_neurons, n) for n in cells.values()) if record.traces else 0
     traced = rows * len(record.traces)
     if traced:
@@ -594,8 +604,8 @@ def estimate(spec: Scenario, target: str = "cpp") -> MemoryEstimate:
     recording_peak = grown + copying
     spike_arrays = arrays[:2]
     spikes_peak = sum(_grown(spike_arrays))  # brian2cuda: grown spike monitors, exact others
-    # reading it back: the largest temporary is a synapse monitor's (w * present) or the spikes'
-    # copy per population
+    # reading it back: the largest temporary is a recorded array's copy or the spikes' copy per
+    # population
     largest = max((n * size * k for n, size, k in arrays[2:] if n > 1), default=0.0)
     read = recording + max(largest, spikes * SPIKE)
     device += recording - sum(n * size * k for n, size, k in spike_arrays) + spikes_peak

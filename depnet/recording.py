@@ -12,7 +12,9 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
+from depnet import standalone
 from depnet.circuits.build import Circuit, Layout, region_of
+from depnet.circuits.plasticity import weight_sums
 from depnet.circuits.projections import PROJECTIONS
 from depnet.rundata import (
     LFP_CURRENTS,
@@ -76,18 +78,29 @@ def attach_monitors(circuit: Circuit, record: RecordSection) -> Monitors:
         circuit.compartments, list(SEROTONIN_VARIABLES), record=True, name="serotonin_monitor",
         clock=b2.Clock(record.serotonin_dt, name="serotonin_monitor_clock"),
     )  # fmt: skip
-    synapses = {
-        name: b2.StateMonitor(
-            syn,
-            ["w", "present"] if "present" in syn.variables else ["w"],
-            record=True,
-            clock=b2.Clock(record.synapse_dt, name=f"synapses_{name}_clock"),
-            name=f"synapses_{name}",
-        )  # fmt: skip
-        for name, syn in circuit.plastic.items()
-    }
+    synapses = {name: _weight_sums_monitor(circuit, name, record) for name in circuit.plastic}
     lfp = _attach_lfp_sums(circuit, record) if record.lfp else {}
     return Monitors(spikes, traces, serotonin, record, synapses, lfp)
+
+
+def _weight_sums_monitor(circuit: Circuit, name: str, record: RecordSection) -> b2.StateMonitor:
+    """A plastic projection's weight sums on its target cells (:func:`depnet.circuits.plasticity
+    .weight_sums`), computed and recorded every ``record.synapse_dt``.
+
+    The sums are taken at the start of a sampled step, after the step's structural update (the
+    ``start`` slot; see :func:`depnet.standalone.sample_summed_variables`), so a sample holds the
+    synapses as they enter that step. Recording sums per target cell instead of every synapse's
+    weight keeps the recording (and the binary's memory) proportional to cells, not synapses.
+    """
+    syn = circuit.plastic[name]
+    clock = b2.Clock(record.synapse_dt, name=f"synapses_{name}_clock")
+    standalone.sample_summed_variables(syn, clock)
+    target = circuit.placements[PROJECTIONS[name].target]
+    sums = weight_sums(name, "present" in syn.variables)
+    return b2.StateMonitor(
+        target.group, list(sums.values()), record=np.arange(target.start, target.stop),
+        clock=clock, when="start", order=1, name=f"synapses_{name}",
+    )  # fmt: skip
 
 
 #: Kinds of population that are not principal cells (the LFP proxy sums principal cells only).
@@ -168,7 +181,8 @@ def _trace_rows(circuit: Circuit, group: str, per_population: int) -> np.ndarray
 #:     {"spikes": {group: {"i", "t"}},
 #:      "traces": {group: {"t", "rows", <variable>: (time, row)}},
 #:      "serotonin": {"t", <variable>: (time, region)},
-#:      "synapses": {projection: {"t", "w": (time, synapse), ["present"], "pre", "post",
+#:      "synapses": {projection: {"t", "w_sum_<projection>": (time, target cell),
+#:                                "w2_sum_<projection>", ["n_sum_<projection>"], "pre", "post",
 #:                                "w_final", ["present_final"]}},
 #:      "lfp": {group: {"t", <current>: (time, region)}}}
 MonitorArrays = dict[str, Any]
@@ -189,11 +203,13 @@ def read_monitors(monitors: Monitors, circuit: Circuit) -> MonitorArrays:
     }
     for name, m in monitors.synapses.items():
         syn = circuit.plastic[name]
-        record = {"t": _copy(m.t_[:]), "w": _copy(m.w_).T}
+        record = {"t": _copy(m.t_[:])} | {
+            v: _copy(getattr(m, v + "_")).T for v in m.record_variables
+        }
         record |= {"pre": _copy(syn.i[:]), "post": _copy(syn.j[:])}
         record["w_final"] = _copy(syn.w_[:])
         if "present" in syn.variables:
-            record |= {"present": _copy(m.present_).T, "present_final": _copy(syn.present_[:])}
+            record["present_final"] = _copy(syn.present_[:])
         arrays["synapses"][name] = record
     for group, m in monitors.lfp_monitors.items():
         arrays["lfp"][group] = {"t": _copy(m.t_[:])} | {
@@ -240,7 +256,7 @@ def assemble(
         for v, (_, factor) in SEROTONIN_VARIABLES.items()
     }
     synapses = {
-        name: _synapse_record(rec, *_first_cells(layout, name))
+        name: _synapse_record(name, rec, *_first_cells(layout, name))
         for name, rec in arrays["synapses"].items()
     }
     lfp_time, lfp = _lfp_sums(arrays.get("lfp", {}), len(layout.regions))
@@ -279,18 +295,24 @@ def _first_cells(layout: Layout, projection: str) -> tuple[int, int]:
 
 
 def _synapse_record(
-    recorded: dict[str, np.ndarray], source_start: int = 0, target_start: int = 0
+    name: str, recorded: dict[str, np.ndarray], source_start: int = 0, target_start: int = 0
 ) -> SynapseRecord:
-    """The recorded synapses of a projection; ``pre``/``post`` become cell indices in the source
-    and target populations (the binary records them in the NeuronGroups)."""
-    w = np.asarray(recorded["w"], dtype=np.float64)  # (time, synapse)
-    pooled = "present" in recorded
-    present = np.asarray(recorded["present"]) if pooled else np.ones_like(w)
-    n_present = present.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w_mean = (w * present).sum(axis=1) / n_present
-        w_std = np.sqrt(np.maximum((w**2 * present).sum(axis=1) / n_present - w_mean**2, 0))
+    """The recorded synapses of a projection: its weight statistics from the per-cell weight
+    sums (:func:`_weight_sums_monitor`), the mean and s.d. over the present synapses; ``pre``/
+    ``post`` become cell indices in the source and target populations (the binary records them
+    in the NeuronGroups)."""
+    pooled = "present_final" in recorded
+    sums = weight_sums(name, pooled)
+    w_sum = np.asarray(recorded[sums["w"]], dtype=np.float64).sum(axis=1)  # over target cells
+    w2_sum = np.asarray(recorded[sums["w2"]], dtype=np.float64).sum(axis=1)
     pre = (np.asarray(recorded["pre"], dtype=np.int64) - source_start).astype(np.int32)
+    if pooled:
+        n_present = np.asarray(recorded[sums["n"]], dtype=np.float64).sum(axis=1)
+    else:  # every synapse counts (a silenced one with its weight 0)
+        n_present = np.full(len(w_sum), float(len(pre)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_mean = w_sum / n_present
+        w_std = np.sqrt(np.maximum(w2_sum / n_present - w_mean**2, 0))
     return SynapseRecord(
         time=np.asarray(recorded["t"], dtype=np.float64),
         n_present=n_present,

@@ -18,6 +18,8 @@ upstream behaviour it relies on changes:
   ``brian::<pathway>.queue``; brian2cuda: ``random_number_buffer.set_seed``);
 - :func:`state_variables`, :func:`recorded_files`: the file names of arrays in a results folder
   (``device.get_array_filename``) and how 2-D monitor arrays are laid out there;
+- :func:`sample_summed_variables`: a summed variable computed on a clock of its own, not its
+  target group's (the updaters' ``_clock``);
 - :func:`skip_duplicate_pair_checks`: brian2cuda's synapse creation without its host-side
   search for repeated (pre, post) pairs (rendered code of the ``synapses_create_array`` code
   objects, edited in place before the project is written, as brian2cuda edits its own);
@@ -317,6 +319,21 @@ def final_synapses(device, synapses: b2.Synapses) -> dict[str, ArrayFile]:
     if "present" in synapses.variables:
         files["present_final"] = array_file(device, synapses.variables["present"])
     return files
+
+
+def sample_summed_variables(synapses: b2.Synapses, clock: b2.Clock) -> None:
+    """Compute ``synapses``' summed variables every ``clock.dt``, at the start of a step.
+
+    Brian2 updates a summed variable on its target group's clock, every time step (its
+    ``SummedVariableUpdater`` takes ``target.clock``, and no argument sets another): for a sum
+    that is only sampled (a plastic projection's weight sums, read every ``record.synapse_dt``),
+    a pass over every synapse each step. The updaters' private ``_clock`` is set to ``clock``
+    (the clock of the monitor that reads them) and their slot to ``start``, order 0, so a
+    sample at ``t`` holds the synapses as they enter step ``t``.
+    """
+    for updater in synapses.summed_updaters.values():
+        updater._clock = clock
+        updater.when, updater.order = "start", 0
 
 
 def static_array_names(device) -> list[str]:

@@ -58,11 +58,14 @@ def test_synapse_objects_are_those_the_circuit_builds(name, scale):
             sources = sizes[proj.source] - (proj.source == proj.target)  # no autapses
             # population x in-degree, capped at the sources there are (small populations)
             assert last - first == sizes[proj.target] * min(k, sources), projection
-        # the per-cell arrays of the shared neuron model and of a structural target's group
+        # the per-cell arrays of the shared neuron model and of a structural target's group,
+        # with the weight sums of the plastic projections onto the group
+        objects = synapse_objects(spec)
         for group in circuit.groups.values():
             per_cell = memory.NEURON_STATE + (
                 memory.STRUCTURAL_CELL if group.name != SHARED_GROUP else 0
             )
+            per_cell += 8 * sum(KINDS[o.kind].sums for o in objects if o.target == group.name)
             arrays = {
                 id(v): v
                 for v in group.variables.values()
@@ -94,8 +97,17 @@ def test_healthy_plastic_counts_every_kind():
     assert e.synapses["structural_stdp"] == sizes["dlpfc_exc"] * 160
     assert e.synapses["triplet"] == sizes["sgacc_inh"] * 80
     assert e.synapses["stdp"] == sizes["drn_5ht"] * 20
-    # plastic synapses are recorded every record.synapse_dt: they dominate the recording
-    assert e.recording_bytes > e.state_bytes
+    # plastic projections are recorded as weight sums per target cell, not per synapse: their
+    # recording is far below their synapses' state
+    sums = sum(KINDS[kind].sums * sizes[target] for kind, target in (
+        ("structural", "ca1_exc"), ("structural_stdp", "dlpfc_exc"), ("triplet", "sgacc_inh"),
+        ("stdp", "drn_5ht"),
+    ))  # fmt: skip
+    samples = round(e.segment_s / float(spec.record.synapse_dt / b2.second))
+    pools, stdp = sizes["ca1_exc"] + sizes["dlpfc_exc"], sizes["sgacc_inh"] + sizes["drn_5ht"]
+    assert sums == 3 * pools + 2 * stdp  # weight, squared weight (and present) per cell
+    assert e.recording_bytes < e.state_bytes
+    assert e.recording_bytes > 8 * sums * samples
 
 
 def test_the_estimate_grows_linearly_with_scale():
@@ -107,7 +119,10 @@ def test_the_estimate_grows_linearly_with_scale():
     for field in ("state_bytes", "static_bytes", "queue_bytes", "recording_bytes",
                   "build_bytes", "host_bytes", "device_bytes"):  # fmt: skip
         a, b, c = (getattr(e, field) for e in (e1, e2, e4))
-        assert c - b == pytest.approx(2 * (b - a), rel=1e-3), field
+        # host and device memory hold the spike monitors at their grown capacity (a power of
+        # two of spikes), which steps with the scale: affine only to within a few percent
+        grown = field in ("host_bytes", "device_bytes")
+        assert c - b == pytest.approx(2 * (b - a), rel=0.05 if grown else 1e-3), field
         assert b > a, field
 
 

@@ -101,6 +101,33 @@ def test_objects_with_automatic_names_are_found():
         assert standalone.unnamed(_toy()) == []
 
 
+def test_summed_variables_are_sampled_on_a_clock_of_their_own():
+    """:func:`depnet.standalone.sample_summed_variables`: a Synapses' summed variable runs on the
+    given clock at the start of a step, and sums what it summed every step before."""
+    with devices.activated("runtime"):
+        source = b2.NeuronGroup(3, "v : 1", threshold="True", name="sum_source")
+        target = b2.NeuronGroup(2, "total : 1", name="sum_target")
+        synapses = b2.Synapses(
+            source, target, "w : 1\ntotal_post = w : 1 (summed)", on_pre="w += 1",
+            name="sum_synapses",
+        )  # fmt: skip
+        synapses.connect(i=[0, 1, 2, 0], j=[0, 0, 1, 1])
+        clock = b2.Clock(1 * b2.ms, name="sum_clock")
+        standalone.sample_summed_variables(synapses, clock)
+        monitor = b2.StateMonitor(
+            target, "total", record=True, clock=clock, when="start", order=1, name="sum_monitor"
+        )  # fmt: skip
+        net = b2.Network(source, target, synapses, monitor, name="sum_network")
+        net.run(3 * b2.ms)
+        (updater,) = synapses.summed_updaters.values()
+        assert updater.clock is clock and (updater.when, updater.order) == ("start", 0)
+        summary = str(net.scheduling_summary())
+        assert "sum_synapses_summed_variable_total_post" in summary
+        # every cell fires every step (0.1 ms): 10 increments a sample; the sample at t holds
+        # the weights before step t's spikes: cell 0 has two synapses, cell 1 two
+        assert np.allclose(monitor.total, [[0, 20, 40], [0, 20, 40]])
+
+
 @pytest.fixture(scope="module")
 def toy_build() -> Iterator[tuple[Path, dict]]:
     """The toy network compiled once, with the run control (seconds on 2 cores)."""
