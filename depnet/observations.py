@@ -124,7 +124,7 @@ _ROWS = (
         "C3", "5-HT level and PFC working memory follow an inverted U",
         "qualitative: too little and too much 5-HT both degrade a delay-activity measure",
         "Cano-Colino et al. 2013 Cereb Cortex",
-        "limitation", "tests/validation/test_working_memory.py: a cue into a selective group "
+        "limitation", "tests/validation/test_delay_activity.py: a cue into a selective group "
         "of DLPFC pyramids leaves no delay activity at any 5-HT level (the shared column has "
         "no attractor), so there is no inverted U",
     ),
