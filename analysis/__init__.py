@@ -48,7 +48,7 @@ from depnet.analysis.spiking import (
 from depnet.analysis.summary import mean_serotonin, population_rates, raphe_regularity, summarize
 from depnet.analysis.sweep import map_points, open_sweep
 from depnet.analysis.synapses import synapse_density, weight_distribution, weight_statistics
-from depnet.analysis.working_memory import cue_rates, cue_response, delay_activity
+from depnet.analysis.working_memory import cue_contrast, cue_rates, cue_response, delay_activity
 
 __all__ = [
     "open_run",
@@ -100,6 +100,7 @@ __all__ = [
     "bold_fc",
     "biomarkers",
     "cue_rates",
+    "cue_contrast",
     "cue_response",
     "delay_activity",
 ]

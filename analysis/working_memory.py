@@ -102,20 +102,29 @@ def cue_rates(
     )
 
 
+def cue_contrast(
+    tree: xr.DataTree, delay: float = DELAY_S, skip: float = DELAY_SKIP_S
+) -> xr.DataArray:
+    """How much faster the cued cells fire than the others (Hz), by ``period``: the rows of
+    :func:`cue_rates`, cued minus uncued (``cue``: the cue's response; ``delay``: the delay
+    activity)."""
+    rates = cue_rates(tree, delay, skip)
+    contrast = rates.sel(cells="cued", drop=True) - rates.sel(cells="uncued", drop=True)
+    return contrast.assign_attrs(rates.attrs)
+
+
 def delay_activity(tree: xr.DataTree, delay: float = DELAY_S, skip: float = DELAY_SKIP_S) -> float:
     """Delay activity (Hz): how much faster the cued cells fire than the others through the
-    delay (:func:`cue_rates`' ``delay`` row, cued minus uncued); about 0 when the network
-    keeps no trace of the cue.
+    delay (:func:`cue_contrast` of the ``delay`` period); about 0 when the network keeps no
+    trace of the cue.
 
     Examples
     --------
     Cued cells at 12 Hz and the others at 2 Hz during the delay give 10 (Hz).
     """
-    rates = cue_rates(tree, delay, skip).sel(period="delay")
-    return float(rates.sel(cells="cued") - rates.sel(cells="uncued"))
+    return float(cue_contrast(tree, delay, skip).sel(period="delay"))
 
 
 def cue_response(tree: xr.DataTree) -> float:
     """The cue's response (Hz): cued minus uncued rate while the cue lasts."""
-    rates = cue_rates(tree).sel(period="cue")
-    return float(rates.sel(cells="cued") - rates.sel(cells="uncued"))
+    return float(cue_contrast(tree).sel(period="cue"))

@@ -39,7 +39,7 @@ from depnet.analysis.outcomes import pas_pathway_change, pas_response
 from depnet.analysis.spectra import GAMMA, THETA, band_power, power_spectrum
 from depnet.analysis.summary import mean_serotonin, population_rates, raphe_regularity
 from depnet.analysis.synapses import synapse_density, weight_statistics
-from depnet.analysis.working_memory import cue_response, delay_activity
+from depnet.analysis.working_memory import cue_contrast
 from depnet.errors import ScenarioError
 from depnet.observations import OBSERVATIONS
 
@@ -649,10 +649,9 @@ def _c3(runs: Mapping[str, xr.DataTree]) -> dict[str, float]:
     values = {}
     for level in WM_LEVELS:
         tree = runs[f"wm_{level}"]
-        values[f"delay activity, {level} (Hz)"] = delay_activity(tree)
-    for level in WM_LEVELS:
-        tree = runs[f"wm_{level}"]
-        values[f"cue response, {level} (Hz)"] = cue_response(tree)
+        contrast = cue_contrast(tree)  # one pass over the DLPFC spikes for both periods
+        values[f"delay activity, {level} (Hz)"] = float(contrast.sel(period="delay"))
+        values[f"cue response, {level} (Hz)"] = float(contrast.sel(period="cue"))
         values[f"DLPFC [5-HT], {level} (nM)"] = _c(tree, "dlpfc")
     return values
 
