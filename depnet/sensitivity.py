@@ -42,14 +42,14 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 from depnet.errors import ScenarioError
 from depnet.quantities import Parameter, format_quantity
 from depnet.validation import CHECKS, RUNS, measure_seed, provenance, seed_in_band
+from depnet.workers import worker_pool
 
 #: The default relative change.
 STEP = 0.2
@@ -412,17 +412,14 @@ def _measured(todo, measure, seed, rows, device, jobs):  # noqa: ANN001, ANN202
             except Exception as err:  # noqa: BLE001 (a point that cannot run is a result)
                 yield change, None, failed(err)
         return
-    context = get_context("spawn")  # a fresh interpreter: no Brian2 state shared with this one
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    try:
+    # On Ctrl-C, SIGTERM or an error here: drop the queued points, stop those under way.
+    with worker_pool(jobs) as pool:
         futures = {pool.submit(measure, values(c), seed, rows, device): c for c in todo}
         for future in as_completed(futures):
             try:
                 yield futures[future], future.result(), None
             except Exception as err:  # noqa: BLE001
                 yield futures[future], None, failed(err)
-    finally:  # on Ctrl-C or an error here, drop the queued points instead of waiting for them
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from depnet.analysis.synapses import synapse_density, weight_statistics
 from depnet.analysis.working_memory import cue_contrast
 from depnet.errors import ScenarioError
 from depnet.observations import OBSERVATIONS
+from depnet.workers import worker_pool
 
 #: Share of seeds on which a row must pass (with its means in band): 4 of 5.
 PASS_SHARE = 0.8
@@ -1130,21 +1131,15 @@ def run_validation(
         with tempfile.TemporaryDirectory(prefix="depnet-validation-") as folder:
             return check_rows(rows, seeds, scenario_runner(Path(folder), device), log)
     require_checks(rows, seeds)
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     per_seed: dict[int, dict[str, dict[str, float]]] = {}
-    context = get_context("spawn")  # a fresh interpreter per worker: no shared Brian2 state
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    try:
+    # A seed that fails, Ctrl-C or SIGTERM drops the seeds not started and stops those under way.
+    with worker_pool(jobs) as pool:
         futures = {pool.submit(measure_seed, rows, seed, device): seed for seed in seeds}
         for future in futures:
             seed = futures[future]
             per_seed[seed] = future.result()
             if log:
                 log(f"seed {seed}: measured ({', '.join(rows)})")
-    finally:  # a seed that fails (or Ctrl-C) drops the seeds not started instead of waiting
-        pool.shutdown(wait=True, cancel_futures=True)
     return [summarize_row(CHECKS[r], {s: per_seed[s][r] for s in seeds}) for r in rows]
 
 

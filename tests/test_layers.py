@@ -52,6 +52,7 @@ LAYERS = {
     "depnet.cli": "top",
     "depnet.validation": "top",  # runs the engine, reads stores
     "depnet.sensitivity": "top",  # runs the validation rows with parameters changed
+    "depnet.workers": "top",  # worker interpreters for validation seeds and sensitivity points
     "depnet.__main__": "top",
     "depnet.cluster": "top",
     "depnet": "top",  # the package's verbs (depnet/__init__.py)
