@@ -137,10 +137,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Runs what the rows need for each seed (on cpp: one build of the static\n"
         "circuit, ~25 s of runs per seed for its rows; one of the circuit with learning, ~5 min\n"
         "of runs per seed for the treatment rows), measures every row, and writes\n"
-        "validation.html and validation.json (with `depnet sensitivity`'s table when OUT holds\n"
-        "its results). A row passes when every measure's mean is in its band and at least 4 of\n"
-        "5 seeds (80%) are; a row that claims no band is a listed limitation (its published\n"
-        "band shown, neither pass nor fail). Exit status 1 when a row fails.",
+        "validation.html and validation.json (with a table of `depnet sensitivity`'s results in\n"
+        "OUT and in each of OUT's subfolders). A row passes when every measure's mean is in its\n"
+        "band and at least 4 of 5 seeds (80%) are; a row that claims no band is a listed\n"
+        "limitation (its published band shown, neither pass nor fail). Exit status 1 when a row\n"
+        "fails.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validation.add_argument(
@@ -158,8 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     validation.add_argument(
         "--report-only", action="store_true",
-        help="rewrite the HTML page from OUT's validation.json (and sensitivity.json) without "
-        "running anything",
+        help="rewrite the HTML page from OUT's validation.json (and the sensitivity results) "
+        "without running anything",
     )  # fmt: skip
 
     sensitivity = sub.add_parser(
@@ -170,8 +171,9 @@ def _parser() -> argparse.ArgumentParser:
         "+STEP with the rest at its defaults, runs what the rows need on one seed, and lists the\n"
         "rows whose pass or fail changes and the measure that moved most. Results go to\n"
         "OUT/sensitivity.json after every point; the same command again resumes. `depnet\n"
-        "validation --out OUT` adds the table to its report. 80 points (families) or 561\n"
-        "(--each), ~23 s each on one core.",
+        "validation --out DIR` adds the table to its report when OUT is DIR or a subfolder of\n"
+        "it (rows of other runs: --out DIR/treatments). 80 points (families) or 561 (--each),\n"
+        "~23 s each on one core for the default rows; the treatment rows take minutes a point.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sensitivity.add_argument(

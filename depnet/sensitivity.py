@@ -559,6 +559,20 @@ def load(out: Path) -> dict | None:
     return data if data.get("default") else None
 
 
+def load_all(out: Path) -> list[dict]:
+    """Every set of sensitivity results for a report in ``out``: its own (``out/sensitivity.json``,
+    the static circuit's rows by default) first, then those of its subfolders (for example
+    ``out/treatments``: other rows, which need other runs), by folder name.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`read`.
+    """
+    folders = [out, *sorted(p for p in out.iterdir() if p.is_dir())] if out.is_dir() else []
+    return [data for folder in folders if (data := load(folder))]
+
+
 def table_html(data: Mapping, report_commit: str | None = None) -> str:
     """The sensitivity table as an HTML section (for the validation report); a warning when
     its points ran at another commit than ``report_commit``."""
@@ -573,7 +587,8 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
     made_text = ", ".join(f"{c} ({k} points)" if k else c for c, k in made.items())
     labels = sorted({p["label"] for p in data["points"].values()})
     parts = [
-        f"<h2>Sensitivity: chosen parameters changed one at a time ({e(', '.join(labels))})</h2>",
+        f"<h2>Sensitivity of {e(', '.join(rows))}: chosen parameters changed one at a time "
+        f"({e(', '.join(labels))})</h2>",
         f"<p>{e(coverage(data))}, on seed {settings['seed']} (the same seed for every point, so "
         "a difference is the parameter's, not noise's; the seed spread above says how large "
         "noise is). A family is the same quantity in every population, projection or region, "

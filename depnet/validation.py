@@ -1381,8 +1381,9 @@ def write_report(
     results: list[RowResult], out: Path, meta: Mapping[str, object], data_too: bool = True
 ) -> tuple[Path, Path]:
     """Write ``validation.html`` and (unless not ``data_too``) ``validation.json`` into ``out``;
-    returns their paths. The page ends with the sensitivity table when ``out`` holds
-    ``depnet sensitivity``'s results. The page is made before either file is written, so a
+    returns their paths. The page ends with a sensitivity table for each set of ``depnet
+    sensitivity``'s results in ``out`` or one of its subfolders
+    (:func:`depnet.sensitivity.load_all`). The page is made before either file is written, so a
     failure leaves the previous pair as it was.
 
     Raises
@@ -1390,11 +1391,11 @@ def write_report(
     ScenarioError
         If ``out``'s sensitivity results cannot be read (:func:`depnet.sensitivity.read`).
     """
-    from depnet.sensitivity import load, table_html
+    from depnet.sensitivity import load_all, table_html
 
     data = results_json(results, meta)
-    sensitivity = load(out) if out.is_dir() else None
-    section = table_html(sensitivity, str(meta.get("commit", ""))) if sensitivity else ""
+    commit = str(meta.get("commit", ""))
+    section = "".join(table_html(found, commit) for found in load_all(out))
     page_text = report_html(data, results, section)
     out.mkdir(parents=True, exist_ok=True)
     page, table = out / "validation.html", out / "validation.json"

@@ -232,6 +232,23 @@ def test_the_validation_report_ends_with_the_sensitivity_table(tmp_path):
     result = summarize_row(CHECKS["R1"], {1: _passing_values("R1")})
     page, _ = write_report([result], tmp_path, {"seeds": [1], "commit": "0000000"})
     text = page.read_text()
-    assert "Sensitivity: chosen parameters changed one at a time (x0.8, x1.2)" in text
+    assert "Sensitivity of R1: chosen parameters changed one at a time (x0.8, x1.2)" in text
     assert "<b>R1</b> flips under: drn_5ht.I_bias_mean x1.2" in text
     assert "not this report's 0000000" in text  # the points ran at this checkout's commit
+
+
+def test_the_report_has_a_table_for_the_rows_of_each_subfolder(tmp_path):
+    """The treatment rows need other runs than the static circuit's (other settings, another
+    results file): ``--out DIR/treatments`` gives the report a second table, after DIR's own."""
+    points = changes(0.2, ["drn_5ht.I_bias_mean"])
+    other = ["R1", "R2"]
+    run_sensitivity(tmp_path / "treatments", points, rows=other, log=None, measure=FakeRuns())
+    run_sensitivity(tmp_path, points, rows=["R1"], log=None, measure=FakeRuns())
+    (tmp_path / "figures").mkdir()  # a folder without results adds nothing
+    from depnet.validation import summarize_row
+
+    result = summarize_row(CHECKS["R1"], {1: _passing_values("R1")})
+    text = write_report([result], tmp_path, {"seeds": [1], "commit": "0000000"})[0].read_text()
+    first, second = text.index("Sensitivity of R1:"), text.index("Sensitivity of R1, R2:")
+    assert first < second and text.count("Sensitivity of") == 2
+    assert "<b>R2</b> flips under: none of the 2 measured points" in text
