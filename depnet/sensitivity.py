@@ -26,8 +26,11 @@ spread of resting and threshold potentials measured within one cell type; chosen
 
 The rows are those of the static circuit by default (:data:`DEFAULT_ROWS`: their runs are of
 ``scenarios/healthy.toml``, which has no plasticity, intervention or trait, so only the circuit's
-parameters act on them). The treatment rows can be named too (minutes per point); the learning
-rules' and interventions' own parameters are not changed.
+parameters act on them). The treatment rows can be named too (minutes per point): their runs are
+of the circuit with learning, so the learning rules' chosen parameters change too (families such
+as ``plasticity.*.r_form``, from the values the scenario gives them;
+:func:`learning_rule_parameters`). The interventions' own parameters are not changed: they are
+the treatments, not the circuit.
 
 Results are written after every point (``sensitivity.json``, with the commit each point ran at and
 the bands it was judged by), and a rerun with the same settings skips the points already there,
@@ -87,6 +90,36 @@ DEFAULT_ROWS = [
 ]
 
 
+def learning_rule_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> dict[str, Parameter]:
+    """The learning rules' parameters that every run of ``rows`` has (``plasticity.<projection
+    or population>.<name>``; none unless all the rows' runs are of circuits with learning), at
+    the value their scenario gives them: its own ``[parameters]`` value, as a parameter chosen
+    by that scenario, else the rule's default. The values interventions set during a run (the
+    state the cells are in: :data:`~depnet.plasticity_rules.structural.NEURON_SETTABLE`) are
+    not parameters of a rule and are left out."""
+    from dataclasses import replace
+
+    from depnet.circuits.parameters import plasticity_parameter_table
+    from depnet.plasticity_rules.structural import NEURON_SETTABLE
+    from depnet.scenarios import scenario_path
+    from depnet.spec import load_scenario
+
+    names = {RUNS[name].scenario for row in rows for name in CHECKS[row].runs}
+    found: dict[str, Parameter] | None = None
+    for name in sorted(names):
+        path = scenario_path(name)
+        spec = load_scenario(path)
+        table = {}
+        for key, p in plasticity_parameter_table(spec.plasticity_specs()).items():
+            if key.rsplit(".", 1)[-1] in NEURON_SETTABLE:
+                continue
+            if key in spec.parameters:
+                p = replace(p, value=spec.parameters[key], source=f"chosen: set by {path.name}")
+            table[key] = p
+        found = table if found is None else {k: p for k, p in found.items() if k in table}
+    return found or {}
+
+
 def run_set_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> set[str]:
     """Parameters that every run of ``rows`` sets itself: changing their defaults changes
     nothing. (A parameter only some runs set is changed in the others.)"""
@@ -106,10 +139,12 @@ def family_of(path: str, populations: Iterable[str], regions: Iterable[str]) -> 
     'serotonin.innervation.*'
     >>> family_of("serotonin.vmax_sert", [], [])
     'serotonin.vmax_sert'
+    >>> family_of("plasticity.dlpfc_exc.tau_Ca", [], [])
+    'plasticity.*.tau_Ca'
     """
     parts = path.split(".")
-    if parts[0] == "projections" and len(parts) == 3:
-        return f"projections.*.{parts[2]}"
+    if parts[0] in ("projections", "plasticity") and len(parts) == 3:
+        return f"{parts[0]}.*.{parts[2]}"
     if parts[0] in set(populations):
         return ".".join(["*", *parts[1:]])
     if len(parts) == 3 and parts[2] in set(regions):
@@ -120,10 +155,13 @@ def family_of(path: str, populations: Iterable[str], regions: Iterable[str]) -> 
 def chosen_parameters(
     parameters: Mapping[str, Parameter] | None = None, rows: Iterable[str] = DEFAULT_ROWS
 ) -> dict[str, Parameter]:
-    """The circuit's chosen parameters that a change can act on: source "chosen: ...", a
-    non-zero default, and not set by every run of ``rows``."""
+    """The chosen parameters that a change can act on: source "chosen: ...", a non-zero
+    default, and not set by every run of ``rows``. By default the circuit's, and the learning
+    rules' where the rows' runs have learning (:func:`learning_rule_parameters`)."""
     if parameters is None:
-        from depnet.circuits.parameters import DEFAULT_PARAMETERS as parameters
+        from depnet.circuits.parameters import DEFAULT_PARAMETERS
+
+        parameters = {**DEFAULT_PARAMETERS, **learning_rule_parameters(rows)}
     skip = run_set_parameters(rows)
     return {
         path: p

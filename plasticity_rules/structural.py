@@ -316,8 +316,9 @@ def _declarations(table: Mapping[str, Parameter], names, flags: str = "shared, c
     return "".join(declaration(name, table[name].value, flags) + "\n" for name in names)
 
 
-#: Neuron-side parameters that a scenario or intervention changes during a run (not constant).
-_NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block")
+#: Neuron-side values that a scenario or intervention changes during a run (not constant): the
+#: state the cells are in (stress, rapamycin, a scripted BDNF), not parameters of the rule.
+NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block")
 
 
 def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
@@ -338,7 +339,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         raise ValueError(f"unknown growth curve {curve!r}; choose from {growth_curves.CURVES}")
     used = ["tau_Ca", "beta_Ca", *growth_curves.curve_parameter_names(curve), "nu_z"]
     used += ["tau_bdnf", "beta_bdnf", "bdnf_translation"]
-    table = {k: NEURON_PARAMETERS[k] for k in [*used, *_NEURON_SETTABLE]}
+    table = {k: NEURON_PARAMETERS[k] for k in [*used, *NEURON_SETTABLE]}
     growth = growth_curves.growth_expression(curve, "Ca")
     equations = (
         "dCa/dt = -time_compression * Ca / tau_Ca : 1\n"
@@ -348,7 +349,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         "dbdnf/dt = time_compression * (bdnf_translation * nmda_block - bdnf / tau_bdnf) : 1\n"
         + _declarations(table, used)
         + "time_compression : 1 (shared, constant)\n"
-        + _declarations(table, _NEURON_SETTABLE, "shared")
+        + _declarations(table, NEURON_SETTABLE, "shared")
     )
     return NeuronBlock(
         curve=curve,

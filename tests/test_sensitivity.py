@@ -127,6 +127,24 @@ def _bias_pa() -> float:
     return float(DEFAULT_PARAMETERS["drn_5ht.I_bias_mean"].value / b2.pA)
 
 
+def test_the_treatment_rows_also_vary_the_learning_rules_chosen_parameters():
+    """The treatment rows run the circuit with learning: its rules' chosen parameters are
+    changed too, from the value the scenario gives them (healthy_plastic.toml sets the DLPFC
+    calcium set point to 0.0235), while the cells' state that interventions set (stress,
+    rapamycin's block, scripted BDNF) is not a parameter; the static rows have no rules."""
+    rows = ["P3", "P9"]
+    groups = families(rows=rows)
+    assert groups["plasticity.*.r_form"] == [
+        "plasticity.dlpfc_exc_to_dlpfc_exc.r_form",
+        "plasticity.ca3_exc_to_ca1_exc.r_form",
+    ]
+    assert "plasticity.*.bdnf_translation" in groups and "*.g_girk_max" in groups
+    assert not [f for f in groups if f.endswith((".stress", ".mtor_block", ".bdnf_external"))]
+    (up,) = [c for c in changes(0.2, ["plasticity.*.eps_Ca"], rows=rows) if c.label == "x1.2"]
+    assert up.values["plasticity.dlpfc_exc.eps_Ca"] == "0.0282"
+    assert not [f for f in families() if f.startswith("plasticity.")]
+
+
 def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
     points = changes(0.2, ["drn_5ht.I_bias_mean"])
     fake = FakeRuns()
