@@ -328,6 +328,22 @@ PET_OCCUPANCY = Band(0.76, 0.85, claimed=False)
 
 
 @dataclass(frozen=True)
+class Curve:
+    """A report panel: measure ``y`` against measure ``x`` over a row's conditions, one point per
+    level (mean +- s.d. over seeds on both axes). ``x`` and ``y`` are measure names with
+    ``{level}`` in them; the ``levels`` are joined by a line in their order, the ``apart`` ones
+    drawn as labelled points of their own (another route to the same variable, such as an
+    agonist beside raised 5-HT)."""
+
+    x: str
+    y: str
+    levels: tuple[str, ...]
+    apart: tuple[str, ...] = ()
+    #: The x axis on a log scale (doses, concentrations).
+    log_x: bool = False
+
+
+@dataclass(frozen=True)
 class RowCheck:
     """How the model is checked against one VALIDATION row: the runs it needs, and a function
     from those runs (by name) to named values, each with its band."""
@@ -338,6 +354,9 @@ class RowCheck:
     measure: Callable[[Mapping[str, xr.DataTree]], dict[str, float]]
     #: What the check leaves out of the row, and why.
     note: str = ""
+    #: Measures drawn against another across the row's conditions (a dose-response, the
+    #: inverted U), above the per-measure panels of the report.
+    curves: tuple[Curve, ...] = ()
 
     def out_of_band(self, runs: Mapping[str, xr.DataTree]) -> list[str]:
         """The row's measures on ``runs`` that fall outside their bands, as text (empty when
@@ -768,6 +787,12 @@ CHECKS: dict[str, RowCheck] = {
             **{f"DLPFC [5-HT], {level} (nM)": REPORTED for level in WM_LEVELS},
         },
         _c3,
+        curves=(
+            Curve("DLPFC [5-HT], {level} (nM)", "delay activity, {level} (Hz)",
+                  ("depleted", "healthy", "ssri"), ("agonist",)),
+            Curve("DLPFC [5-HT], {level} (nM)", "cue response, {level} (Hz)",
+                  ("depleted", "healthy", "ssri"), ("agonist",)),
+        ),  # fmt: skip
         note="a listed limitation: the DLPFC column keeps no trace of a cue. The cued cells "
         "fire at ~35 Hz while it lasts and are back with the others within ~0.1 s, at every "
         "5-HT level, so there is no delay activity for 5-HT to degrade and no inverted U: the "
@@ -1286,6 +1311,44 @@ def _figure(result: RowResult) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _curves_figure(result: RowResult, curves: Sequence[Curve]) -> str:
+    """Each curve of a row as a panel (means +- s.d. over seeds, levels labelled), a base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measures = {m.name: m for m in result.measures}
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.2), squeeze=False)
+    for ax, curve in zip(axes.flat, curves, strict=True):
+        for levels, style in ((curve.levels, "o-"), (curve.apart, "s")):
+            if not levels:
+                continue
+            xs = [measures[curve.x.format(level=level)] for level in levels]
+            ys = [measures[curve.y.format(level=level)] for level in levels]
+            ax.errorbar(
+                [m.mean for m in xs], [m.mean for m in ys], xerr=[m.sd for m in xs],
+                yerr=[m.sd for m in ys], fmt=style, color="k" if style == "o-" else "tab:purple",
+                capsize=3, ms=5,
+            )  # fmt: skip
+            for level, mx, my in zip(levels, xs, ys, strict=True):
+                ax.annotate(level, (mx.mean, my.mean), xytext=(4, 4), textcoords="offset points",
+                            fontsize=7)  # fmt: skip
+        bands = [measures[curve.y.format(level=level)].band for level in curve.levels]
+        for bound in {b for band in bands for b in (band.low, band.high) if b is not None}:
+            ax.axhline(bound, color="0.5", ls=":", lw=1)  # a level's band (see the panels)
+        if curve.log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel(curve.x.replace(", {level}", "").replace("{level}", ""), fontsize=8)
+        ax.set_ylabel(curve.y.replace(", {level}", "").replace("{level}", ""), fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else str(value)
 
@@ -1362,13 +1425,21 @@ def report_html(data: Mapping, results: list[RowResult], sensitivity: str = "") 
     parts.append(
         "<p>Each dot is a seed (blue in band, red out); the bar is the mean &plusmn; s.d.; "
         "the green area is the band. A grey area is a published band that the row does not "
-        "claim (a listed limitation), orange a seed outside it.</p>"
+        "claim (a listed limitation), orange a seed outside it. Where a row's measures form a "
+        "curve across its conditions, a panel above shows it: means &plusmn; s.d. over seeds "
+        "on both axes, a dotted line at a condition's band.</p>"
     )
     for r in results:
-        note = CHECKS[r.row].note
+        note, curves = CHECKS[r.row].note, CHECKS[r.row].curves
         parts.append(
             f"<h3>{e(r.row)}: {e(OBSERVATIONS[r.row].observation)}</h3>"
             + (f"<p><small>{_note_prefix(r)}{e(note)}.</small></p>" if note else "")
+            + (
+                f"<img alt='{e(r.row)}: measures across its conditions' "
+                f"src='data:image/png;base64,{_curves_figure(r, curves)}'><br>"
+                if curves
+                else ""
+            )
             + f"<img alt='{e(r.row)}: seeds against the band' "
             f"src='data:image/png;base64,{_figure(r)}'>"
         )

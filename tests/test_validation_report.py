@@ -105,6 +105,26 @@ def test_a_row_that_claims_no_band_is_a_limitation_neither_passed_nor_failed(tmp
     assert json.loads(table.read_text())["rows"][0]["verdict"] == lowered.verdict()
 
 
+def test_the_c3_page_draws_delay_activity_against_dlpfc_serotonin(tmp_path):
+    """C3's inverted U is a curve over [5-HT]: the report draws each curve a row declares from
+    its measures (every name a curve reads is a measure of its row), above the seed panels."""
+    for check in CHECKS.values():
+        for curve in check.curves:
+            for level in (*curve.levels, *curve.apart):
+                assert {curve.x.format(level=level), curve.y.format(level=level)} <= set(
+                    check.bands
+                ), check.row
+    assert len(CHECKS["C3"].curves) == 2
+    c3 = summarize_row(
+        CHECKS["C3"], {s: dict.fromkeys(CHECKS["C3"].bands, 0.1 * s) for s in (1, 2)}
+    )
+    page, _ = write_report([c3], tmp_path, {"commit": "test"})
+    text = page.read_text()
+    assert text.index("C3: measures across its conditions") < text.index(
+        "C3: seeds against the band"
+    )
+
+
 def test_a_row_is_listed_as_a_limitation_exactly_when_its_check_claims_no_band():
     """What `depnet params --rows` says of a row (its VALIDATION status) and what `depnet
     validation` claims for it agree: P10 is both a listed limitation and a row without claims."""
