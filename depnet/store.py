@@ -362,6 +362,7 @@ def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwri
     def write(tmp: Path) -> None:
         _to_zarr(tree, tmp)
         zarr.open_group(tmp, mode="r+").attrs["status"] = COMPLETE
+        _consolidate(tmp)
 
     return _atomically(path, write)
 
@@ -374,6 +375,18 @@ def _to_zarr(obj: xr.DataTree | xr.Dataset, path: Path) -> None:
     files: dict[str, Any] = {}  # key -> zarr Buffer, as MemoryStore keeps them
     obj.to_zarr(MemoryStore(files), mode="w", consolidated=False, zarr_format=3)
     _write_files(path, files)
+
+
+def _consolidate(path: Path) -> None:
+    """Copy every group's and array's metadata into the root's, once the store is final: plain
+    ``xr.open_datatree(path, engine="zarr")`` and ``xr.open_zarr`` then open it in one read and
+    without falling back (and warning). Consolidated metadata is zarr-python's extension of
+    format 3, which zarr-python warns of; readers without it read the metadata file by file."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Consolidated metadata", category=UserWarning)
+        zarr.consolidate_metadata(str(path), zarr_format=3)
 
 
 def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
@@ -512,4 +525,9 @@ def write_dataset(path: str | Path, dataset: xr.Dataset) -> Path:
 
     Replaces an existing store at ``path`` only once the new one is whole.
     """
-    return _atomically(Path(path), lambda tmp: _to_zarr(dataset, tmp))
+
+    def write(tmp: Path) -> None:
+        _to_zarr(dataset, tmp)
+        _consolidate(tmp)
+
+    return _atomically(Path(path), write)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -63,7 +64,8 @@ def test_store_is_zarr_v3(stored_run):
 
 def test_a_store_reads_without_depnet_as_the_docs_show(stored_run):
     """The docs' example (store format page: plain xarray and CF ragged-array metadata) run on a
-    real store: it gives the raphe's spikes that depnet's own reader gives."""
+    real store: it gives the raphe's spikes that depnet's own reader gives, and xarray opens the
+    store from its consolidated metadata, without a warning."""
     import doctest
 
     page = ROOT / "docs" / "store-format.md"
@@ -73,7 +75,9 @@ def test_a_store_reads_without_depnet_as_the_docs_show(stored_run):
     )
     assert example.examples
     runner = doctest.DocTestRunner()
-    runner.run(example, clear_globs=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback from consolidated metadata, no other
+        runner.run(example, clear_globs=False)
     assert runner.summarize(verbose=False).failed == 0
     plain = example.globs["drn_5ht"]
     ours = open_run(stored_run.store)["spikes/drn_5ht"].to_dataset()
@@ -128,7 +132,8 @@ def test_partial_store_of_a_killed_writer_does_not_open(stored_run, tmp_path):
 
 def test_full_disk_leaves_nothing_behind(stored_run, tmp_path, monkeypatch):
     def disk_full(self, store, **kwargs):
-        xr.Dataset({"x": ("a", np.zeros(3))}).to_zarr(store, mode="w")  # some bytes landed
+        some = xr.Dataset({"x": ("a", np.zeros(3))})
+        some.to_zarr(store, mode="w", consolidated=False)  # some bytes landed
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(xr.DataTree, "to_zarr", disk_full)
@@ -183,6 +188,18 @@ def test_lazy_and_large_data_are_streamed_not_buffered(tmp_path, monkeypatch):
     assert not depnet_store._fits_in_memory(lazy.compute())  # 80 bytes
     written = write_dataset(tmp_path / "lazy.zarr", lazy)
     assert (xr.open_zarr(written, consolidated=False)["x"].values == np.arange(10)).all()
+
+
+def test_a_collected_sweep_opens_in_plain_xarray_without_a_warning(tmp_path):
+    """`depnet collect` writes a dataset that an analyst opens with ``xr.open_zarr``: its
+    metadata is consolidated, so xarray does not fall back (with a RuntimeWarning) to reading
+    it file by file."""
+    dataset = xr.Dataset({"rate": ("point", [1.0, 2.0])}, attrs={"n_points": 2})
+    written = write_dataset(tmp_path / "collected.zarr", dataset)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opened = xr.open_zarr(written)
+    assert opened.attrs["n_points"] == 2 and list(opened["rate"].values) == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
