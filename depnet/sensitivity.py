@@ -51,7 +51,7 @@ from pathlib import Path
 
 from depnet.errors import ScenarioError
 from depnet.quantities import Parameter, format_quantity
-from depnet.validation import CHECKS, RUNS, measure_seed, provenance, seed_in_band
+from depnet.validation import CHECKS, RUNS, Band, measure_seed, provenance, seed_in_band
 from depnet.workers import worker_pool
 
 #: The default relative change.
@@ -494,15 +494,55 @@ def flips(default: Mapping, measures: Mapping) -> list[Flip]:
     return found
 
 
+def _judged(row: str) -> dict[str, Band]:
+    """The bounded bands that decide the row's verdict on a seed, as :func:`_passes` judges:
+    its claimed ones, or in a row that claims nothing, its published ones."""
+    bands = CHECKS[row].bands
+    claims = any(b.claims for b in bands.values())
+    return {
+        name: band
+        for name, band in bands.items()
+        if (band.claims if claims else band.low is not None or band.high is not None)
+    }
+
+
+def _distances(band: Band, value: float) -> list[float]:
+    """How far ``value`` lies inside ``band`` from each of its bounded edges (negative
+    beyond it; ``-inf`` for a non-finite value)."""
+    edges = [e for e in (band.low, band.high) if e is not None]
+    if not math.isfinite(value):
+        return [-math.inf for _ in edges]
+    return [value - band.low if edge is band.low else band.high - value for edge in edges]
+
+
+def margin_left(default: Mapping, measures: Mapping) -> tuple[str, float]:
+    """The judged measure (``"row: name"``) that came nearest to an edge of its band, and
+    what is left of its default distance to that edge (a fraction: 1 where it did not move,
+    above 1 where it moved away, negative once beyond it). Edges the default value sits on
+    (or beyond) have no distance to share and are left out; ``("", inf)`` when no edge is
+    left."""
+    best, left = "", math.inf
+    for row, values in measures.items():
+        for name, band in _judged(row).items():
+            before = _distances(band, default[row][name])
+            after = _distances(band, values[name])
+            for b, a in zip(before, after, strict=True):
+                if b > 0 and a / b < left:
+                    best, left = f"{row}: {name}", a / b
+    return best, left
+
+
 def largest_change(default: Mapping, measures: Mapping) -> tuple[str, float]:
-    """The measure (``"row: name"``) that moved most, relative to its default value (absolute
-    where the default is zero, as for a comparison that did not hold), and by how much (a
-    fraction; ``inf`` when a measure became non-finite). Measures whose default is not finite
-    are left out; ``("", 0.0)`` when nothing moved."""
+    """The judged measure (``"row: name"``, one with a band that decides its row's verdict)
+    that moved most, relative to its default value (absolute where the default is zero, as
+    for a comparison that did not hold), and by how much (a fraction; ``inf`` when a measure
+    became non-finite). Measures only reported are left out (their defaults can be near zero,
+    which makes any relative change large), as are those whose default is not finite;
+    ``("", 0.0)`` when nothing moved."""
     best, size = "", 0.0
     for row, values in measures.items():
-        for name, value in values.items():
-            base = default[row][name]
+        for name in _judged(row):
+            value, base = values[name], default[row][name]
             if not math.isfinite(base):
                 continue
             if not math.isfinite(value):
@@ -542,8 +582,9 @@ def commits(data: Mapping) -> dict[str, int]:
 
 
 def table_lines(data: Mapping) -> list[str]:
-    """The sensitivity table as text: per point, the rows that flip and the measure that moved
-    most; then per row the points that flip it."""
+    """The sensitivity table as text: per point, the rows that flip, the judged measure that
+    moved most and the one left nearest its band's edge; then per row the points that flip
+    it."""
     default = data["default"]
     lines = [
         f"one-at-a-time sensitivity, seed {data['settings']['seed']}, rows "
@@ -560,16 +601,47 @@ def table_lines(data: Mapping) -> list[str]:
         clipped = f"; clipped: {len(point['clipped'])}" if point["clipped"] else ""
         members = len(point["values"])
         what = "; ".join(f.text() for f in flipped) if flipped else "no row flips"
-        moved = f"largest change {size:.0%} ({name})" if name else "no measure moved"
+        moved = f"largest change {size:.0%} ({name})" if name else "no judged measure moved"
+        nearest, left = margin_left(default, measures)
+        edge = (
+            f"; nearest its band's edge: {nearest}, {left:.0%} of its margin left"
+            if left < 1
+            else ""
+        )
         lines.append(
-            f"{key} ({members} value{'s' if members > 1 else ''}{clipped}): {what}; {moved}"
+            f"{key} ({members} value{'s' if members > 1 else ''}{clipped}): {what}; {moved}{edge}"
         )
     n = len(_measured_points(data))
+    nearest = nearest_by_row(data)
     for row, keys in flips_by_row(data).items():
         lines.append(
-            f"{row} flips under {len(keys)} of {n} measured points: {', '.join(keys) or '-'}"
+            f"{row} flips under {len(keys)} of {n} measured points: {', '.join(keys) or '-'}; "
+            + _nearest_text(nearest.get(row))
         )
     return lines
+
+
+def nearest_by_row(data: Mapping) -> dict[str, tuple[str, str, float]]:
+    """Row -> the measured point that left the least of a judged measure's default margin
+    without flipping the row: ``(point, measure, fraction left)``, as :func:`margin_left`;
+    rows that no point moved toward a band's edge are left out."""
+    found: dict[str, tuple[str, str, float]] = {}
+    for key, point in _measured_points(data).items():
+        flipped = {f.row for f in flips(data["default"], point["measures"])}
+        for row, values in point["measures"].items():
+            if row in flipped:
+                continue
+            name, left = margin_left(data["default"], {row: values})
+            if left < min(1.0, found.get(row, ("", "", 1.0))[2]):
+                found[row] = (key, name.split(": ", 1)[1], left)
+    return found
+
+
+def _nearest_text(nearest: tuple[str, str, float] | None) -> str:
+    if nearest is None:
+        return "no point moved a judged measure toward its band's edge"
+    key, name, left = nearest
+    return f"nearest to flipping: {key} ({name}, {left:.0%} of its margin left)"
 
 
 def flips_by_row(data: Mapping) -> dict[str, list[str]]:
@@ -620,6 +692,7 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
     settings, default = data["settings"], data["default"]
     rows = settings["rows"]
     by_row = flips_by_row(data)
+    nearest = nearest_by_row(data)
     n = len(_measured_points(data))
     made = commits(data)
     made_text = ", ".join(f"{c} ({k} points)" if k else c for c, k in made.items())
@@ -633,7 +706,10 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
         "changed together; a member's own path is a point for it alone; members whose default "
         "is zero are not changed; potentials are shifted by millivolts, not scaled. A cell "
         "names the row's verdict on this seed when it differs from the default point's (hover "
-        "for the values); the last column is the measure that moved most. Made by "
+        "for the values). The last columns are the judged measure (one whose band decides its "
+        "row's verdict) that moved most, relative to its default value, and the one left "
+        "nearest its band's edge, with the part of its default margin left (100%: it did not "
+        "move toward the edge; below 0: out of its band). Made by "
         f"<code>depnet sensitivity</code> at commit {e(made_text)}.</p>",
     ]
     if report_commit and set(made) != {report_commit}:
@@ -646,15 +722,17 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
     for row in rows:
         keys = by_row[row]
         text = ", ".join(keys) if keys else f"none of the {n} measured points"
-        parts.append(f"<li><b>{e(row)}</b> flips under: {e(text)}</li>")
+        parts.append(
+            f"<li><b>{e(row)}</b> flips under: {e(text)}; {e(_nearest_text(nearest.get(row)))}</li>"
+        )
     parts.append("</ul><table><tr><th>point</th><th>values</th>")
     parts += [f"<th>{e(r)}</th>" for r in rows]
-    parts.append("<th>largest change</th></tr>")
+    parts.append("<th>largest change</th><th>nearest its band's edge</th></tr>")
     for key, point in data["points"].items():
         values = "; ".join(f"{k} = {v}" for k, v in point["values"].items())
         cells = [f"<td>{e(key)}</td><td title='{e(values)}'>{len(point['values'])}</td>"]
         if point["error"] or not point["measures"]:
-            cells.append(f"<td colspan={len(rows) + 1}>did not run: {e(str(point['error']))}</td>")
+            cells.append(f"<td colspan={len(rows) + 2}>did not run: {e(str(point['error']))}</td>")
         else:
             flipped = {f.row: f for f in flips(default, point["measures"])}
             for row in rows:
@@ -667,7 +745,9 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
                     cells.append("<td></td>")
             name, size = largest_change(default, point["measures"])
             moved = f"{size:.0%} <small>{e(name)}</small>" if name else "none"
-            cells.append(f"<td>{moved}</td>")
+            nearest, left = margin_left(default, point["measures"])
+            edge = f"{left:.0%} <small>{e(nearest)}</small>" if left < 1 else "-"
+            cells.append(f"<td>{moved}</td><td>{edge}</td>")
         parts.append(f"<tr>{''.join(cells)}</tr>")
     parts.append("</table>")
     return "\n".join(parts)

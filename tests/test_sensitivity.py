@@ -5,6 +5,7 @@ real points)."""
 from __future__ import annotations
 
 import json
+import math
 
 import brian2 as b2
 import pytest
@@ -20,7 +21,9 @@ from depnet.sensitivity import (
     families,
     flips,
     flips_by_row,
+    largest_change,
     load,
+    margin_left,
     run_sensitivity,
     run_set_parameters,
     scaled,
@@ -155,7 +158,40 @@ def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
     assert "2 of 2 planned points measured" in lines[0]
     assert "drn_5ht.I_bias_mean x1.2 (1 value): R1 fails (DRN 5-HT rate 1.75 -> 3.63)" in lines[2]
     assert "drn_5ht.I_bias_mean x0.8 (1 value): no row flips; largest change 59%" in lines[1]
+    assert lines[1].endswith("nearest its band's edge: R1: DRN 5-HT rate, 17% of its margin left")
+    assert lines[-2].endswith(
+        "nearest to flipping: drn_5ht.I_bias_mean x0.8 (DRN 5-HT rate, 17% of its margin left)"
+    )
+    assert lines[-1].endswith("no point moved a judged measure toward its band's edge")
     assert "class='fail'" in table_html(data)
+
+
+def test_the_table_says_how_near_a_row_came_to_flipping_and_not_what_it_only_reports():
+    """P3 claims a DLPFC synapse density change of -30% to -5% after chronic stress; at -9.5%
+    the nearer edge is 4.5 points away, and a point that leaves -7.25% has used half of that.
+    P4's firing in the first 6 h after the dose is only reported: its default is near zero, so
+    its relative change (here 12-fold) says nothing and is not the largest change. R4 sits on
+    its band's upper edge (full silencing): what is left is its distance to the lower one."""
+    p4 = {
+        "DLPFC interneuron rate change": -0.021,
+        "DLPFC pyramidal rate change": 0.096,
+        "by dose (0.5 mg/kg), interneurons, first 6 h": 0.0024,
+        "by dose (0.5 mg/kg), pyramids, first 6 h": 0.0084,
+    }
+    default = {"P3": {"DLPFC synapse density change": -0.095}, "P4": p4}
+    moved = {
+        "P3": {"DLPFC synapse density change": -0.0725},
+        "P4": p4 | {"by dose (0.5 mg/kg), interneurons, first 6 h": 0.03},
+    }
+    assert largest_change(default, moved) == (
+        "P3: DLPFC synapse density change",
+        pytest.approx(0.0225 / 0.095),
+    )
+    assert margin_left(default, moved) == ("P3: DLPFC synapse density change", pytest.approx(0.5))
+    assert margin_left(default, default)[1] == 1.0  # nothing moved
+    r4 = "DRN 5-HT firing drop at full agonist occupancy"
+    assert margin_left({"R4": {r4: 1.0}}, {"R4": {r4: 0.96}}) == (f"R4: {r4}", pytest.approx(0.6))
+    assert margin_left({"R4": {r4: 1.0}}, {"R4": {r4: math.nan}}) == (f"R4: {r4}", -math.inf)
 
 
 def test_a_published_band_the_row_does_not_claim_cannot_flip_it():
