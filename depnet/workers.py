@@ -6,46 +6,57 @@ between workers. A Ctrl-C reaches every process of the terminal's group, but a s
 user's SIGTERM reaches only the parent; without help the workers would carry on with their
 simulation binaries and temporary folders after the command has given up. :func:`worker_pool`
 forwards the stop: when the block it guards ends with an exception (a SIGTERM arrives as
-``KeyboardInterrupt`` in ``depnet``'s CLI), each worker gets SIGTERM, which interrupts the task it
-is running exactly as in a single-process run (its binary is terminated, its temporary folders
-removed), and queued tasks are dropped.
+``KeyboardInterrupt`` in ``depnet``'s CLI), each worker gets SIGTERM.
+
+A worker that gets SIGTERM or SIGINT leaves: an idle one at once; a busy one has its task
+interrupted exactly as in a single-process run (its binary is terminated, its temporary folders
+removed) and leaves when that clean-up is done. Signals after the first are ignored, so that a
+Ctrl-C followed by the parent's SIGTERM (or a scheduler's repeated signals) cannot cut a clean-up
+short. Tasks not begun are never run.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import active_children, get_context
 from typing import Any
 
-#: Whether this worker is running a task, and whether it was told to stop (it then starts no
-#: other: a task already handed to it, but not begun, ends at once).
+from depnet.errors import DepnetError
+
+#: Whether this worker is running a task, and whether it was told to stop.
 _busy = False
 _stopping = False
 
 
-def _stop_on_sigterm() -> None:
-    signal.signal(signal.SIGTERM, _terminated)
+def _leave_on_signal() -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _terminated)
 
 
 def _terminated(signum: int, frame: object) -> None:
     global _stopping
+    if _stopping:
+        return  # told already: the task's clean-up runs to its end
     _stopping = True
     if _busy:
         raise KeyboardInterrupt  # unwinds the task: binaries terminated, folders removed
+    os._exit(1)  # idle: nothing to clean up, and no task is to start
 
 
 def _task(fn: Callable[..., Any], *args: Any) -> Any:
     global _busy
     _busy = True
     try:
-        if _stopping:
-            raise KeyboardInterrupt
         return fn(*args)
     finally:
         _busy = False
+        if _stopping:  # the task was interrupted and has cleaned up: no other starts here
+            os._exit(1)
 
 
 class WorkerPool:
@@ -54,7 +65,7 @@ class WorkerPool:
 
     def __init__(self, jobs: int) -> None:
         self._pool = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=get_context("spawn"), initializer=_stop_on_sigterm
+            max_workers=jobs, mp_context=get_context("spawn"), initializer=_leave_on_signal
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
@@ -66,15 +77,28 @@ class WorkerPool:
 def worker_pool(jobs: int) -> Iterator[WorkerPool]:
     """A pool of ``jobs`` worker interpreters for the block. The block ending normally waits for
     the tasks submitted; ending with an exception (``KeyboardInterrupt`` included) drops the
-    queued tasks, interrupts the running ones and waits until every worker has cleaned up."""
+    queued tasks, interrupts the running ones and waits until every worker has cleaned up and
+    left. A worker that leaves on its own (signalled alone, killed, out of memory) fails its
+    task and the pool's other tasks with :class:`~concurrent.futures.process.BrokenProcessPool`;
+    if the block lets that through, it ends as a one-line :class:`DepnetError`."""
     existing = {p.pid for p in active_children()}
     pool = WorkerPool(jobs)
-    try:
-        yield pool
-    except BaseException:
+
+    def stop() -> None:
         for child in active_children():
             if child.pid not in existing:
                 child.terminate()
         pool._pool.shutdown(wait=True, cancel_futures=True)
+
+    try:
+        yield pool
+    except BrokenProcessPool as err:
+        stop()
+        raise DepnetError(
+            "a worker interpreter stopped before its task ended (killed, or out of memory); "
+            "the others were stopped too"
+        ) from err
+    except BaseException:
+        stop()
         raise
     pool._pool.shutdown(wait=True)
