@@ -547,10 +547,10 @@ def _validation(args: argparse.Namespace) -> int:
         return 1 if any(r.failed for r in results) else 0
     if args.seeds < 1:
         raise ScenarioError(f"--seeds must be at least 1, got {args.seeds}")
-    if args.out.is_dir():  # the page will include OUT's sensitivity table: refuse it before runs
-        from depnet.sensitivity import load
+    if args.out.is_dir():  # the page will include OUT's sensitivity tables: refuse them before runs
+        from depnet.sensitivity import load_all
 
-        load(args.out)
+        load_all(args.out)
     seeds = list(range(1, args.seeds + 1))
     results = run_validation(
         args.rows, seeds, args.device, log=lambda line: print(line, flush=True), jobs=args.jobs

@@ -46,6 +46,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import as_completed
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -96,7 +97,8 @@ def learning_rule_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> dict[str, Pa
     the value their scenario gives them: its own ``[parameters]`` value, as a parameter chosen
     by that scenario, else the rule's default. The values interventions set during a run (the
     state the cells are in: :data:`~depnet.plasticity_rules.structural.NEURON_SETTABLE`) are
-    not parameters of a rule and are left out."""
+    not parameters of a rule and are left out, as are those the rows' scenarios give different
+    values (no one value to change by a factor)."""
     from dataclasses import replace
 
     from depnet.circuits.parameters import plasticity_parameter_table
@@ -116,7 +118,11 @@ def learning_rule_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> dict[str, Pa
             if key in spec.parameters:
                 p = replace(p, value=spec.parameters[key], source=f"chosen: set by {path.name}")
             table[key] = p
-        found = table if found is None else {k: p for k, p in found.items() if k in table}
+        found = (
+            table
+            if found is None
+            else {k: p for k, p in found.items() if k in table and table[k].value == p.value}
+        )
     return found or {}
 
 
@@ -416,20 +422,20 @@ def _run(out, points, seed, rows, jobs, device, log, measure) -> dict:  # noqa: 
     if log and (done := len(points) - len(todo)):
         log(f"{done} of {len(points)} points already in {path}: not run again")
     started = time.perf_counter()
-    for n, (change, measured, error) in enumerate(
-        _measured(todo, measure, seed, rows, device, jobs), 1
-    ):
-        data["points"][change.key] = {
-            "family": change.family, "label": change.label, "values": dict(change.values),
-            "clipped": list(change.clipped), "measures": measured, "error": error,
-            "commit": commit,
-        }  # fmt: skip
-        save()
-        if log:
-            elapsed = time.perf_counter() - started
-            left = elapsed / n * (len(todo) - n)
-            note = f": {error}" if error else ""
-            log(f"[{n}/{len(todo)}] {change.key}{note} ({elapsed:.0f} s, ~{left:.0f} s left)")
+    # closing: an interrupt while a point is saved stops the workers now, not when collected
+    with closing(_measured(todo, measure, seed, rows, device, jobs)) as results:
+        for n, (change, measured, error) in enumerate(results, 1):
+            data["points"][change.key] = {
+                "family": change.family, "label": change.label, "values": dict(change.values),
+                "clipped": list(change.clipped), "measures": measured, "error": error,
+                "commit": commit,
+            }  # fmt: skip
+            save()
+            if log:
+                elapsed = time.perf_counter() - started
+                left = elapsed / n * (len(todo) - n)
+                note = f": {error}" if error else ""
+                log(f"[{n}/{len(todo)}] {change.key}{note} ({elapsed:.0f} s, ~{left:.0f} s left)")
     return data
 
 
@@ -496,7 +502,8 @@ def flips(default: Mapping, measures: Mapping) -> list[Flip]:
 
 def _judged(row: str) -> dict[str, Band]:
     """The bounded bands that decide the row's verdict on a seed, as :func:`_passes` judges:
-    its claimed ones, or in a row that claims nothing, its published ones."""
+    its claimed ones, or in a row that claims nothing, its published ones. (An unbounded band
+    fails a seed only on a non-finite value, which :func:`flips` reports.)"""
     bands = CHECKS[row].bands
     claims = any(b.claims for b in bands.values())
     return {
@@ -509,10 +516,11 @@ def _judged(row: str) -> dict[str, Band]:
 def _distances(band: Band, value: float) -> list[float]:
     """How far ``value`` lies inside ``band`` from each of its bounded edges (negative
     beyond it; ``-inf`` for a non-finite value)."""
-    edges = [e for e in (band.low, band.high) if e is not None]
+    below = [] if band.low is None else [value - band.low]
+    above = [] if band.high is None else [band.high - value]
     if not math.isfinite(value):
-        return [-math.inf for _ in edges]
-    return [value - band.low if edge is band.low else band.high - value for edge in edges]
+        return [-math.inf] * len(below + above)
+    return below + above
 
 
 def margin_left(default: Mapping, measures: Mapping) -> tuple[str, float]:
@@ -616,7 +624,7 @@ def table_lines(data: Mapping) -> list[str]:
     for row, keys in flips_by_row(data).items():
         lines.append(
             f"{row} flips under {len(keys)} of {n} measured points: {', '.join(keys) or '-'}; "
-            + _nearest_text(nearest.get(row))
+            + _nearest_text(nearest.get(row), _passes(row, default[row]))
         )
     return lines
 
@@ -624,20 +632,24 @@ def table_lines(data: Mapping) -> list[str]:
 def nearest_by_row(data: Mapping) -> dict[str, tuple[str, str, float]]:
     """Row -> the measured point that left the least of a judged measure's default margin
     without flipping the row: ``(point, measure, fraction left)``, as :func:`margin_left`;
-    rows that no point moved toward a band's edge are left out."""
+    rows that no point moved toward a band's edge, and rows that fail at the default point,
+    are left out."""
     found: dict[str, tuple[str, str, float]] = {}
+    default = data["default"]
     for key, point in _measured_points(data).items():
-        flipped = {f.row for f in flips(data["default"], point["measures"])}
+        flipped = {f.row for f in flips(default, point["measures"])}
         for row, values in point["measures"].items():
-            if row in flipped:
+            if row in flipped or not _passes(row, default[row]):
                 continue
-            name, left = margin_left(data["default"], {row: values})
+            name, left = margin_left(default, {row: values})
             if left < min(1.0, found.get(row, ("", "", 1.0))[2]):
                 found[row] = (key, name.split(": ", 1)[1], left)
     return found
 
 
-def _nearest_text(nearest: tuple[str, str, float] | None) -> str:
+def _nearest_text(nearest: tuple[str, str, float] | None, passes: bool) -> str:
+    if not passes:
+        return "fails at the default point (a flip is a pass)"
     if nearest is None:
         return "no point moved a judged measure toward its band's edge"
     key, name, left = nearest
@@ -708,8 +720,9 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
         "names the row's verdict on this seed when it differs from the default point's (hover "
         "for the values). The last columns are the judged measure (one whose band decides its "
         "row's verdict) that moved most, relative to its default value, and the one left "
-        "nearest its band's edge, with the part of its default margin left (100%: it did not "
-        "move toward the edge; below 0: out of its band). Made by "
+        "nearest an edge of its band, with the part of its default distance to that edge that "
+        "is left (0%: on the edge; below 0: beyond it; '-': no judged measure moved toward an "
+        "edge). Made by "
         f"<code>depnet sensitivity</code> at commit {e(made_text)}.</p>",
     ]
     if report_commit and set(made) != {report_commit}:
@@ -722,9 +735,8 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
     for row in rows:
         keys = by_row[row]
         text = ", ".join(keys) if keys else f"none of the {n} measured points"
-        parts.append(
-            f"<li><b>{e(row)}</b> flips under: {e(text)}; {e(_nearest_text(nearest.get(row)))}</li>"
-        )
+        near = _nearest_text(nearest.get(row), _passes(row, default[row]))
+        parts.append(f"<li><b>{e(row)}</b> flips under: {e(text)}; {e(near)}</li>")
     parts.append("</ul><table><tr><th>point</th><th>values</th>")
     parts += [f"<th>{e(r)}</th>" for r in rows]
     parts.append("<th>largest change</th><th>nearest its band's edge</th></tr>")

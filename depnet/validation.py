@@ -339,8 +339,6 @@ class Curve:
     y: str
     levels: tuple[str, ...]
     apart: tuple[str, ...] = ()
-    #: The x axis on a log scale (doses, concentrations).
-    log_x: bool = False
 
 
 @dataclass(frozen=True)
@@ -1334,11 +1332,18 @@ def _curves_figure(result: RowResult, curves: Sequence[Curve]) -> str:
             for level, mx, my in zip(levels, xs, ys, strict=True):
                 ax.annotate(level, (mx.mean, my.mean), xytext=(4, 4), textcoords="offset points",
                             fontsize=7)  # fmt: skip
-        bands = [measures[curve.y.format(level=level)].band for level in curve.levels]
-        for bound in {b for band in bands for b in (band.low, band.high) if b is not None}:
-            ax.axhline(bound, color="0.5", ls=":", lw=1)  # a level's band (see the panels)
-        if curve.log_x:
-            ax.set_xscale("log")
+        bounds: dict[float, list[str]] = {}  # a bound of a level's band -> those levels
+        for level in curve.levels:
+            band = measures[curve.y.format(level=level)].band
+            for bound in (band.low, band.high):
+                if bound is not None:
+                    claim = "band edge" if band.claimed else "published band, not claimed"
+                    bounds.setdefault(bound, []).append(f"{level}: {claim}")
+        for bound, levels in bounds.items():
+            ax.axhline(bound, color="0.5", ls=":", lw=1)
+            ax.annotate("; ".join(levels), (1, bound), xycoords=("axes fraction",
+                        "data"), xytext=(-2, 2), textcoords="offset points", ha="right",
+                        fontsize=6, color="0.4")  # fmt: skip
         ax.set_xlabel(curve.x.replace(", {level}", "").replace("{level}", ""), fontsize=8)
         ax.set_ylabel(curve.y.replace(", {level}", "").replace("{level}", ""), fontsize=8)
         ax.tick_params(labelsize=7)

@@ -24,6 +24,7 @@ from depnet.sensitivity import (
     largest_change,
     load,
     margin_left,
+    nearest_by_row,
     run_sensitivity,
     run_set_parameters,
     scaled,
@@ -194,6 +195,22 @@ def test_the_table_says_how_near_a_row_came_to_flipping_and_not_what_it_only_rep
     assert margin_left({"R4": {r4: 1.0}}, {"R4": {r4: math.nan}}) == (f"R4: {r4}", -math.inf)
 
 
+def test_a_row_that_fails_at_the_default_point_has_no_margin_to_lose():
+    """A P3 loss of 2% is short of the -5% to -30% band: a point that deepens it to 3% is no
+    nearer to flipping the row (a flip would be a pass)."""
+    name = "DLPFC synapse density change"
+    point = {"family": "f", "label": "x0.8", "values": {"f": "1"}, "clipped": [], "error": None}
+    data = {
+        "settings": {"seed": 1, "rows": ["P3"]},
+        "default": {"P3": {name: -0.02}},
+        "points": {"f x0.8": point | {"measures": {"P3": {name: -0.03}}}},
+    }
+    assert nearest_by_row(data) == {}
+    assert table_lines(data)[-1] == (
+        "P3 flips under 0 of 1 measured points: -; fails at the default point (a flip is a pass)"
+    )
+
+
 def test_a_published_band_the_row_does_not_claim_cannot_flip_it():
     """Judged per seed as `depnet validation` judges a seed: R7's PET occupancies (published,
     not claimed) moving into or out of 76-85% flip nothing; its dose curve's shape does. P10,
@@ -256,10 +273,12 @@ def test_results_of_another_shape_or_other_bands_are_one_line_errors(tmp_path):
         load(tmp_path / "b")
 
 
-def test_validation_refuses_a_report_folder_it_could_not_finish_in_before_running(tmp_path):
-    """The page ends with OUT's sensitivity table: an unreadable one is a one-line error before
-    any run, not after the seeds' runs (whose results would be lost)."""
-    (tmp_path / "sensitivity.json").write_text("[]")
+@pytest.mark.parametrize("folder", [".", "treatments"])
+def test_validation_refuses_a_report_folder_it_could_not_finish_in_before_running(tmp_path, folder):
+    """The page ends with the sensitivity tables of OUT and its subfolders: an unreadable one is
+    a one-line error before any run, not after the seeds' runs (whose results would be lost)."""
+    (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / folder / "sensitivity.json").write_text("[]")
     result = depnet_cli("validation", "--rows", "R1", "--seeds", "1", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "not a `depnet sensitivity` results file" in result.stderr
