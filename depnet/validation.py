@@ -1302,6 +1302,13 @@ def _figure(result: RowResult) -> str:
             title += " (published band, not claimed)"
         ax.set_title(textwrap.fill(title, 32), fontsize=8)
         ax.tick_params(labelsize=7)
+    return _png(fig)
+
+
+def _png(fig: object) -> str:
+    """A finished figure as a base64 PNG (for an ``<img>`` in the page); the figure is closed."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
@@ -1347,11 +1354,7 @@ def _curves_figure(result: RowResult, curves: Sequence[Curve]) -> str:
         ax.set_xlabel(curve.x.replace(", {level}", "").replace("{level}", ""), fontsize=8)
         ax.set_ylabel(curve.y.replace(", {level}", "").replace("{level}", ""), fontsize=8)
         ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return _png(fig)
 
 
 def _number(value: float) -> str:
