@@ -244,8 +244,10 @@ INNERVATION: dict[str, Parameter] = {
 
 _SERT = (
     "chosen: relative SERT density, highest in the raphe, lower in hippocampus and lowest in "
-    "frontal cortex, the order of SERT binding in autoradiography [check] that gives the "
-    "order of SSRI-induced rises, raphe > hippocampus > frontal cortex (VALIDATION.md R6)"
+    "frontal cortex, the order of [3H]paroxetine binding in rat autoradiography (De Souza & "
+    "Kuyatt 1987 Synapse 1(5); Gobbi et al. 1990 Neurochem Int [check]: a ranking, no ratios "
+    "read), sized to give the order of SSRI-induced rises, raphe > hippocampus > frontal cortex "
+    "(VALIDATION.md R6)"
 )
 #: Relative SERT density per region (scales vmax_sert).
 SERT_DENSITY: dict[str, Parameter] = {
