@@ -624,7 +624,7 @@ def table_lines(data: Mapping) -> list[str]:
     for row, keys in flips_by_row(data).items():
         lines.append(
             f"{row} flips under {len(keys)} of {n} measured points: {', '.join(keys) or '-'}; "
-            + _nearest_text(nearest.get(row), _passes(row, default[row]))
+            + _nearest_text(row, default[row], nearest.get(row))
         )
     return lines
 
@@ -647,9 +647,13 @@ def nearest_by_row(data: Mapping) -> dict[str, tuple[str, str, float]]:
     return found
 
 
-def _nearest_text(nearest: tuple[str, str, float] | None, passes: bool) -> str:
-    if not passes:
+def _nearest_text(row: str, default: Mapping[str, float], nearest: tuple | None) -> str:
+    """How near the measured points came to flipping ``row`` (``nearest``: from
+    :func:`nearest_by_row`), given its values at the default point."""
+    if not _passes(row, default):
         return "fails at the default point (a flip is a pass)"
+    if not any(d > 0 for n, b in _judged(row).items() for d in _distances(b, default[n])):
+        return "its judged measures have no margin (comparisons that hold, or values on an edge)"
     if nearest is None:
         return "no point moved a judged measure toward its band's edge"
     key, name, left = nearest
@@ -735,7 +739,7 @@ def table_html(data: Mapping, report_commit: str | None = None) -> str:
     for row in rows:
         keys = by_row[row]
         text = ", ".join(keys) if keys else f"none of the {n} measured points"
-        near = _nearest_text(nearest.get(row), _passes(row, default[row]))
+        near = _nearest_text(row, default[row], nearest.get(row))
         parts.append(f"<li><b>{e(row)}</b> flips under: {e(text)}; {e(near)}</li>")
     parts.append("</ul><table><tr><th>point</th><th>values</th>")
     parts += [f"<th>{e(r)}</th>" for r in rows]

@@ -211,6 +211,22 @@ def test_a_row_that_fails_at_the_default_point_has_no_margin_to_lose():
     )
 
 
+def test_a_row_judged_by_a_comparison_alone_has_no_margin_to_report():
+    """R7 claims only that escitalopram's occupancy rises and bends over from 5 to 10 to 20 mg
+    (a comparison: it holds or not); its PET occupancies are published, not claimed."""
+    r7 = {name: 0.6 for name in CHECKS["R7"].bands}
+    r7["escitalopram 5 < 10 < 20 mg, bending over"] = 1.0
+    point = {"family": "f", "label": "x0.8", "values": {"f": "1"}, "clipped": [], "error": None}
+    data = {
+        "settings": {"seed": 1, "rows": ["R7"]},
+        "default": {"R7": r7},
+        "points": {"f x0.8": point | {"measures": {"R7": r7 | {next(iter(r7)): 0.5}}}},
+    }
+    assert table_lines(data)[-1].endswith(
+        "its judged measures have no margin (comparisons that hold, or values on an edge)"
+    )
+
+
 def test_a_published_band_the_row_does_not_claim_cannot_flip_it():
     """Judged per seed as `depnet validation` judges a seed: R7's PET occupancies (published,
     not claimed) moving into or out of 76-85% flip nothing; its dose curve's shape does. P10,
