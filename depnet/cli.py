@@ -168,8 +168,9 @@ def _parser() -> argparse.ArgumentParser:
         help="one-at-a-time +-20%% sensitivity of the checked rows to the chosen parameters",
         description="Changes each family of chosen parameters (the same quantity in every\n"
         "population, projection or region; --each: every parameter on its own) by -STEP and\n"
-        "+STEP with the rest at its defaults, runs what the rows need on one seed, and lists the\n"
-        "rows whose pass or fail changes and the measure that moved most. Results go to\n"
+        "+STEP from the value the rows' scenario gives it, the rest unchanged, runs what the\n"
+        "rows need on one seed, and lists the rows whose pass or fail changes, the judged\n"
+        "measure that moved most and how near each row came to flipping. Results go to\n"
         "OUT/sensitivity.json after every point; the same command again resumes. `depnet\n"
         "validation --out DIR` adds the table to its report when OUT is DIR or a subfolder of\n"
         "it (rows of other runs: --out DIR/treatments). 80 points (families) or 561 (--each),\n"

@@ -28,9 +28,10 @@ The rows are those of the static circuit by default (:data:`DEFAULT_ROWS`: their
 ``scenarios/healthy.toml``, which has no plasticity, intervention or trait, so only the circuit's
 parameters act on them). The treatment rows can be named too (minutes per point): their runs are
 of the circuit with learning, so the learning rules' chosen parameters change too (families such
-as ``plasticity.*.r_form``, from the values the scenario gives them;
-:func:`learning_rule_parameters`). The interventions' own parameters are not changed: they are
-the treatments, not the circuit.
+as ``plasticity.*.r_form``). Every parameter changes from the value the rows' scenario gives it
+(its ``[parameters]``, such as the RM2017 column of ``sgacc_switching.toml`` that C2 runs; its
+default otherwise: :func:`scenario_parameters`). The interventions' own parameters are not
+changed: they are the treatments, not the circuit.
 
 Results are written after every point (``sensitivity.json``, with the commit each point ran at and
 the bands it was judged by), and a rerun with the same settings skips the points already there,
@@ -91,39 +92,42 @@ DEFAULT_ROWS = [
 ]
 
 
-def learning_rule_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> dict[str, Parameter]:
-    """The learning rules' parameters that every run of ``rows`` has (``plasticity.<projection
-    or population>.<name>``; none unless all the rows' runs are of circuits with learning), at
-    the value their scenario gives them: its own ``[parameters]`` value, as a parameter chosen
-    by that scenario, else the rule's default. The values interventions set during a run (the
-    state the cells are in: :data:`~depnet.plasticity_rules.structural.NEURON_SETTABLE`) are
-    not parameters of a rule and are left out, as are those the rows' scenarios give different
-    values (no one value to change by a factor)."""
+def scenario_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> dict[str, Parameter | None]:
+    """The parameters whose value the scenarios of the runs of ``rows`` set: their own
+    ``[parameters]`` values (as parameters chosen by that scenario) and, in circuits with
+    learning, the learning rules' parameters (``plasticity.<projection or population>.<name>``,
+    at their defaults unless the scenario sets them). ``None`` for a parameter the scenarios
+    do not all have, or give different values: there is no one value to change by a factor,
+    and it is not changed. The values interventions set during a run (the state the cells are
+    in: :data:`~depnet.plasticity_rules.structural.NEURON_SETTABLE`) are not parameters of a
+    rule and are left out."""
     from dataclasses import replace
 
-    from depnet.circuits.parameters import plasticity_parameter_table
+    from depnet.circuits.parameters import DEFAULT_PARAMETERS, plasticity_parameter_table
     from depnet.plasticity_rules.structural import NEURON_SETTABLE
     from depnet.scenarios import scenario_path
     from depnet.spec import load_scenario
 
     names = {RUNS[name].scenario for row in rows for name in CHECKS[row].runs}
-    found: dict[str, Parameter] | None = None
+    tables = []
     for name in sorted(names):
         path = scenario_path(name)
         spec = load_scenario(path)
-        table = {}
-        for key, p in plasticity_parameter_table(spec.plasticity_specs()).items():
-            if key.rsplit(".", 1)[-1] in NEURON_SETTABLE:
-                continue
-            if key in spec.parameters:
-                p = replace(p, value=spec.parameters[key], source=f"chosen: set by {path.name}")
-            table[key] = p
-        found = (
-            table
-            if found is None
-            else {k: p for k, p in found.items() if k in table and table[k].value == p.value}
+        rules = plasticity_parameter_table(spec.plasticity_specs())
+        table = {k: p for k, p in rules.items() if k.rsplit(".", 1)[-1] not in NEURON_SETTABLE}
+        for key, value in spec.parameters.items():
+            base = table.get(key, DEFAULT_PARAMETERS.get(key))
+            if base is not None:
+                table[key] = replace(base, value=value, source=f"chosen: set by {path.name}")
+        tables.append(table)
+    found: dict[str, Parameter | None] = {}
+    for key in dict.fromkeys(k for table in tables for k in table):
+        first = tables[0].get(key)
+        agree = first is not None and all(
+            key in t and t[key].value == first.value for t in tables[1:]
         )
-    return found or {}
+        found[key] = first if agree else None
+    return found
 
 
 def run_set_parameters(rows: Iterable[str] = DEFAULT_ROWS) -> set[str]:
@@ -159,20 +163,24 @@ def family_of(path: str, populations: Iterable[str], regions: Iterable[str]) -> 
 
 
 def chosen_parameters(
-    parameters: Mapping[str, Parameter] | None = None, rows: Iterable[str] = DEFAULT_ROWS
+    parameters: Mapping[str, Parameter | None] | None = None, rows: Iterable[str] = DEFAULT_ROWS
 ) -> dict[str, Parameter]:
     """The chosen parameters that a change can act on: source "chosen: ...", a non-zero
     default, and not set by every run of ``rows``. By default the circuit's, and the learning
-    rules' where the rows' runs have learning (:func:`learning_rule_parameters`)."""
+    rules' where the rows' runs have learning, at the values the rows' scenarios give them
+    (:func:`scenario_parameters`; one they disagree on is ``None`` there, and left out)."""
     if parameters is None:
         from depnet.circuits.parameters import DEFAULT_PARAMETERS
 
-        parameters = {**DEFAULT_PARAMETERS, **learning_rule_parameters(rows)}
+        parameters = {**DEFAULT_PARAMETERS, **scenario_parameters(rows)}
     skip = run_set_parameters(rows)
     return {
         path: p
         for path, p in parameters.items()
-        if p.source.startswith("chosen") and float(p.value) != 0 and path not in skip
+        if p is not None  # the rows' scenarios disagree on it
+        and p.source.startswith("chosen")
+        and float(p.value) != 0
+        and path not in skip
     }
 
 

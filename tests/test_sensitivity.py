@@ -149,6 +149,19 @@ def test_the_treatment_rows_also_vary_the_learning_rules_chosen_parameters():
     assert not [f for f in families() if f.startswith("plasticity.")]
 
 
+def test_c2_changes_the_rm2017_column_from_the_values_its_scenario_gives():
+    """C2 runs sgACC as RM2017's own column (sgacc_switching.toml: recurrent NMDA 0.2776 nS per
+    synapse, NMDA saturation 0.63): a 10% change is 10% of those, not of the shared column's."""
+    points = changes(
+        0.1, ["projections.sgacc_exc_to_sgacc_exc.w_nmda", "sgacc_exc.nmda"], rows=["C2"]
+    )
+    values = {c.key: c.values for c in points}
+    assert values["projections.sgacc_exc_to_sgacc_exc.w_nmda x0.9"] == {
+        "projections.sgacc_exc_to_sgacc_exc.w_nmda": "249.84 pS"
+    }
+    assert values["sgacc_exc.nmda_saturation x1.1"] == {"sgacc_exc.nmda_saturation": "0.693"}
+
+
 def test_a_row_that_leaves_its_band_is_reported_as_flipped(tmp_path):
     points = changes(0.2, ["drn_5ht.I_bias_mean"])
     fake = FakeRuns()
