@@ -605,7 +605,7 @@ def table_lines(data: Mapping) -> list[str]:
     lines = [
         f"one-at-a-time sensitivity, seed {data['settings']['seed']}, rows "
         f"{', '.join(data['settings']['rows'])}; {coverage(data)}; the default point passes: "
-        + ", ".join(r for r in default if _passes(r, default[r]))
+        + (", ".join(r for r in default if _passes(r, default[r])) or "none")
     ]
     for key, point in data["points"].items():
         if point["error"]:
@@ -659,6 +659,11 @@ def _nearest_text(row: str, default: Mapping[str, float], nearest: tuple | None)
     """How near the measured points came to flipping ``row`` (``nearest``: from
     :func:`nearest_by_row`), given its values at the default point."""
     if not _passes(row, default):
+        if not any(b.claims for b in CHECKS[row].bands.values()):
+            return (
+                "a listed limitation, out of its published band at the default point (a flip "
+                "would reproduce it)"
+            )
         return "fails at the default point (a flip is a pass)"
     if not any(d > 0 for n, b in _judged(row).items() for d in _distances(b, default[n])):
         return "its judged measures have no margin (comparisons that hold, or values on an edge)"

@@ -222,6 +222,16 @@ def test_a_row_that_fails_at_the_default_point_has_no_margin_to_lose():
     assert table_lines(data)[-1] == (
         "P3 flips under 0 of 1 measured points: -; fails at the default point (a flip is a pass)"
     )
+    # P10 claims nothing: ECT lowering CA1 density (-15%) is a listed limitation, not a failure
+    p10 = {"CA1 synapse density change, day 10": -0.15, "DLPFC synapse density change, day 10": 0}
+    limitation = data | {"settings": {"seed": 1, "rows": ["P10"]}, "default": {"P10": p10}}
+    limitation["points"] = {"f x0.8": point | {"measures": {"P10": p10}}}
+    lines = table_lines(limitation)
+    assert lines[0].endswith("the default point passes: none")
+    assert lines[-1].endswith(
+        "a listed limitation, out of its published band at the default point (a flip would "
+        "reproduce it)"
+    )
 
 
 def test_a_row_judged_by_a_comparison_alone_has_no_margin_to_report():
