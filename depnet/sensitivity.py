@@ -665,7 +665,7 @@ def _nearest_text(row: str, default: Mapping[str, float], nearest: tuple | None)
                 "would reproduce it)"
             )
         return "fails at the default point (a flip is a pass)"
-    if not any(d > 0 for n, b in _judged(row).items() for d in _distances(b, default[n])):
+    if not margin_left({row: default}, {row: default})[0]:  # no edge with a distance to lose
         return "its judged measures have no margin (comparisons that hold, or values on an edge)"
     if nearest is None:
         return "no point moved a judged measure toward its band's edge"
