@@ -21,12 +21,9 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import active_children, get_context
 from typing import Any
-
-from depnet.errors import DepnetError
 
 #: Whether this worker is running a task, and whether it was told to stop.
 _busy = False
@@ -78,9 +75,7 @@ def worker_pool(jobs: int) -> Iterator[WorkerPool]:
     """A pool of ``jobs`` worker interpreters for the block. The block ending normally waits for
     the tasks submitted; ending with an exception (``KeyboardInterrupt`` included) drops the
     queued tasks, interrupts the running ones and waits until every worker has cleaned up and
-    left. A worker that leaves on its own (signalled alone, killed, out of memory) fails its
-    task and the pool's other tasks with :class:`~concurrent.futures.process.BrokenProcessPool`;
-    if the block lets that through, it ends as a one-line :class:`DepnetError`."""
+    left."""
     existing = {p.pid for p in active_children()}
     pool = WorkerPool(jobs)
 
@@ -92,12 +87,6 @@ def worker_pool(jobs: int) -> Iterator[WorkerPool]:
 
     try:
         yield pool
-    except BrokenProcessPool as err:
-        stop()
-        raise DepnetError(
-            "a worker interpreter stopped before its task ended (killed, or out of memory); "
-            "the others were stopped too"
-        ) from err
     except BaseException:
         stop()
         raise

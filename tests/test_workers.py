@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from depnet.errors import DepnetError
 from depnet.standalone import run_binary
 from depnet.workers import worker_pool
 
@@ -77,26 +76,6 @@ def test_ctrl_c_then_sigterm_lets_every_clean_up_finish(tmp_path):
     assert not [pid for pid in pids if _alive(pid)], "a binary outlived its worker"
     assert not list(tmp_path.glob("worker-*")), "a temporary folder was left behind"
     assert not active_children(), "a worker outlived the pool"
-
-
-def test_a_worker_killed_alone_ends_the_command_with_one_line(tmp_path):
-    """A worker that dies on its own (the kernel's OOM killer, a stray kill -9) is not a
-    traceback: the pool stops the others and says what happened."""
-    with pytest.raises(DepnetError, match="a worker interpreter stopped before its task ended"):
-        with worker_pool(2) as pool:
-            futures = [pool.submit(_simulate, str(tmp_path), n) for n in range(2)]
-            while len(list(tmp_path.glob("binary_*.pid"))) < 2:
-                time.sleep(0.05)
-            os.kill(active_children()[0].pid, signal.SIGKILL)
-            for future in futures:
-                future.result()
-    pids = [int(p.read_text()) for p in tmp_path.glob("binary_*.pid")]
-    orphans = [pid for pid in pids if _alive(pid)]
-    for pid in orphans:  # the killed worker could not stop its binary: this test does
-        os.kill(pid, signal.SIGKILL)
-    assert not active_children(), "a worker outlived the pool"
-    # The other worker cleaned up; only the killed one's binary and folder were left.
-    assert len(orphans) <= 1 and len(list(tmp_path.glob("worker-*"))) == 1
 
 
 def test_a_pool_that_ends_normally_returns_every_result():
