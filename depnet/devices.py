@@ -38,6 +38,7 @@ from pathlib import Path
 
 import brian2 as b2
 
+from depnet import standalone
 from depnet.errors import DeviceError
 
 TARGETS = ("runtime", "cpp", "cuda")
@@ -463,7 +464,9 @@ def activated(
         elif target == "cpp":
             assert build_dir is not None
             b2.prefs.devices.cpp_standalone.openmp_threads = threads
-            b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{jobs}"]
+            b2.prefs.devices.cpp_standalone.extra_make_args_unix = [
+                f"-j{jobs}", *standalone.make_arguments(),
+            ]  # fmt: skip
             b2.prefs.codegen.cpp.extra_compile_args_gcc = [
                 *b2.prefs.codegen.cpp.extra_compile_args_gcc, *VECTORIZING_FLAGS,
             ]  # fmt: skip

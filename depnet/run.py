@@ -486,6 +486,7 @@ def generate_project(
             device.build(directory=str(folder), compile=compile, run=False)
         except Exception as err:  # compiler errors surface as RuntimeError and the like
             raise DeviceError(f"{options.target}: build failed in {folder}: {err}") from err
+        standalone.drop_precompiled_header(folder)
         return _manifest(device, circuit, monitors, net, data, options)
 
 

@@ -23,6 +23,9 @@ upstream behaviour it relies on changes:
 - :func:`skip_duplicate_pair_checks`: brian2cuda's synapse creation without its host-side
   search for repeated (pre, post) pairs (rendered code of the ``synapses_create_array`` code
   objects, edited in place before the project is written, as brian2cuda edits its own);
+- :func:`make_arguments`: a cpp build's ``make`` reads Brian2's generated ``makefile`` through
+  ``depnet/native/depnet.mk``, which relies on its ``OBJS``, ``CXXFLAGS`` and ``all`` goal to
+  compile every source with a precompiled header of the standard library;
 - :func:`run_binary`: the binary's command line (``--results_dir`` and ``name=value``
   arguments, values read from files relative to the working folder, ``static_arrays/`` too;
   brian2cuda lowercases every value, file names included: :func:`lowercase_safe_args`).
@@ -334,6 +337,33 @@ def sample_summed_variables(synapses: b2.Synapses, clock: b2.Clock) -> None:
     for updater in synapses.summed_updaters.values():
         updater._clock = clock
         updater.when, updater.order = "start", 0
+
+
+#: The makefile that a cpp build's ``make`` reads (see :func:`make_arguments`).
+PCH_MAKEFILE = Path(__file__).resolve().parent / "native" / "depnet.mk"
+#: The precompiled header it compiles into the build folder.
+PCH_FILE = "depnet_pch.h.gch"
+
+
+def make_arguments() -> list[str]:
+    """Arguments to Brian2's ``make`` of a cpp build (after ``-j``): read the generated makefile
+    through ``depnet/native/depnet.mk``, which compiles the standard headers that every
+    generated source includes once into :data:`PCH_FILE` and every source with it.
+
+    About a third of a build's compile time is saved (~0.6 s -> ~0.2 s a source with g++ -O3;
+    ``benchmarks/treatment_library.py``). The objects compiled are those without it: the
+    header holds only standard headers, included first. Where the compiler cannot use the
+    precompiled file it reads the header as text. No arguments (Brian2's plain ``make``) where
+    the path has a space, which ``make`` cannot take.
+    """
+    path = str(PCH_MAKEFILE)
+    return [] if any(c.isspace() for c in path) else ["-f", path]
+
+
+def drop_precompiled_header(folder: Path) -> None:
+    """Remove a compiled build's precompiled header (~45 MB; only a compile reads it, and a
+    later one in the same folder makes it again)."""
+    (folder / PCH_FILE).unlink(missing_ok=True)
 
 
 def static_array_names(device) -> list[str]:

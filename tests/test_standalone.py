@@ -8,6 +8,7 @@ in flight), on a network small enough to compile in seconds.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,6 +241,30 @@ def test_file_arguments_survive_brian2cudas_lowercasing_of_values(toy_build, tmp
     assert standalone.lowercase_safe_args(tmp_path, args) == safe  # same link every segment
     silent = _segment(build, files, tmp_path, 0, 0.0, 0.03, args=[safe[0]])
     assert len(files["spikes"]["t"].read(silent)) == 0  # I = 0 read from the file: no spikes
+
+
+def test_every_source_of_a_cpp_build_is_compiled_with_the_precompiled_standard_headers(
+    toy_build,
+):
+    """depnet.mk reads Brian2's generated makefile (OBJS, CXXFLAGS, ``all``): the build made the
+    precompiled header, and g++ given the objects' flags takes it (``-H`` marks a precompiled
+    file it uses with ``!``) rather than reading the standard headers as text."""
+    build, _ = toy_build
+    assert (build / standalone.PCH_FILE).is_file()
+    makefile = (build / "makefile").read_text()
+    assert "OBJS = " in makefile and "CXXFLAGS = -c " in makefile and "\nall: " in makefile
+    printed = subprocess.run(
+        ["make", "-s", *standalone.make_arguments(), "--eval",
+         "depnet-flags: ; @echo $(CXX) $(CXXFLAGS)", "depnet-flags"],
+        cwd=build, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert printed[-2:] == ["-include", "depnet_pch.h"]
+    source = next((build / "code_objects").glob("*.cpp"))
+    used = subprocess.run(
+        [*printed, "-H", "-fsyntax-only", str(source.relative_to(build))],
+        cwd=build, capture_output=True, text=True, check=True,
+    ).stderr.splitlines()  # fmt: skip
+    assert used[0] == f"! ./{standalone.PCH_FILE}"
 
 
 @pytest.mark.cuda
