@@ -409,8 +409,10 @@ def build_folder(data: NetworkData, options: Options, root: Path | None = None) 
 def _build_code() -> str:
     """A digest of what a build's code comes from besides the network: the run control
     (:mod:`depnet.standalone`), the targets' compiler settings (:mod:`depnet.devices`), the C
-    headers the generated code includes, and :func:`generate_project`, which applies them."""
-    paths = [Path(standalone.__file__), Path(devices.__file__), *sorted(devices.NATIVE.glob("*.h"))]
+    headers the generated code includes and the makefile that compiles it with them, and
+    :func:`generate_project`, which applies them."""
+    native = sorted(p for p in devices.NATIVE.iterdir() if p.suffix in (".h", ".mk"))
+    paths = [Path(standalone.__file__), Path(devices.__file__), *native]
     texts = [path.read_text() for path in paths] + [inspect.getsource(generate_project)]
     return _digest("".join(texts))
 
