@@ -484,6 +484,7 @@ def generate_project(
             standalone.skip_duplicate_pair_checks(device)
         standalone.insert_run_control(net, options.target, REPORT_PERIOD)
         net.run(0 * b2.second, report=standalone.REPORT_CODE, report_period=REPORT_PERIOD)
+        standalone.drop_precompiled_header(folder)  # one a killed build left is not read
         try:
             device.build(directory=str(folder), compile=compile, run=False)
         except Exception as err:  # compiler errors surface as RuntimeError and the like

@@ -8,6 +8,7 @@ in flight), on a network small enough to compile in seconds.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,25 +244,33 @@ def test_file_arguments_survive_brian2cudas_lowercasing_of_values(toy_build, tmp
     assert len(files["spikes"]["t"].read(silent)) == 0  # I = 0 read from the file: no spikes
 
 
+@pytest.mark.skipif(not standalone.make_arguments(), reason="the compiler is not GCC")
 def test_every_source_of_a_cpp_build_is_compiled_with_the_precompiled_standard_headers(
     toy_build,
 ):
     """depnet.mk reads Brian2's generated makefile (OBJS, CXXFLAGS, ``all``): the build made the
-    precompiled header, and g++ given the objects' flags takes it (``-H`` marks a precompiled
-    file it uses with ``!``) rather than reading the standard headers as text."""
+    precompiled header; the objects were compiled with ``-include depnet_pch.h`` (Brian2's
+    dependency list, made with the objects' flags, names the header); and g++ given the
+    command that make runs for an object takes the precompiled file (``-H`` marks a
+    precompiled file it uses with ``!``) rather than reading the standard headers as text."""
     build, _ = toy_build
     assert (build / standalone.PCH_FILE).is_file()
     makefile = (build / "makefile").read_text()
     assert "OBJS = " in makefile and "CXXFLAGS = -c " in makefile and "\nall: " in makefile
+    assert "depnet_pch.h" in (build / "make.deps").read_text()
+    source = next((build / "code_objects").glob("*.cpp")).relative_to(build)
+    target = source.with_suffix(".o")
+    # -n: print the command that compiles the source; -o: make.deps is not remade (it would
+    # be, as an included makefile, -n or not)
+    make = ["make", "-n", *standalone.make_arguments(), "-o", "make.deps", "-W", str(source)]
     printed = subprocess.run(
-        ["make", "-s", *standalone.make_arguments(), "--eval",
-         "depnet-flags: ; @echo $(CXX) $(CXXFLAGS)", "depnet-flags"],
-        cwd=build, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    assert printed[-2:] == ["-include", "depnet_pch.h"]
-    source = next((build / "code_objects").glob("*.cpp"))
+        [*make, str(target)], cwd=build, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    (compile_line,) = [line for line in printed if line.endswith(f"{source} -o {target}")]
+    command = shlex.split(compile_line)[:-3]  # without the source and -o object
+    assert command[-2:] == ["-include", "depnet_pch.h"]
     used = subprocess.run(
-        [*printed, "-H", "-fsyntax-only", str(source.relative_to(build))],
+        [*command, "-H", "-fsyntax-only", str(source)],
         cwd=build, capture_output=True, text=True, check=True,
     ).stderr.splitlines()  # fmt: skip
     assert used[0] == f"! ./{standalone.PCH_FILE}"

@@ -4,8 +4,8 @@
  * Parsing these takes about two thirds of compiling one of Brian2's code objects (~0.4 of
  * ~0.6 s with g++ -O3: ~70,000 lines each); a build of the circuit with learning compiles ~130
  * of them. Only standard headers are listed: their content does not depend on the network, and
- * included first (g++ -include) they change no generated code's meaning. A compiler that cannot
- * use the precompiled file (another compiler, other flags) reads this header as text instead.
+ * included first (g++ -include) they change no generated code's meaning. Where g++ cannot use
+ * the precompiled file (other flags) it reads this header as text; depnet passes it to GCC only.
  */
 #ifndef DEPNET_PCH_H
 #define DEPNET_PCH_H
