@@ -46,7 +46,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -467,11 +467,15 @@ def _measured(todo, measure, seed, rows, device, jobs):  # noqa: ANN001, ANN202
     # On Ctrl-C, SIGTERM or an error here: drop the queued points, stop those under way.
     with worker_pool(jobs) as pool:
         futures = {pool.submit(measure, values(c), seed, rows, device): c for c in todo}
-        for future in as_completed(futures):
+        for future in pool.as_completed(futures):
             try:
-                yield futures[future], future.result(), None
+                measured = future.result()
+            except BrokenProcessPool:
+                raise  # a worker died: the pool ends the command in one line, not every point
             except Exception as err:  # noqa: BLE001
                 yield futures[future], None, failed(err)
+            else:
+                yield futures[future], measured, None
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -1158,7 +1158,7 @@ def run_validation(
     # A seed that fails, Ctrl-C or SIGTERM drops the seeds not started and stops those under way.
     with worker_pool(jobs) as pool:
         futures = {pool.submit(measure_seed, rows, seed, device): seed for seed in seeds}
-        for future in futures:
+        for future in pool.as_completed(futures):
             seed = futures[future]
             per_seed[seed] = future.result()
             if log:

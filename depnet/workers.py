@@ -19,12 +19,19 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing import active_children, get_context
 from typing import Any
 
+from depnet.errors import DepnetError
+
+#: The one line for a worker that left on its own.
+LOST = (
+    "a worker interpreter stopped before its task ended (killed, or out of memory); the others "
+    "were stopped too"
+)
 #: Whether this worker is running a task, and whether it was told to stop.
 _busy = False
 _stopping = False
@@ -69,13 +76,30 @@ class WorkerPool:
         """Run ``fn(*args)`` in a worker (``fn`` and ``args`` must pickle)."""
         return self._pool.submit(_task, fn, *args)
 
+    def as_completed(self, futures: Iterable[Future]) -> Iterator[Future]:
+        """``futures`` as they complete. Every second it checks that no worker has left on its
+        own (killed, out of memory, signalled alone) and raises :class:`DepnetError` if one
+        has: the executor marks the futures of a broken pool failed itself, but CPython 3.12's
+        sometimes waits forever instead (seen after a SIGKILL of one worker of two)."""
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            yield from done
+            if pending and any(
+                p.exitcode is not None for p in list(self._pool._processes.values())
+            ):
+                raise DepnetError(LOST)
+
 
 @contextmanager
 def worker_pool(jobs: int) -> Iterator[WorkerPool]:
     """A pool of ``jobs`` worker interpreters for the block. The block ending normally waits for
     the tasks submitted; ending with an exception (``KeyboardInterrupt`` included) drops the
     queued tasks, interrupts the running ones and waits until every worker has cleaned up and
-    left."""
+    left. A worker that leaves on its own (killed, out of memory) breaks the pool: the block's
+    exception (:class:`~concurrent.futures.process.BrokenProcessPool` from a future, or
+    :meth:`WorkerPool.as_completed`'s) then ends as a one-line :class:`DepnetError` once the
+    others are stopped."""
     existing = {p.pid for p in active_children()}
     pool = WorkerPool(jobs)
 
@@ -87,7 +111,12 @@ def worker_pool(jobs: int) -> Iterator[WorkerPool]:
 
     try:
         yield pool
-    except BaseException:
+    except BaseException as err:
+        # Whatever the block saw of it (BrokenProcessPool, or, where the dead worker held a lock
+        # of the pool's queues, another error), a broken pool means a worker died on its own.
+        broken = pool._pool._broken and not isinstance(err, KeyboardInterrupt)
         stop()
+        if broken:
+            raise DepnetError(LOST) from err
         raise
     pool._pool.shutdown(wait=True)

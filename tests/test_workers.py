@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from depnet.errors import DepnetError
 from depnet.standalone import run_binary
 from depnet.workers import worker_pool
 
@@ -82,3 +83,20 @@ def test_a_pool_that_ends_normally_returns_every_result():
     with worker_pool(2) as pool:
         futures = [pool.submit(pow, 2, n) for n in range(5)]
     assert [f.result() for f in futures] == [1, 2, 4, 8, 16]
+
+
+def test_a_worker_killed_alone_ends_the_command_with_one_line(tmp_path):
+    """A worker that dies on its own (the kernel's OOM killer, a stray kill -9) is not a
+    traceback: the pool stops the other and says what happened."""
+    with pytest.raises(DepnetError, match="a worker interpreter stopped before its task ended"):
+        with worker_pool(2) as pool:
+            futures = [pool.submit(_simulate, str(tmp_path), n) for n in range(2)]
+            while len(list(tmp_path.glob("binary_*.pid"))) < 2:
+                time.sleep(0.05)
+            os.kill(active_children()[0].pid, signal.SIGKILL)
+            for future in pool.as_completed(futures):
+                future.result()
+    for pid in [int(p.read_text()) for p in tmp_path.glob("binary_*.pid")]:
+        if _alive(pid):  # the killed worker could not stop its binary: this test does
+            os.kill(pid, signal.SIGKILL)
+    assert not active_children(), "a worker outlived the pool"
