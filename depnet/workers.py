@@ -86,7 +86,7 @@ class WorkerPool:
             done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             yield from done
             if pending and any(
-                p.exitcode is not None for p in list(self._pool._processes.values())
+                p.exitcode is not None for p in list((self._pool._processes or {}).values())
             ):
                 raise DepnetError(LOST)
 
@@ -112,8 +112,8 @@ def worker_pool(jobs: int) -> Iterator[WorkerPool]:
     try:
         yield pool
     except BaseException as err:
-        # Whatever the block saw of it (BrokenProcessPool, or, where the dead worker held a lock
-        # of the pool's queues, another error), a broken pool means a worker died on its own.
+        # A broken pool means a worker died on its own, whatever the block saw of it (here:
+        # BrokenProcessPool from a future; as_completed's DepnetError where the pool hung).
         broken = pool._pool._broken and not isinstance(err, KeyboardInterrupt)
         stop()
         if broken:
