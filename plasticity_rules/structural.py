@@ -239,6 +239,10 @@ class NeuronBlock:
     reset
         Statements to append to the group's reset (each spike adds ``time_compression * beta``
         to the calcium and BDNF traces).
+    growth_code
+        ``run_regularly`` code of the group, run every time step just before its state update:
+        Brian2's forward-Euler step of ``dz_elem/dt = time_compression * nu_z * growth`` from
+        the calcium the state update starts from.
     update_code
         ``run_regularly`` code of the group (``z_elem_ref = z_elem``), run every update interval
         after the pools have read ``z_elem - z_elem_ref``.
@@ -249,6 +253,7 @@ class NeuronBlock:
     curve: str
     equations: str
     reset: str
+    growth_code: str
     update_code: str
     parameters: dict[str, Parameter] = field(repr=False)
 
@@ -341,10 +346,11 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     used += ["tau_bdnf", "beta_bdnf", "bdnf_translation"]
     table = {k: NEURON_PARAMETERS[k] for k in [*used, *NEURON_SETTABLE]}
     growth = growth_curves.growth_expression(curve, "Ca")
+    growth_equation = f"dz_elem/dt = time_compression * nu_z * growth : 1\ngrowth = {growth} : 1"
     equations = (
         "dCa/dt = -time_compression * Ca / tau_Ca : 1\n"
         f"growth = {growth} : 1\n"
-        "dz_elem/dt = time_compression * nu_z * growth : 1\n"
+        "z_elem : 1\n"
         "z_elem_ref : 1\n"
         "dbdnf/dt = time_compression * (bdnf_translation * nmda_block - bdnf / tau_bdnf) : 1\n"
         + _declarations(table, used)
@@ -355,6 +361,9 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         curve=curve,
         equations=equations,
         reset="Ca += time_compression * beta_Ca; bdnf += time_compression * beta_bdnf",
+        # Brian2's own Euler step of the equation, so that the arithmetic is what the cells'
+        # state update did when the equation was one of theirs (see install_neuron_block)
+        growth_code=b2.euler(b2.Equations(growth_equation)),
         update_code="z_elem_ref = z_elem",
         parameters=table,
     )
@@ -378,7 +387,8 @@ def install_neuron_block(
     time_compression: float,
     update_interval: b2.Quantity = POOL_PARAMETERS["update_interval"].value,
 ) -> b2.Group:
-    """Set the block's parameters on ``group`` and add its ``run_regularly`` update.
+    """Set the block's parameters on ``group`` and add its ``run_regularly`` operations: the
+    elements' growth every time step and the reference update every ``update_interval``.
 
     Parameters
     ----------
@@ -398,8 +408,8 @@ def install_neuron_block(
     Returns
     -------
     brian2.Group
-        The ``run_regularly`` operation (contained in ``group``, so it joins any Network that
-        holds ``group``).
+        The reference update's ``run_regularly`` operation (both operations are contained in
+        ``group``, so they join any Network that holds ``group``).
     """
     if not (math.isfinite(time_compression) and time_compression > 0):
         raise ValueError(f"time_compression must be positive and finite, got {time_compression}")
@@ -407,6 +417,13 @@ def install_neuron_block(
     for name, value in resolved.items():
         setattr(group, name, value)
     group.time_compression = float(time_compression)
+    # The growth curve's exp is a libm call, which keeps gcc from vectorizing a loop that holds
+    # it: inside the state update it held every equation of the cells to one cell a step. In a
+    # loop of its own, run just before the state update (order -1 in the same slot) from the same
+    # calcium, it is the forward-Euler step the state update took, to the bit.
+    group.run_regularly(
+        block.growth_code, when="groups", order=-1, name=f"{group.name}_element_growth"
+    )
     return group.run_regularly(
         block.update_code,
         clock=b2.Clock(update_interval, name=f"{group.name}_elements_clock"),

@@ -189,6 +189,65 @@ def test_parameters_are_checked_and_sourced():
     assert "active" not in model.model + model.update_code + block.equations
 
 
+def _growing_cells(block: sp.NeuronBlock, equations: str) -> b2.Network:
+    """Two cells driven at 20 and 40 Hz from a low calcium trace, so that the Gaussian growth
+    curve's value changes every spike."""
+    driver = b2.PoissonGroup(2, [20, 40] * Hz, name="drive")
+    cells = b2.NeuronGroup(
+        2, LIF + equations, threshold="v > -50*mV", reset="v = -60*mV; " + block.reset,
+        refractory=2 * ms, method="euler", namespace=LIF_NAMESPACE, name="cells",
+    )  # fmt: skip
+    cells.v = -60 * mV
+    cells.Ca = 0.01
+    synapses = b2.Synapses(driver, cells, on_pre="g_ampa_post += 20*nS", name="drive_syn")
+    synapses.connect(j="i")
+    return b2.Network(driver, cells, synapses, name="growing")
+
+
+def test_the_elements_grow_by_the_state_updates_own_euler_step_and_leave_its_loop_free_of_exp(
+    tmp_path,
+):
+    """The elements' growth runs in a loop of its own just before the cells' state update: the
+    elements then take, to the bit, the forward-Euler step that the state update took when
+    ``dz_elem/dt`` was one of its equations (numpy target, one simulated second), and the state
+    update that gcc compiles for a cell with structural plasticity calls no exp (the Gaussian
+    growth curve's), which would keep it from vectorizing."""
+    block = sp.structural_neuron_block("gaussian")
+    as_ode = [
+        "dz_elem/dt = time_compression * nu_z * growth : 1" if line == "z_elem : 1" else line
+        for line in block.equations.splitlines()
+    ]
+    assert len(set(as_ode) - set(block.equations.splitlines())) == 1
+    elements = {}
+    for form, equations in (("loop", block.equations), ("ode", "\n".join(as_ode))):
+        with devices.activated("runtime"):
+            b2.seed(3)
+            net = _growing_cells(block, equations)
+            cells = net["cells"]
+            if form == "loop":
+                sp.install_neuron_block(cells, block, time_compression=DAYS_PER_S)
+                net.add(cells.contained_objects)
+            else:
+                for name, value in sp._resolve(block.parameters, None).items():
+                    setattr(cells, name, value)
+                cells.time_compression = DAYS_PER_S
+            net.run(1 * second)
+            elements[form] = np.asarray(cells.z_elem[:])
+    assert np.all(elements["loop"] != 0)
+    np.testing.assert_array_equal(elements["loop"], elements["ode"])
+
+    with devices.activated("cpp", tmp_path / "p"):
+        net = _growing_cells(block, block.equations)
+        sp.install_neuron_block(net["cells"], block, time_compression=DAYS_PER_S)
+        net.run(1 * ms)
+        b2.get_device().build(directory=str(tmp_path / "p"), compile=False, run=False)
+    code = tmp_path / "p" / "code_objects"
+    assert "exp(" in (code / "cells_element_growth_codeobject.cpp").read_text()
+    # the runtime networks above may still hold the first "cells_stateupdater"
+    (state_update,) = code.glob("cells_stateupdater_codeobject*.cpp")
+    assert "exp(" not in state_update.read_text()
+
+
 # --- 3. homeostasis on a small network: one C++ build, compared with runtime ------------------
 
 #: Homeostasis test settings. tau_Ca is shortened from NEST's 10 s to 1 s of simulated time (a
