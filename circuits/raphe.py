@@ -30,7 +30,10 @@ DRN_5HT = cell_parameters(
     g_girk_max=Parameter(
         6 * nS,
         "chosen: 5-HT1A autoreceptor gain; full occupancy more than doubles the leak "
-        "conductance, enough to silence the cells (Martin-Ruiz et al. 2001, VALIDATION.md R4)",
+        "conductance, enough to silence the cells (Martin-Ruiz et al. 2001, VALIDATION.md R4). "
+        "It puts a cell without its pacemaker drive 15 mV below E_L, about twice the 8.1 mV "
+        "by which 5-CT hyperpolarized silent DRN 5-HT cells in slices (Kirby et al. 2003 "
+        "Neuroscience 116:669 [check])",
         low=0 * nS,
         calibrated_to=("R4",),
     ),
