@@ -419,10 +419,15 @@ def install_neuron_block(
     group.time_compression = float(time_compression)
     # The growth curve's exp is a libm call, which keeps gcc from vectorizing a loop that holds
     # it: inside the state update it held every equation of the cells to one cell a step. In a
-    # loop of its own, run just before the state update (order -1 in the same slot) from the same
-    # calcium, it is the forward-Euler step the state update took, to the bit.
+    # loop of its own, run just before the state update (one order earlier in the same slot)
+    # from the same calcium, it is the expression the state update computed for the elements
+    # when the group integrates by Euler, as every group of the circuit does (with another
+    # method the elements still take forward-Euler steps).
     group.run_regularly(
-        block.growth_code, when="groups", order=-1, name=f"{group.name}_element_growth"
+        block.growth_code,
+        when="groups",
+        order=group.order - 1,
+        name=f"{group.name}_element_growth",
     )
     return group.run_regularly(
         block.update_code,

@@ -101,7 +101,7 @@ KIRBY_2003_MV, KIRBY_2003_SEM_MV, KIRBY_2003_CELLS = 8.1, 1.6, 14
 def test_the_raphe_gain_sized_for_r4_hyperpolarizes_a_resting_cell_twice_as_much_as_in_slices():
     """The raphe's 5-HT1A gain (``g_girk_max``, calibrated to R4) at full occupancy takes a 5-HT
     cell without its pacemaker drive from E_L to the steady state of leak and GIRK, 15 mV lower:
-    about twice Kirby et al.'s 8.1 mV, though inside the cells' spread (s.d. ~6 mV). Sized from
+    about twice Kirby et al.'s 8.1 mV, 1.2 s.d. of the cells' spread (~6 mV) above it. Sized from
     that mean instead, the gain (~1.9 nS) would leave the driven cell's steady state at full
     occupancy above threshold, so R4's silence rests on the larger gain (reported in the
     validation docs, not a claim)."""
