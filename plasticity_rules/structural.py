@@ -345,12 +345,10 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     used = ["tau_Ca", "beta_Ca", *growth_curves.curve_parameter_names(curve), "nu_z"]
     used += ["tau_bdnf", "beta_bdnf", "bdnf_translation"]
     table = {k: NEURON_PARAMETERS[k] for k in [*used, *NEURON_SETTABLE]}
-    growth = growth_curves.growth_expression(curve, "Ca")
-    growth_equation = f"dz_elem/dt = time_compression * nu_z * growth : 1\ngrowth = {growth} : 1"
+    growth = f"growth = {growth_curves.growth_expression(curve, 'Ca')} : 1\n"
+    element_growth = "dz_elem/dt = time_compression * nu_z * growth : 1\n" + growth
     equations = (
-        "dCa/dt = -time_compression * Ca / tau_Ca : 1\n"
-        f"growth = {growth} : 1\n"
-        "z_elem : 1\n"
+        "dCa/dt = -time_compression * Ca / tau_Ca : 1\n" + growth + "z_elem : 1\n"
         "z_elem_ref : 1\n"
         "dbdnf/dt = time_compression * (bdnf_translation * nmda_block - bdnf / tau_bdnf) : 1\n"
         + _declarations(table, used)
@@ -363,7 +361,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         reset="Ca += time_compression * beta_Ca; bdnf += time_compression * beta_bdnf",
         # Brian2's own Euler step of the equation, so that the arithmetic is what the cells'
         # state update did when the equation was one of theirs (see install_neuron_block)
-        growth_code=b2.euler(b2.Equations(growth_equation)),
+        growth_code=b2.euler(b2.Equations(element_growth)),
         update_code="z_elem_ref = z_elem",
         parameters=table,
     )
