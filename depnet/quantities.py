@@ -8,6 +8,7 @@ so a scenario file can never execute code.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,9 +114,14 @@ _DISPLAY = [
 _DISPLAY += [tuple(f"{u}/s" for u in _DISPLAY[5])]  # concentration rates (SERT Vmax)
 
 
+@functools.cache
+def _display_units() -> tuple[tuple[tuple[str, Quantity], ...], ...]:
+    """``_DISPLAY`` with each name's quantity, parsed once (a store's attributes format ~1,000)."""
+    return tuple(tuple((n, parse_quantity(f"1 {n}")) for n in names) for names in _DISPLAY)
+
+
 def _display_unit(value: Quantity) -> tuple[str, Quantity] | None:
-    for names in _DISPLAY:
-        units = [(n, parse_quantity(f"1 {n}")) for n in names]
+    for units in _display_units():
         if not same_dimensions(value, units[0][1]):
             continue
         chosen = units[1] if len(units) > 1 else units[0]  # zero reads best in the usual unit

@@ -199,14 +199,20 @@ def schedule(
     warnings = [f"{variable} on {target}: nothing to act on in this circuit"
                 for (target, variable), hit in reached.items() if not hit]  # fmt: skip
 
+    # each slot's effects, in the order of ``reaches`` (the order effects combine in), with
+    # their blocks' bounds in plain seconds: ``active`` runs for every epoch and slot, and
+    # Brian2's unit arithmetic there would cost more than the rest of the schedule
+    by_slot: dict[protocol.Slot, list[tuple[float, float, Effect, tuple[int, int] | None]]] = {}
+    for block, effect, found in reaches:
+        start, stop = float(block.start / b2.second), float(block.stop / b2.second)
+        for s, cells in found:
+            by_slot.setdefault(s, []).append((start, stop, effect, cells))
+
     def active(epoch: Epoch, slot: protocol.Slot) -> list[tuple[Effect, tuple[int, int] | None]]:
         return [
             (effect, cells)
-            for block, effect, found in reaches
-            if float(block.start / b2.second) <= epoch.start + 1e-12
-            and float(block.stop / b2.second) >= epoch.stop - 1e-12
-            for s, cells in found
-            if s == slot
+            for start, stop, effect, cells in by_slot.get(slot, ())
+            if start <= epoch.start + 1e-12 and stop >= epoch.stop - 1e-12
         ]
 
     half_step = 0.5 * float(dt / b2.second)
