@@ -236,7 +236,7 @@ def build_circuit(
         objects.append(plastic[name])
     release = serotonin.make_release(placements["drn_5ht"], compartments)
     objects.append(release)
-    tables.fill_base(values)
+    tables.fill_base(values, slow)
     return Circuit(placements, compartments, regions, stimulator, objects, plastic, spans, tables)
 
 

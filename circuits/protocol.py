@@ -68,14 +68,20 @@ PER_CELL: dict[str, str] = {
     "stim_gain_b": "siemens",
     "tau_ampa": "second",
 }
+#: The slow clock's rate, biological seconds per simulated second (``1 day / compressed_day``
+#: outside treatment sessions): a shared protocol variable of every owner with slow processes,
+#: so that a session can run the slow clock at its clinical length
+#: (:func:`depnet.scenarios.interventions.base.session_clock`).
+CLOCK = "time_compression"
 #: Shared protocol variables of the serotonin compartments (drug levels; an SSRI given by dose
-#: sets the level its dosing sustains and its elimination rate).
+#: sets the level its dosing sustains and its elimination rate) and the slow clock.
 SEROTONIN: dict[str, str] = {
     "ssri_occupancy": "1",
     "ssri_steady_load": "1",
     "ssri_elimination": "hertz",
     "agonist_5ht1a": "mmolar",
     "antagonist_5ht1a": "mmolar",
+    CLOCK: "1",
 }
 #: Protocol variables of a stimulator channel (a one-row group; integers but ``enabled``).
 STIMULATOR: dict[str, str] = {
@@ -88,8 +94,16 @@ STIMULATOR: dict[str, str] = {
     "train_steps": "integer",
     "train_period_steps": "integer",
 }
-#: Shared protocol variables of a population that carries structural plasticity.
-STRUCTURAL: dict[str, str] = {"stress": "1", "bdnf_external": "1", "mtor_block": "1"}
+#: Shared protocol variables of a population that carries structural plasticity (BDNF secreted
+#: into its trace during a tDCS session, ``bdnf_secretion``, per biological second) and the slow
+#: clock.
+STRUCTURAL: dict[str, str] = {
+    "stress": "1",
+    "bdnf_external": "1",
+    "mtor_block": "1",
+    "bdnf_secretion": "hertz",
+    CLOCK: "1",
+}
 #: Shared protocol variables of a plastic projection (those its rules declare).
 PLASTIC: dict[str, str] = {"eta": "1", "g_bdnf": "1"}
 
@@ -162,12 +176,18 @@ STIMULATOR_BASE: dict[str, float] = {"enabled": 0.0, "start_step": 0, "phase_ste
 }
 
 
-def base_value(slot: Slot, values: Mapping[str, b2.Quantity | float]) -> b2.Quantity | float:
-    """What a protocol variable holds where no intervention acts, from the parameter values.
+def base_value(
+    slot: Slot, values: Mapping[str, b2.Quantity | float], time_compression: float
+) -> b2.Quantity | float:
+    """What a protocol variable holds where no intervention acts, from the parameter values and
+    the scenario's slow clock (``time_compression``, biological seconds per simulated second).
 
     Per-cell variables are off (0) but the AMPA decay, the synaptic table's ``tau_ampa``; drug
-    levels, structural and plastic variables are their parameters; a stimulator channel is off.
+    levels, structural and plastic variables are their parameters; a stimulator channel is off;
+    the slow clock runs at the scenario's rate.
     """
+    if slot.variable == CLOCK:
+        return float(time_compression)
     if slot.variable in PER_CELL:
         if slot.variable == "tau_ampa":
             return values["synaptic.tau_ampa"]
@@ -201,13 +221,14 @@ class Tables:
             self.arrays[slot.table] = make_table(slot)
         return added
 
-    def fill_base(self, values: Mapping[str, b2.Quantity | float]) -> None:
+    def fill_base(self, values: Mapping[str, b2.Quantity | float], time_compression: float) -> None:
         """Every table at its :func:`base_value` in every epoch, epoch 0 alone in use: the
         circuit without interventions (what a run's schedule replaces)."""
         self.starts.values[:] = NEVER
         self.starts.values[0] = 0.0
         for slot in self.slots:
-            self.arrays[slot.table].values[:] = float(base_value(slot, values))
+            value = base_value(slot, values, time_compression)
+            self.arrays[slot.table].values[:] = float(value)
 
     def namespace(self, slots: Iterable[Slot]) -> dict[str, b2.TimedArray]:
         """What update code of ``slots`` refers to: their tables and the epoch starts."""

@@ -81,7 +81,7 @@ tau_desensitization : second (shared, constant)
 desensitization_max : 1 (shared, constant)
 desensitization_threshold : 1 (shared, constant)
 desensitization_width : 1 (shared, constant)
-time_compression : 1 (shared, constant)
+time_compression : 1 (shared)
 """
 #: Receptor binding, evaluated once per time step for each region (then read by every cell of
 #: the region through linked variables): as subexpressions, the powers and divisions would be

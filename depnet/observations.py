@@ -184,7 +184,9 @@ _ROWS = (
         "inhibition blunts it",
         "10 Hz stimulation changes DLPFC connectivity; stronger inhibition -> smaller change",
         "Anil, Lu, Rotter & Vlachos 2023 PLoS Comput Biol 19:e1011027",
-        "checked", "tests/validation/test_stimulation.py",
+        "limitation", "tests/validation/test_stimulation.py: two daily sessions lower DLPFC "
+        "recurrent connectivity by less than the -10% the row asks (stronger inhibition "
+        "blunts it)",
     ),
     Observation(
         "P7", "5-HT7 -> MMP-9 remodels spines; its activation induced depressive-like behaviour",
@@ -208,9 +210,9 @@ _ROWS = (
         "P10", "ECT/rTMS raise hippocampal volume",
         "ECT SMD 1.10; rTMS: no quantitative source",
         "Wilkinson et al. 2017",
-        "limitation", "tests/validation/test_stimulation.py: the model's ECT lowers "
-        "hippocampal synapse density (homeostatic pruning); rTMS onto the hippocampus not "
-        "modelled",
+        "limitation", "tests/validation/test_stimulation.py: the model's ECT leaves "
+        "hippocampal synapse density nearly unchanged (slightly lower); rTMS onto the "
+        "hippocampus not modelled",
     ),
 )  # fmt: skip
 

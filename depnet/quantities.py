@@ -30,7 +30,8 @@ _UNITS.update(
     {"nM": brian2.nM, "uM": brian2.uM, "mM": brian2.mM, "M": brian2.molar, "Hz": brian2.Hz}
 )
 #: Biological time spans, for rates per day and half-lives in hours.
-HOUR = 3600 * brian2.second
+MINUTE = 60 * brian2.second
+HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 # Spans as pharmacology and scenario files give them ("40 min", "2.5 h", "2 day").
 _UNITS.update({"min": 60 * brian2.second, "h": HOUR, "day": DAY})

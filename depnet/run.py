@@ -59,7 +59,7 @@ from depnet.quantities import format_quantity, si_value
 from depnet.recording import Monitors, assemble, attach_monitors, read_monitors
 from depnet.rundata import RunData, check_finite, concatenate
 from depnet.scenarios.schedule import Schedule, schedule
-from depnet.spec import DEFAULT_SEGMENT, Scenario
+from depnet.spec import DEFAULT_SEGMENT, MAX_DAYS_PER_UPDATE, Scenario
 from depnet.store import COMPLETE, check_writable, read_attrs, write_run
 
 # Networks built only to be read (network data) are collected without ever running.
@@ -712,14 +712,46 @@ def _fixed_args(data: NetworkData, plan: Schedule, work: Path) -> list[str]:
 
 
 def scenario_schedule(spec: Scenario, layout: Layout) -> Schedule:
-    """The protocol tables of ``spec`` on a network laid out as ``layout``."""
+    """The protocol tables of ``spec`` on a network laid out as ``layout``.
+
+    Raises
+    ------
+    ScenarioError
+        See :func:`~depnet.scenarios.schedule.schedule`; and when a treatment course runs the
+        slow clock so fast between its sessions that a structural update would span more than
+        :data:`~depnet.spec.MAX_DAYS_PER_UPDATE` days.
+    """
+    values = spec.parameter_values()
     try:
-        return schedule(
-            spec.interventions, spec.traits, layout, spec.parameter_values(),
+        plan = schedule(
+            spec.interventions, spec.traits, layout, values,
             spec.scenario.duration, spec.scenario.dt, spec.scenario.compressed_day,
         )  # fmt: skip
+        _check_structural_updates(plan, values)
     except ScenarioError as err:
         raise ScenarioError(f"{spec.source or spec.name}: {err}") from None
+    return plan
+
+
+def _check_structural_updates(plan: Schedule, values: dict) -> None:
+    """A structural update must span at most ``MAX_DAYS_PER_UPDATE`` days at the fastest the
+    schedule runs the slow clock (the spec checks the scenario's own rate)."""
+    clocks = [t[: len(plan.epochs)] for name, t in plan.tables.items()
+              if name.endswith(f"_{protocol.CLOCK}")]  # fmt: skip
+    if not clocks:
+        return
+    fastest = max(float(np.max(t)) for t in clocks)
+    for key, interval in values.items():
+        if not key.endswith(".update_interval"):
+            continue
+        days = float(interval / b2.second) * fastest / 86400.0
+        if days > MAX_DAYS_PER_UPDATE:
+            raise ScenarioError(
+                f"parameters.{key}: between a course's sessions the slow clock runs at "
+                f"{fastest / 86400.0:g} days per simulated second, so one update spans {days:g} "
+                f"days; at most {MAX_DAYS_PER_UPDATE:g}: shorten the update interval or the "
+                "sessions' simulated part"
+            )
 
 
 def _read_segment(

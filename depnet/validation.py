@@ -941,11 +941,11 @@ CHECKS: dict[str, RowCheck] = {
             "DLPFC synapse density change, day 10": REPORTED,
         },
         _p10,
-        note="a listed limitation: the model gives the opposite direction. Each session raises "
-        "the calcium traces (tau_Ca 10 days of the slow clock, chosen) above the "
-        "homeostatic set point, so the growth rule retracts synapses for days after it, more "
-        "than the raised BDNF trace forms; the model has no neurogenesis, glia or vessels, "
-        "which ECT's volume rise may also reflect. Checked: the direction only (Wilkinson et "
+        note="a listed limitation: the model's course leaves CA1 density nearly as it was, "
+        "slightly lower. On the slow clock each session's simulated 0.5 s stands for a 40 s "
+        "seizure, which raises the calcium and BDNF traces (10 days) too little to move them "
+        "for long; the model has no neurogenesis, glia, vessels or seizure-induced BDNF "
+        "synthesis, which ECT's volume rise may reflect. Checked: the direction only (Wilkinson et "
         "al. 2017's SMD 1.10 is of hippocampal volume between patients, which a density change "
         "of one model network does not give); CA1's Schaffer collateral synapses stand for "
         "hippocampal volume",
@@ -953,11 +953,18 @@ CHECKS: dict[str, RowCheck] = {
     "P6": RowCheck(
         "P6", ("sham_6d", "rtms", "sham_6d_inhibited", "rtms_inhibited"),
         {
-            "DLPFC recurrent connectivity change": Band(None, -0.10),
+            "DLPFC recurrent connectivity change": Band(None, -0.10, claimed=False),
             "with stronger inhibition": REPORTED,
-            "|stronger| / |default|": Band(None, 1.0, strict=True),
+            "|stronger| / |default|": Band(None, 1.0, strict=True, claimed=False),
         },
         _p6,
+        note="a listed limitation: the course's two sessions lower DLPFC recurrent connectivity "
+        "by less than the -10% the row asks for a change (a threshold chosen for the row, not "
+        "published), though stronger inhibition blunts what change there is, as the row has "
+        "it. On the slow clock each session's simulated 0.4 s stands for the 300 s that a "
+        "clinical 10 Hz session's trains are on, so the calcium that drives homeostatic "
+        "retraction sees 300 s of stimulated firing a session; the synchronous volleys' STDP "
+        "acts on the 4 pulses of the simulated part only (of a session's 3000)",
     ),
     "P8": RowCheck(
         "P8", ("plastic", "ssri_plastic", "tdcs", "ssri_tdcs"),

@@ -137,7 +137,14 @@ NEURON_PARAMETERS: dict[str, Parameter] = {
         calibrated_to=("P5",),
     ),
     "bdnf_external": Parameter(
-        0.0, "chosen: no scripted BDNF unless stated (tDCS's release, stress's loss)"
+        0.0, "chosen: no scripted BDNF unless stated (stress's loss, exercise's gain)"
+    ),
+    "bdnf_secretion": Parameter(
+        0 / DAY,
+        "chosen: none unless stated; BDNF secreted into the cells' trace, in units of the basal "
+        "level per unit of biological time, while a session that releases it lasts (anodal "
+        "tDCS: its bdnf_release over the session's clinical length)",
+        low=0 / DAY,
     ),
     "stress": Parameter(
         1.0,
@@ -323,7 +330,7 @@ def _declarations(table: Mapping[str, Parameter], names, flags: str = "shared, c
 
 #: Neuron-side values that a scenario or intervention changes during a run (not constant): the
 #: state the cells are in (stress, rapamycin, a scripted BDNF), not parameters of the rule.
-NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block")
+NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block", "bdnf_secretion")
 
 
 def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
@@ -350,9 +357,10 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     equations = (
         "dCa/dt = -time_compression * Ca / tau_Ca : 1\n" + growth + "z_elem : 1\n"
         "z_elem_ref : 1\n"
-        "dbdnf/dt = time_compression * (bdnf_translation * nmda_block - bdnf / tau_bdnf) : 1\n"
+        "dbdnf/dt = time_compression * (bdnf_translation * nmda_block + bdnf_secretion"
+        " - bdnf / tau_bdnf) : 1\n"
         + _declarations(table, used)
-        + "time_compression : 1 (shared, constant)\n"
+        + "time_compression : 1 (shared)\n"
         + _declarations(table, NEURON_SETTABLE, "shared")
     )
     return NeuronBlock(

@@ -25,6 +25,7 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Layout
 from depnet.circuits.neuron import receptor_interval
 from depnet.errors import ScenarioError
+from depnet.quantities import time_compression
 from depnet.scenarios.interventions import Block, Effect, Intervention
 
 Value = b2.Quantity | float
@@ -183,6 +184,7 @@ def schedule(
         :data:`~depnet.circuits.protocol.MAX_CELL_CLASSES` classes.
     """
     cuts = epoch_cuts(interventions, traits, duration, dt, compressed_day)
+    clock = time_compression(compressed_day)
     end = float(duration / b2.second)
     epochs = [Epoch(a, b) for a, b in zip(cuts, [*cuts[1:], end], strict=True)]
     blocks = blocks_of([*interventions, *traits], duration, dt, compressed_day)
@@ -225,18 +227,27 @@ def schedule(
         if slot.per_cell:
             by_group.setdefault(slot.owner, []).append(slot)
             continue
-        base = protocol.base_value(slot, values)
-        column = [_si(_combine(base, [e for e, _ in active(epoch, slot)])) for epoch in epochs]
+        base = protocol.base_value(slot, values, clock)
+        column = []
+        for epoch in epochs:
+            effects = [e for e, _ in active(epoch, slot)]
+            if slot.variable == protocol.CLOCK and len(effects) > 1:
+                raise ScenarioError(
+                    f"interventions: two treatment courses run their sessions at once "
+                    f"({epoch.start:g}-{epoch.stop:g} s), and each sets the slow clock's rate "
+                    "for its own; move one of them"
+                )
+            column.append(_si(_combine(base, effects)))
         tables[slot.table] = _pad(np.array(column)[:, None])
     for group, group_slots in by_group.items():
         tables_of_group, rows[group] = _cell_classes(
-            group, layout.groups[group], group_slots, epochs, active, values
+            group, layout.groups[group], group_slots, epochs, active, values, clock
         )
         tables |= tables_of_group
     return Schedule(epochs, tables, rows, sorted(set(warnings)))
 
 
-def _cell_classes(group, n, group_slots, epochs, active, values):
+def _cell_classes(group, n, group_slots, epochs, active, values, clock):
     """Per-cell tables of one group and each cell's row: cells treated alike share a row."""
     edges = {0, n}
     for slot in group_slots:
@@ -250,7 +261,7 @@ def _cell_classes(group, n, group_slots, epochs, active, values):
     for first, _ in pieces:
         signature = []
         for slot in group_slots:
-            base = protocol.base_value(slot, values)
+            base = protocol.base_value(slot, values, clock)
             for epoch in epochs:
                 effects = [e for e, cells in active(epoch, slot)
                            if cells is None or cells[0] <= first < cells[1]]  # fmt: skip

@@ -132,7 +132,8 @@ def _pulse_steps(kind, settings: dict, duration, dt=0.1 * ms, day=1 * second) ->
     filled = {k: p.value for k, p in kind.parameters.items()} | {
         k: v[0] for k, v in kind.choices.items()
     } | settings  # fmt: skip
-    (block,) = kind.blocks(filled, Window(0 * second, duration, duration, dt, day))
+    blocks = kind.blocks(filled, Window(0 * second, duration, duration, dt, day))
+    (block,) = [b for b in blocks if any(e.target == "stimulator.a" for e in b.effects)]
     with devices.activated("runtime"):
         b2.defaultclock.dt = dt
         stim = make_stimulator()["a"]
@@ -184,7 +185,7 @@ def test_a_tdcs_course_holds_its_current_for_each_session_of_each_day():
     }  # fmt: skip
     for day in (1 * second, 2 * second):
         window = Window(0 * second, 3 * day, 3 * day, 0.1 * ms, day)
-        blocks = TDCS.blocks(settings, window)
+        blocks = [b for b in TDCS.blocks(settings, window) if b.effects[0].variable == "I_stim"]
         assert [float(b.start / day) for b in blocks] == pytest.approx([0, 0.5, 1, 1.5, 2, 2.5])
         assert [float(b.stop - b.start) for b in blocks] == pytest.approx([0.3] * 6)
         currents = {e.target: e.value for e in blocks[0].effects if e.variable == "I_stim"}
@@ -253,10 +254,11 @@ def test_an_ect_course_is_three_seizures_a_week_of_synchronous_volleys():
 
 
 def test_ect_recruits_every_cortical_and_hippocampal_population_but_not_the_raphe():
-    (block,) = ECT.blocks(
+    block, *clock = ECT.blocks(
         {k: p.value for k, p in ECT.parameters.items()},
         Window(0 * second, 1 * second, 1 * second, 0.1 * ms),
     )
+    assert all(e.variable == "time_compression" for b in clock for e in b.effects)
     targets = [e.target for e in block.effects if e.variable == "stim_gain_a"]
     forebrain = [
         f"{region}_{cells}"

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import brian2 as b2
 
 from depnet.circuits.neuron import receptor_interval
+from depnet.circuits.protocol import CLOCK
 from depnet.quantities import (
     DAY,
     DEFAULT_COMPRESSED_DAY,
@@ -177,6 +178,62 @@ def hold(target: str, variable: str, setting: str, op: str = "set"):
         return [Block(window.start, window.stop, (effect,))]
 
     return blocks
+
+
+def session_clock(
+    starts: list[b2.Quantity],
+    simulated: b2.Quantity,
+    clinical: b2.Quantity,
+    period: b2.Quantity,
+    w: Window,
+    setting: str,
+) -> list[Block]:
+    """The slow clock of a treatment course: each session runs it at its clinical length.
+
+    A session keeps its real pulse timing for ``simulated`` (its sample of the clinical session)
+    and stands for the whole session, ``clinical`` of biological time: while it lasts the slow
+    clock runs at ``clinical / simulated`` biological seconds per simulated second, so that the
+    calcium and BDNF traces, structural change, receptor desensitization and drug levels see
+    the session's spikes as ``clinical`` of firing (at the scenario's rate they would count as
+    ``simulated / compressed_day`` days of it). The rest of each ``period`` (from one session's
+    start to the next's) runs the clock faster by as much, so that a period lasts as many days
+    as without the sessions: the days of a course keep their place on the scenario's calendar,
+    which is exact at every period's end and runs late by at most ``simulated`` at the
+    scenario's rate minus ``clinical`` within a period. A session cut short by the window's end
+    stands for the same share of the clinical one. (The engine checks that a structural update
+    in the faster rest still spans at most :data:`~depnet.spec.MAX_DAYS_PER_UPDATE` days.)
+
+    Raises
+    ------
+    ValueError
+        ``setting: ...`` (one line) when a session is not shorter than its period, or its
+        clinical length does not fit in the biological time of one period.
+    """
+    rate = float(DAY / w.day)  # the scenario's slow clock, biological s per simulated s
+    span = float(period / b2.second) * rate  # biological seconds of one period
+    blocks = []
+    for start in starts:
+        length = min(simulated, w.stop - start)
+        biological = float(clinical / b2.second) * float(length / simulated)
+        rest = float((period - length) / b2.second)
+        if rest <= 0 or biological >= span:
+            raise ValueError(
+                f"{setting}: a session of {format_quantity(simulated)} standing for "
+                f"{format_quantity(clinical)} does not fit its period of "
+                f"{format_quantity(period)} on the slow clock: it must be shorter than the "
+                "period and stand for less than the period's biological time"
+            )
+        blocks.append(
+            Block(start, start + length, _clock_effects(biological / float(length / b2.second)))
+        )
+        blocks.append(
+            Block(start + length, start + period, _clock_effects((span - biological) / rest))
+        )
+    return blocks
+
+
+def _clock_effects(rate: float) -> tuple[Effect, ...]:
+    return tuple(Effect(target, CLOCK, rate) for target in ("structural", "serotonin"))
 
 
 def steps(duration: b2.Quantity, dt: b2.Quantity) -> int:

@@ -20,8 +20,16 @@ from brian2 import Hz, ms, nS, pA, second
 
 from depnet.circuits import parameters as circuit_parameters
 from depnet.circuits.neuron import receptor_interval
-from depnet.quantities import Parameter, format_quantity
-from depnet.scenarios.interventions.base import Block, Effect, Kind, Settings, Window, steps
+from depnet.quantities import MINUTE, Parameter, format_quantity
+from depnet.scenarios.interventions.base import (
+    Block,
+    Effect,
+    Kind,
+    Settings,
+    Window,
+    session_clock,
+    steps,
+)
 
 
 def _train(
@@ -54,12 +62,13 @@ def _train(
 
 
 def _session_period(name: str, length, per_day: float, w: Window, grid):
-    """Time between a course's sessions: one day of the slow clock over ``per_day`` sessions,
-    rounded to whole ``grid`` s (the protocol's pulse or burst period) in steps of ``w.dt``, so
-    that every session starts on the pulses' grid (the stimulator keeps one grid from the
-    train's first pulse). A session (setting ``name``, ``length`` long) must be shorter. A
-    period longer than the window is cut to the first grid point after it (the window then
-    holds one session), which keeps step counts within 32-bit integers."""
+    """Time between a course's sessions, for its pulse train and for its slow clock: one day
+    of the slow clock over ``per_day`` sessions, rounded to whole ``grid`` s (the protocol's
+    pulse or burst period) in steps of ``w.dt``, so that every session starts on the pulses'
+    grid (the stimulator keeps one grid from the train's first pulse). A session (setting
+    ``name``, ``length`` long) must be shorter. For the train, a period longer than the window
+    is cut to the first grid point after it (the window then holds one session), which keeps
+    step counts within 32-bit integers; the clock keeps the whole period."""
     grid_steps = steps(grid, w.dt)
     wanted = max(1, round(float(w.day / per_day / (grid_steps * w.dt))))
     if length >= wanted * grid_steps * w.dt:
@@ -69,7 +78,7 @@ def _session_period(name: str, length, per_day: float, w: Window, grid):
             "compressed_day sets the day)"
         )
     window = steps(w.stop - w.start, w.dt) // grid_steps + 1
-    return min(wanted, window) * grid_steps * w.dt
+    return min(wanted, window) * grid_steps * w.dt, wanted * grid_steps * w.dt
 
 
 def _gains(region: str, channel: str, s: Settings, cells=(0.0, 1.0)) -> tuple[Effect, ...]:
@@ -103,7 +112,7 @@ def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
     else:
         pattern = {"period": 1 / s["frequency"], "train_on": s["train_on"]}
         grid = pattern["period"]
-    between = _session_period(
+    between, clock_period = _session_period(
         "session_duration", s["session_duration"], s["sessions_per_day"], w, grid
     )
     if s["session_duration"] > pattern["train_on"]:
@@ -114,7 +123,25 @@ def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
         )
     pattern["train_on"] = s["session_duration"]
     train = _train("a", w, train_period=between, **pattern)
-    return [Block(w.start, w.stop, train + _gains("dlpfc", "a", s))]
+    train_time = s["train_time"] or _TRAIN_TIME[s["pattern"]]
+    clock = session_clock(
+        _session_starts(w, between), s["session_duration"], train_time, clock_period, w,
+        "session_duration",
+    )  # fmt: skip
+    return [Block(w.start, w.stop, train + _gains("dlpfc", "a", s)), *clock]
+
+
+def _session_starts(w: Window, between) -> list:
+    """The starts of a course's sessions in its window, one every ``between`` from its start
+    (whole sessions counted in steps, so that no rounding adds one at the window's end)."""
+    sessions = -(-steps(w.stop - w.start, w.dt) // steps(between, w.dt))
+    return [w.start + k * between for k in range(sessions)]
+
+
+#: The time a clinical session's trains are on, by pattern (``train_time``'s default): 75 trains
+#: of 4 s at 10 Hz (3000 pulses, O'Reardon et al. 2007); 20 trains of 2 s of iTBS (600 pulses,
+#: Blumberger et al. 2018 Lancet 391:1683).
+_TRAIN_TIME = {"10hz": 75 * 4 * second, "itbs": 20 * 2 * second}
 
 
 RTMS = Kind(
@@ -144,8 +171,19 @@ RTMS = Kind(
             0.4 * second,
             "chosen: the simulated part of each session, which keeps its real pulse timing "
             "(10 Hz: 4 pulses; iTBS: 2 bursts); a real session (37.5 min of 10 Hz, or 3 min "
-            "of iTBS) does not fit a compressed day of 1 s; at most one train",
+            "of iTBS) does not fit a compressed day of 1 s; at most one train, and at most "
+            "half of the time between sessions",
             low=1 * ms,
+        ),
+        "train_time": Parameter(
+            0 * second,
+            "the time a clinical session's trains are on, which the simulated part (the start "
+            "of one train) stands for on the slow clock: the slow processes see its spikes as "
+            "that much stimulation; between the trains the cells fire as on any day. 0: the "
+            "pattern's, 300 s for 10 Hz (75 trains of 4 s, 3000 pulses in a 37.5 min session, "
+            "O'Reardon et al. 2007) or 40 s for iTBS (20 trains of 2 s, 600 pulses in 3 min 9 s, "
+            "Blumberger et al. 2018 Lancet 391:1683 [check])",
+            low=0 * second,
         ),
         "gain_pyramidal": Parameter(_PYRAMIDAL_KICK, _GAIN, low=0 * nS),
         "gain_interneurons": Parameter(_INTERNEURON_KICK, _GAIN, low=0 * nS),
@@ -183,25 +221,29 @@ def _tdcs_blocks(s: Settings, w: Window) -> list[Block]:
     # One block per session: the current (and, anodal, the BDNF release) holds for
     # session_duration, sessions_per_day times a day of the slow clock, on the protocol's grid.
     sign = 1.0 if s["polarity"] == "anodal" else -1.0
+    # Only anodal (facilitatory) DCS evokes the BDNF-dependent LTP (Fritsch et al. 2010): its
+    # BDNF joins the stimulated DLPFC cells' trace over the session's clinical length.
+    secretion = s["bdnf_release"] / s["clinical_duration"]
     effects = (
         Effect("dlpfc_exc", "I_stim", sign * s["current_pyramidal"], op="add"),
         Effect("dlpfc_inh", "I_stim", sign * s["current_interneurons"], op="add"),
-        # Only anodal (facilitatory) DCS evokes the BDNF-dependent LTP (Fritsch et al.
-        # 2010); structural drive of the stimulated DLPFC only.
         *(
-            (Effect("structural.dlpfc_*", "bdnf_external", s["bdnf_release"], op="add"),)
+            (Effect("structural.dlpfc_*", "bdnf_secretion", secretion, op="add"),)
             if s["polarity"] == "anodal"
             else ()
         ),
     )
-    between = _session_period(
+    between, clock_period = _session_period(
         "session_duration", s["session_duration"], s["sessions_per_day"], w,
         receptor_interval(w.dt),
     )  # fmt: skip
-    # whole sessions counted in steps, so that no rounding adds one at the window's end
-    sessions = -(-steps(w.stop - w.start, w.dt) // steps(between, w.dt))
-    starts = [w.start + k * between for k in range(sessions)]
-    return [Block(t, min(w.stop, t + s["session_duration"]), effects) for t in starts]
+    starts = _session_starts(w, between)
+    clock = session_clock(
+        starts, s["session_duration"], s["clinical_duration"], clock_period, w,
+        "session_duration",
+    )  # fmt: skip
+    sessions = [Block(t, min(w.stop, t + s["session_duration"]), effects) for t in starts]
+    return sessions + clock
 
 
 TDCS = Kind(
@@ -221,9 +263,9 @@ TDCS = Kind(
             low=0 * pA,
         ),
         "bdnf_release": Parameter(
-            0.5,
-            "chosen: activity-independent BDNF added to DLPFC's structural drive while an anodal "
-            "session lasts, in units of the basal activity-dependent level; anodal DCS "
+            0.035,
+            "chosen: activity-independent BDNF that an anodal session adds to the DLPFC cells' "
+            "BDNF trace over its clinical length, in units of the basal level; anodal DCS "
             "induces LTP that needs BDNF secretion and TrkB (Fritsch et al. 2010 Neuron 66:198), "
             "and the after-effects of anodal tDCS are NMDA-dependent and outlast the current "
             "(Liebetanz et al. 2002 Brain 125:2238; Nitsche et al. 2003 J Physiol 553:293); "
@@ -243,8 +285,15 @@ TDCS = Kind(
         "session_duration": Parameter(
             0.4 * second,
             "chosen: the simulated part of each session, as rTMS's: a real 30 min session lasts "
-            "21 ms of a compressed day of 1 s, too short for the network to respond",
+            "21 ms of a compressed day of 1 s, too short for the network to respond; at most "
+            "half of the time between sessions",
             low=1 * ms,
+        ),
+        "clinical_duration": Parameter(
+            30 * MINUTE,
+            "the whole session that the simulated part stands for on the slow clock: 2 mA for "
+            "30 min (Brunoni et al. 2013 JAMA Psychiatry 70:383, SELECT-TDCS) [check]",
+            low=1 * second,
         ),
     },
     choices={"polarity": ("anodal", "cathodal")},
@@ -382,7 +431,7 @@ def _ect_blocks(s: Settings, w: Window) -> list[Block]:
     # one session per session period of the slow clock, each a seizure of synchronous volleys
     # at the discharge frequency
     period = 1 / s["discharge_frequency"]
-    between = _session_period(
+    between, clock_period = _session_period(
         "seizure_duration", s["seizure_duration"], s["sessions_per_week"] / 7, w, period
     )
     train = _train("a", w, period=period, train_on=s["seizure_duration"], train_period=between)
@@ -391,7 +440,11 @@ def _ect_blocks(s: Settings, w: Window) -> list[Block]:
                                             "gain_pyramidal"])
         for population in ECT_POPULATIONS
     )  # fmt: skip
-    return [Block(w.start, w.stop, train + gains)]
+    clock = session_clock(
+        _session_starts(w, between), s["seizure_duration"], s["clinical_seizure"], clock_period,
+        w, "seizure_duration",
+    )  # fmt: skip
+    return [Block(w.start, w.stop, train + gains), *clock]
 
 
 ECT = Kind(
@@ -411,9 +464,16 @@ ECT = Kind(
         ),
         "seizure_duration": Parameter(
             0.5 * second,
-            "chosen: a treatment seizure lasts 20-60 s, but on the default slow clock a "
-            "second is a day, so a session is half a compressed day of volleys",
+            "chosen: the simulated part of each seizure, which keeps its real volley timing; a "
+            "treatment seizure (20-60 s) lasts 0.5 ms of a compressed day of 1 s; at most half "
+            "of the time between sessions",
             low=1 * ms,
+        ),
+        "clinical_seizure": Parameter(
+            40 * second,
+            "chosen: the seizure that the simulated part stands for on the slow clock, within "
+            "the 20-60 s that a treatment seizure lasts on the EEG [check]",
+            low=1 * second,
         ),
         "discharge_frequency": Parameter(
             10 * Hz,

@@ -18,52 +18,41 @@ from depnet.validation import CHECKS
 pytestmark = pytest.mark.slow
 
 
-def test_rtms_rewires_dlpfc_and_stronger_inhibition_blunts_it(validation_runs):
+def test_rtms_rewires_dlpfc_less_than_the_row_asks_a_listed_limitation(validation_runs):
     """P6: rTMS rewires networks through homeostatic structural plasticity, and feedback
-    inhibition blunts it (Anil, Lu, Rotter & Vlachos 2023 PLoS Comput Biol 19:e1011027).
+    inhibition blunts it (Anil, Lu, Rotter & Vlachos 2023 PLoS Comput Biol 19:e1011027). The
+    row asks for a change of DLPFC recurrent connectivity (summed weight of the present
+    synapses) beyond -10% (a threshold chosen for the row) and a smaller one under stronger
+    inhibition. The model misses the first, and this test keeps that listing true: if a change
+    makes the course lower connectivity by 10% or more, it fails, and README,
+    docs/model/validation.md and the row (``CHECKS["P6"]``) must be updated.
 
-    A course of one session a day on days 3 and 4 (each 0.4 s of the 10 Hz protocol on the
-    slow clock) drives the DLPFC pyramids far above their structural set point while it lasts
-    (about 11 Hz against 2.35 Hz): their calcium rises above ``eps_Ca``, the homeostatic growth
-    curve turns negative and synapses retract, while the synchronous volleys depress the
-    recurrent weights (STDP), which leaves more of them weak and prune-prone. On day 6 the DLPFC
-    recurrent connectivity (summed weight of the present synapses) is well below the paired
-    sham's. With stronger inhibition onto the pyramids (GABA 6 nS instead of 4 nS, in both
-    runs) the sessions drive them less (about 8.3 Hz) and the change is smaller.
-
-    Measured (cpp, seed 1, at 6 s; rTMS vs sham; the summed weight over 5 seeds is in
-    docs/results/validation: -14.9 +- 0.1% and -7.0 +- 0.2%):
-
-    ==================  ==============  ===============  ==============
-    inhibition          summed weight   synapse density  mean weight
-    ==================  ==============  ===============  ==============
-    default (4 nS)      -14.7%          -9.0%            -6.4%
-    stronger (6 nS)     -6.9%           -5.3%            -1.6%
-    ==================  ==============  ===============  ==============
-
-    Both parts are blunted by the stronger inhibition; that network sits below its set point
-    (pyramids ~0.9 Hz before the sessions) and its sham grows (density 0.58 against 0.53). The
-    row is asserted on the summed weight, with the default change required beyond -10%.
+    A course of one session a day on days 3 and 4, each 0.4 s of the 10 Hz protocol (4 pulses)
+    standing on the slow clock for the 300 s that a clinical session's trains are on
+    (:func:`depnet.scenarios.interventions.base.session_clock`), measured on day 6 against the
+    paired sham (cpp, seed 1): -6.3%, and -4.2% with stronger inhibition onto the pyramids
+    (GABA 6 nS instead of 4 nS, in both runs), so the blunting holds (ratio 0.67). Over 5 seeds:
+    docs/results/validation.
     """
     check = CHECKS["P6"]
     runs = validation_runs(*check.runs)
-    assert not check.out_of_band(runs), check.measure(runs)
+    values = check.measure(runs)
+    assert values["DLPFC recurrent connectivity change"] > -0.10, values
+    assert values["|stronger| / |default|"] < 1, values
 
 
-def test_ect_lowers_hippocampal_synapse_density_a_listed_limitation(validation_runs):
+def test_ect_does_not_raise_hippocampal_synapse_density_a_listed_limitation(validation_runs):
     """P10: ECT raises hippocampal volume (Wilkinson et al. 2017: SMD 1.10). The model does not
     reproduce it, and this test keeps that limitation's listing true: if a change makes the
     model's ECT raise CA1 density, it fails, and README, docs/model/validation.md and the row
     (``CHECKS["P10"]``, whose band is published, not claimed) must be updated.
 
-    A course of three sessions a week from day 3 (sessions on days 3, 5.3 and 7.6, each half a
-    compressed day of 10 Hz volleys in every cortical and hippocampal population) drives CA1
-    pyramids from ~3.5 Hz to ~11 Hz in each session. Their calcium trace (tau 10 s, i.e. ten
-    compressed days) stays above the homeostatic set point for days after it, so the growth
-    curve retracts synapses faster than the raised BDNF trace forms them. Measured (cpp, day 10
-    against the paired run, 5 seeds, docs/results/validation): CA1 -14.9 +- 0.3%, DLPFC
-    -22.1 +- 0.1%; a fifth of the seizure (0.1 s) or 3 Hz volleys still lower CA1 (-3.1%,
-    -5.5%, seed 1).
+    A course of three sessions a week from day 3 (sessions on days 3, 5.3 and 7.6, each 0.5 s
+    of 10 Hz volleys in every cortical and hippocampal population, standing on the slow clock
+    for a 40 s seizure) drives CA1 pyramids from ~3.5 Hz to ~11 Hz in each session; 40 s of
+    that firing moves the calcium and BDNF traces (10 days) too little to rewire CA1. Measured
+    (cpp, seed 1, day 10 against the paired run): CA1 -0.19%, DLPFC -1.2%; over 5 seeds:
+    docs/results/validation.
     """
     check = CHECKS["P10"]
     runs = validation_runs(*check.runs)
