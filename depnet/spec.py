@@ -70,7 +70,9 @@ DEFAULT_SEGMENT = 60 * second
 
 
 #: The longest stretch of the slow clock one structural update may span: its formation and
-#: pruning probabilities (rate x days, at most 0.5 a day) then stay well below 1.
+#: pruning probabilities (rate x days, at most 0.5 a day) then stay well below 1. Checked at the
+#: scenario's rate here, and where a treatment course runs the clock faster between its sessions
+#: by the engine (:func:`depnet.run.scenario_schedule`).
 MAX_DAYS_PER_UPDATE = 0.5
 
 

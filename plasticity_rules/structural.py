@@ -36,8 +36,10 @@ Removal (a present synapse becomes absent)::
   This is the model's choice among the proposed routes to ketamine's BDNF: NMDA block at rest
   lets BDNF be translated (Autry et al. 2011 Nature 475:91); the disinhibition and glutamate
   surge (Li et al. 2010) and NMDA-independent metabolites (Zanos et al. 2016) are the others.
-  So ketamine's BDNF follows its block and no block gives none; ``bdnf_external`` is a scripted
-  addition (tDCS's release, stress's loss).
+  So ketamine's BDNF follows its block and no block gives none; ``bdnf_secretion`` (per unit of
+  biological time) adds to the trace as the block does (anodal tDCS's release during its
+  sessions), and ``bdnf_external`` is a scripted level beside the trace (stress's loss,
+  exercise's gain).
 - ``occupancy_5ht7`` is the cell's 5-HT7 receptor occupancy (5-HT7 -> MMP-9 spine remodeling,
   Bijata et al. 2017 Cell Rep); its gain ``g_5ht7`` is SIGNED and 0 by default because the sign is
   contested (VALIDATION P7; Bijata et al. 2022 Cell Rep 38:110532).
@@ -57,8 +59,9 @@ Removal (a present synapse becomes absent)::
 Variables (names are API). Postsynaptic cell (:func:`structural_neuron_block`): ``Ca``,
 ``z_elem``, ``z_elem_ref``, ``growth``, ``bdnf`` and the shared ``tau_Ca``, ``beta_Ca``,
 ``eps_Ca``, ``eta_Ca``/``psi_Ca`` (by curve), ``nu_z``, ``tau_bdnf``, ``beta_bdnf``,
-``bdnf_translation``, ``bdnf_external``, ``stress``, ``mtor_block`` and the clock's
-``time_compression``; the cell must also have ``occupancy_5ht7`` and ``nmda_block`` (the shared
+``bdnf_translation``, ``bdnf_secretion``, ``bdnf_external``, ``stress``, ``mtor_block`` and
+the clock's ``time_compression`` (a protocol variable: a treatment session runs it at its
+clinical length); the cell must also have ``occupancy_5ht7`` and ``nmda_block`` (the shared
 neuron of :mod:`depnet.circuits.neuron` with its protocol variables has them).
 Pool synapse (:func:`structural_synapse_model`): ``w``, ``present`` and the shared ``r_form``,
 ``r_prune``, ``w_prune``, ``w_prune_width``, ``w_new``, ``g_bdnf``, ``g_5ht7``, ``structural_dt``.

@@ -200,3 +200,82 @@ def test_courses_and_drug_windows_stay_on_the_protocol_grid_on_any_clock():
     ]
     period = next(e.value for e in block.effects if e.variable == "train_period_steps")
     assert period < 2**31 - 1
+
+
+def _course(*interventions: dict, duration: str = "6 s", parameters: dict | None = None):
+    """The schedule of a small circuit with learning (raphe and DLPFC) under ``interventions``,
+    and its epochs' lengths (s)."""
+    from depnet.run import scenario_schedule
+
+    doc = _small("1 s") | {"interventions": list(interventions), "parameters": parameters or {}}
+    doc["scenario"] = doc["scenario"] | {"duration": duration}
+    spec = parse_scenario(doc)
+    with devices.activated("runtime"):
+        circuit = build_circuit(
+            spec.population_sizes(), spec.parameter_values(), spec.scenario.seed,
+            spec.plasticity_specs(), compressed_day=spec.scenario.compressed_day,
+        )  # fmt: skip
+    plan = scenario_schedule(spec, circuit.layout)
+    lengths = np.array([e.stop - e.start for e in plan.epochs])
+    return plan, lengths
+
+
+def _clock(plan, owner: str) -> np.ndarray:
+    return plan.tables[f"protocol_{owner}_time_compression"][: len(plan.epochs), 0]
+
+
+def test_a_session_runs_the_slow_clock_at_its_clinical_length_and_keeps_the_days():
+    """Two daily tDCS sessions from day 2, each 0.4 s of current standing for a 30 min session
+    (SELECT-TDCS): while a session lasts, the slow processes see 1800 s of biological time
+    (4500 biological s per simulated s, not 86400), so its spikes count as 30 min of firing,
+    not as 0.4 of a day; the rest of each day runs the clock faster by as much, so every day
+    of the course still lasts one day: 6 days in 6 s, and the clock is back at its rate after
+    the course. The serotonin compartments and the structural populations share the clock."""
+    plan, lengths = _course({"kind": "tdcs", "start": "2 s", "stop": "4 s"})
+    clock = _clock(plan, "serotonin")
+    assert np.array_equal(clock, _clock(plan, "dlpfc_exc"))
+    starts = [e.start for e in plan.epochs]
+    assert starts == pytest.approx([0, 2, 2.4, 3, 3.4, 4])
+    assert clock == pytest.approx([86400, 4500, 141000, 4500, 141000, 86400])
+    assert float(np.sum(clock * lengths)) == pytest.approx(6 * 86400)
+    assert clock[1] * lengths[1] == pytest.approx(1800)
+
+
+def test_an_rtms_session_stands_for_the_time_its_clinical_trains_are_on():
+    """A 10 Hz session's simulated 0.4 s (4 pulses) stands for the 300 s that a clinical
+    session's 75 trains of 4 s are on (3000 pulses; O'Reardon et al. 2007): 750 biological s
+    per simulated s; iTBS's for 20 trains of 2 s (600 pulses)."""
+    plan, lengths = _course({"kind": "rtms", "start": "2 s", "stop": "3 s"})
+    assert _clock(plan, "serotonin")[1] == pytest.approx(750)
+    plan, _ = _course({"kind": "rtms", "pattern": "itbs", "start": "2 s", "stop": "3 s"})
+    assert _clock(plan, "serotonin")[1] == pytest.approx(100)
+
+
+@pytest.mark.parametrize(
+    ("interventions", "message"),
+    [
+        (
+            [{"kind": "tdcs", "start": "2 s", "stop": "3 s", "clinical_duration": "2 day"}],
+            r"session_duration: a session of 400 ms standing for 172800 s does not fit its "
+            r"period of 1 s",
+        ),
+        (
+            [{"kind": "tdcs", "start": "2 s", "stop": "3 s"},
+             {"kind": "rtms", "start": "2 s", "stop": "3 s"}],
+            r"two treatment courses run their sessions at once",
+        ),
+    ],
+)  # fmt: skip
+def test_sessions_that_do_not_fit_the_slow_clock_are_refused_in_one_line(interventions, message):
+    with pytest.raises(ScenarioError, match=message) as err:
+        _course(*interventions)
+    assert "\n" not in str(err.value)
+
+
+def test_a_structural_update_too_long_for_the_clock_between_sessions_is_refused_in_one_line():
+    """Between two daily sessions of 0.4 s the clock runs 1.6 times its rate, so an update
+    interval of 0.4 s (0.4 days at the scenario's rate, allowed) spans 0.65 days there."""
+    path = "plasticity.dlpfc_exc_to_dlpfc_exc.update_interval"
+    with pytest.raises(ScenarioError, match=rf"parameters.{path}: .* spans 0.65") as err:
+        _course({"kind": "tdcs", "start": "2 s", "stop": "3 s"}, parameters={path: "0.4 s"})
+    assert "\n" not in str(err.value)

@@ -31,8 +31,8 @@ def _pulse_times(days: float, dt=0.1 * ms) -> np.ndarray:
     stimulator's rule on the block's settings: pulses every period while the train is on)."""
     settings = {k: p.value for k, p in RTMS.parameters.items()} | {"pattern": "10hz"}
     duration = days * DEFAULT_COMPRESSED_DAY
-    (block,) = RTMS.blocks(settings, Window(0 * second, duration, duration, dt))
-    v = {e.variable: e.value for e in block.effects if e.target == "stimulator.a"}
+    blocks = RTMS.blocks(settings, Window(0 * second, duration, duration, dt))
+    v = {e.variable: e.value for b in blocks for e in b.effects if e.target == "stimulator.a"}
     k = np.arange(int(round(float(duration / dt))))
     pulse = (k % v["train_period_steps"] < v["train_steps"]) & (k % v["period_steps"] == 0)
     return k[pulse] * float(dt / second)
@@ -69,7 +69,12 @@ def main() -> None:
     fast.set_ylim(0, 1.3)
     fast.set_yticks([])
     fast.axvspan(0, 400, color="0.9", zorder=0)
-    fast.text(10, 1.08, "one session: 0.4 s of the 10 Hz protocol, real pulse timing", fontsize=8)
+    fast.text(
+        10, 1.08,
+        "one session: 0.4 s of the 10 Hz protocol, real pulse timing\n(on the slow clock it "
+        "stands for the 300 s that a clinical session's trains are on)",
+        fontsize=8,
+    )  # fmt: skip
     fast.set_xlabel(
         "simulated time within day 1 (ms): spikes, synapses, STDP and pulses in real time"
     )

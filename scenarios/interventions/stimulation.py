@@ -11,7 +11,10 @@ so many sessions a day (or a week) over the intervention's window, each with the
 timing of its protocol. A clinical session lasts minutes to an hour while a compressed day lasts
 a second by default, so a session keeps its real pulse timing for ``session_duration`` (ECT:
 ``seizure_duration``) of simulated time, a chosen sample of the session; a run whose session
-would not fit its share of the day is refused with one line.
+would not fit its share of the day is refused with one line. On the slow clock the sample
+stands for the clinical session (rTMS: the time its trains are on, ``train_time``; tDCS:
+``clinical_duration``; ECT: ``clinical_seizure``): while it lasts, the slow clock runs at that
+length (:func:`~depnet.scenarios.interventions.base.session_clock`).
 """
 
 from __future__ import annotations
@@ -171,8 +174,7 @@ RTMS = Kind(
             0.4 * second,
             "chosen: the simulated part of each session, which keeps its real pulse timing "
             "(10 Hz: 4 pulses; iTBS: 2 bursts); a real session (37.5 min of 10 Hz, or 3 min "
-            "of iTBS) does not fit a compressed day of 1 s; at most one train, and at most "
-            "half of the time between sessions",
+            "of iTBS) does not fit a compressed day of 1 s; at most one train",
             low=1 * ms,
         ),
         "train_time": Parameter(
@@ -269,8 +271,9 @@ TDCS = Kind(
             "induces LTP that needs BDNF secretion and TrkB (Fritsch et al. 2010 Neuron 66:198), "
             "and the after-effects of anodal tDCS are NMDA-dependent and outlast the current "
             "(Liebetanz et al. 2002 Brain 125:2238; Nitsche et al. 2003 J Physiol 553:293); "
-            "sized for P8 (calibration, seed 1: two daily 0.4 s anodal sessions raised DLPFC "
-            "density +1.0% two compressed days after the first; 0 gave -0.1%)",
+            "sized for P8 (calibration, seed 1: two daily anodal sessions raise DLPFC density "
+            "+1.0% on day 8; 0.05 gives +1.3%, 0 +0.2%); how much BDNF a session releases was "
+            "not found measured",
             low=0.0,
             calibrated_to=("P8",),
         ),
@@ -285,8 +288,7 @@ TDCS = Kind(
         "session_duration": Parameter(
             0.4 * second,
             "chosen: the simulated part of each session, as rTMS's: a real 30 min session lasts "
-            "21 ms of a compressed day of 1 s, too short for the network to respond; at most "
-            "half of the time between sessions",
+            "21 ms of a compressed day of 1 s, too short for the network to respond",
             low=1 * ms,
         ),
         "clinical_duration": Parameter(
@@ -465,8 +467,7 @@ ECT = Kind(
         "seizure_duration": Parameter(
             0.5 * second,
             "chosen: the simulated part of each seizure, which keeps its real volley timing; a "
-            "treatment seizure (20-60 s) lasts 0.5 ms of a compressed day of 1 s; at most half "
-            "of the time between sessions",
+            "treatment seizure (20-60 s) lasts 0.5 ms of a compressed day of 1 s",
             low=1 * ms,
         ),
         "clinical_seizure": Parameter(
