@@ -211,7 +211,7 @@ _ROWS = (
         "ECT SMD 1.10; rTMS: no quantitative source",
         "Wilkinson et al. 2017",
         "limitation", "tests/validation/test_stimulation.py: the model's ECT leaves "
-        "hippocampal synapse density nearly unchanged (slightly lower); rTMS onto the "
+        "hippocampal synapse density unchanged (within the seeds' spread); rTMS onto the "
         "hippocampus not modelled",
     ),
 )  # fmt: skip

@@ -941,8 +941,8 @@ CHECKS: dict[str, RowCheck] = {
             "DLPFC synapse density change, day 10": REPORTED,
         },
         _p10,
-        note="a listed limitation: the model's course leaves CA1 density nearly as it was, "
-        "slightly lower. On the slow clock each session's simulated 0.5 s stands for a 40 s "
+        note="a listed limitation: the model's course leaves CA1 density as it was, within "
+        "the seeds' spread. On the slow clock each session's simulated 0.5 s stands for a 40 s "
         "seizure, which raises the calcium and BDNF traces (10 days) too little to move them "
         "for long; the model has no neurogenesis, glia, vessels or seizure-induced BDNF "
         "synthesis, which ECT's volume rise may reflect. Checked: the direction only (Wilkinson et "

@@ -31,8 +31,8 @@ def test_rtms_rewires_dlpfc_less_than_the_row_asks_a_listed_limitation(validatio
     standing on the slow clock for the 300 s that a clinical session's trains are on
     (:func:`depnet.scenarios.interventions.base.session_clock`), measured on day 6 against the
     paired sham (cpp, seed 1): -6.3%, and -4.2% with stronger inhibition onto the pyramids
-    (GABA 6 nS instead of 4 nS, in both runs), so the blunting holds (ratio 0.67). Over 5 seeds:
-    docs/results/validation.
+    (GABA 6 nS instead of 4 nS, in both runs), so the blunting holds (ratio 0.67). Over 5 seeds
+    (docs/results/validation): -6.26 +- 0.08% and -4.33 +- 0.13%, ratio 0.69 +- 0.02.
     """
     check = CHECKS["P6"]
     runs = validation_runs(*check.runs)
@@ -51,11 +51,12 @@ def test_ect_does_not_raise_hippocampal_synapse_density_a_listed_limitation(vali
     of 10 Hz volleys in every cortical and hippocampal population, standing on the slow clock
     for a 40 s seizure) drives CA1 pyramids from ~3.5 Hz to ~11 Hz in each session; 40 s of
     that firing moves the calcium and BDNF traces (10 days) too little to rewire CA1. Measured
-    (cpp, seed 1, day 10 against the paired run): CA1 -0.19%, DLPFC -1.2%; over 5 seeds:
-    docs/results/validation.
+    (cpp, day 10 against the paired run): CA1 -0.19%, DLPFC -1.2% on seed 1; over 5 seeds
+    (docs/results/validation) CA1 -0.04 +- 0.17%, DLPFC -1.3 +- 0.2%. A rise is a CA1 change
+    above +0.5%, three times the seeds' spread (chosen for this test: the row claims nothing).
     """
     check = CHECKS["P10"]
     runs = validation_runs(*check.runs)
     values = check.measure(runs)
-    assert values["CA1 synapse density change, day 10"] < 0, values
+    assert values["CA1 synapse density change, day 10"] < 0.005, values
     assert values["DLPFC synapse density change, day 10"] < 0, values
