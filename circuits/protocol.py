@@ -35,8 +35,9 @@ from dataclasses import dataclass
 import brian2 as b2
 import numpy as np
 
-#: Epochs a build can hold (a scenario that needs more is refused with one line).
-MAX_EPOCHS = 32
+#: Epochs a build can hold (a scenario that needs more is refused with one line): a treatment
+#: course takes two a session, so a run holds about 30 sessions.
+MAX_EPOCHS = 64
 #: Cell classes per group: distinct sequences of per-cell protocol values over the epochs.
 MAX_CELL_CLASSES = 16
 #: The TimedArray holding each epoch's start time (s); unused epochs start at :data:`NEVER`.
@@ -147,20 +148,31 @@ def make_table(slot: Slot) -> b2.TimedArray:
     return b2.TimedArray(values, dt=1 * b2.second, name=slot.table)
 
 
-def epoch_expression() -> str:
-    """The current epoch (0 .. MAX_EPOCHS - 1) from ``t``: the number of later epochs begun.
+def epoch_statements(epoch: str = EPOCH) -> list[str]:
+    """Statements that set the shared ``epoch`` to the current epoch (0 .. MAX_EPOCHS - 1) from
+    ``t``: the number of later epochs begun.
 
-    Epoch 0 starts with the run; the table holds each start shifted half a time step early
+    The starts are in order (unused ones at :data:`NEVER`), so a binary search finds it: one
+    table lookup per halving, log2(MAX_EPOCHS) in all, where counting every start would take
+    MAX_EPOCHS - 1 lookups at every update of every owner. Epoch 0 starts with the run; the
+    table holds each start shifted half a time step early
     (:func:`depnet.scenarios.schedule.schedule`), so that ``t`` on any clock whose ticks include
     the start compares safely.
     """
-    return " + ".join(f"int(t > {STARTS}({k} * second))" for k in range(1, MAX_EPOCHS))
+    if MAX_EPOCHS & (MAX_EPOCHS - 1):
+        raise ValueError(f"MAX_EPOCHS must be a power of two, got {MAX_EPOCHS}")
+    lines = [f"{epoch} = 0"]
+    step = MAX_EPOCHS // 2
+    while step:
+        lines.append(f"{epoch} = {epoch} + {step} * int(t > {STARTS}(({epoch} + {step}) * second))")
+        step //= 2
+    return lines
 
 
 def update_code(slots: Iterable[Slot], epoch: str = EPOCH) -> str:
     """Statements that set each slot's variable from its table for the current epoch (held in
     the owner's shared variable ``epoch``)."""
-    lines = [f"{epoch} = {epoch_expression()}"]
+    lines = epoch_statements(epoch)
     for slot in sorted(slots, key=lambda s: s.per_cell):  # Brian2: shared writes come first
         row = ROW if slot.per_cell else "0"
         value = f"{slot.table}({epoch} * second, {row})"

@@ -34,7 +34,7 @@ MINUTE = 60 * brian2.second
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 # Spans as pharmacology and scenario files give them ("40 min", "2.5 h", "2 day").
-_UNITS.update({"min": 60 * brian2.second, "h": HOUR, "day": DAY})
+_UNITS.update({"min": MINUTE, "h": HOUR, "day": DAY})
 #: The slow clock's default: one simulated second stands for one day (``[scenario]
 #: compressed_day``). Chosen: structural change, receptor desensitization and drug levels take
 #: days to weeks (spine turnover, Holtmaat et al. 2005 Neuron 45:279; autoreceptor
@@ -147,7 +147,7 @@ def format_quantity(value: Quantity | float) -> str:
 #: Slow quantities that read better in a pharmacology table's or a biologist's units, as
 #: (unit, name), largest first: :func:`display_quantity` adds the first that gives at least 1.
 _SLOW_GLOSS = [
-    (DAY, "days"), (HOUR, "h"), (60 * brian2.second, "min"),
+    (DAY, "days"), (HOUR, "h"), (MINUTE, "min"),
     (1 / DAY, "per day"),
     (brian2.liter / HOUR, "l/h"), (brian2.liter / HOUR / brian2.kgram, "l/h/kg"),
 ]  # fmt: skip

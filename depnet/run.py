@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +55,7 @@ from depnet.circuits import protocol
 from depnet.circuits.build import Circuit, Layout, build_circuit
 from depnet.circuits.parameters import DEFAULT_PARAMETERS
 from depnet.errors import DepnetError, DeviceError, ScenarioError, StoreError
-from depnet.quantities import format_quantity, si_value
+from depnet.quantities import DAY, format_quantity, si_value
 from depnet.recording import Monitors, assemble, attach_monitors, read_monitors
 from depnet.rundata import RunData, check_finite, concatenate
 from depnet.scenarios.schedule import Schedule, schedule
@@ -733,7 +733,7 @@ def scenario_schedule(spec: Scenario, layout: Layout) -> Schedule:
     return plan
 
 
-def _check_structural_updates(plan: Schedule, values: dict) -> None:
+def _check_structural_updates(plan: Schedule, values: Mapping[str, b2.Quantity | float]) -> None:
     """A structural update must span at most ``MAX_DAYS_PER_UPDATE`` days at the fastest the
     schedule runs the slow clock (the spec checks the scenario's own rate)."""
     clocks = [t[: len(plan.epochs)] for name, t in plan.tables.items()
@@ -744,11 +744,12 @@ def _check_structural_updates(plan: Schedule, values: dict) -> None:
     for key, interval in values.items():
         if not key.endswith(".update_interval"):
             continue
-        days = float(interval / b2.second) * fastest / 86400.0
+        days = float(interval * fastest / DAY)
         if days > MAX_DAYS_PER_UPDATE:
             raise ScenarioError(
                 f"parameters.{key}: between a course's sessions the slow clock runs at "
-                f"{fastest / 86400.0:g} days per simulated second, so one update spans {days:g} "
+                f"{float(fastest * b2.second / DAY):g} days per simulated second, so one update "
+                f"spans {days:g} "
                 f"days; at most {MAX_DAYS_PER_UPDATE:g}: shorten the update interval or the "
                 "sessions' simulated part"
             )

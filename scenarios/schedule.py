@@ -233,9 +233,9 @@ def schedule(
             effects = [e for e, _ in active(epoch, slot)]
             if slot.variable == protocol.CLOCK and len(effects) > 1:
                 raise ScenarioError(
-                    f"interventions: two treatment courses run their sessions at once "
-                    f"({epoch.start:g}-{epoch.stop:g} s), and each sets the slow clock's rate "
-                    "for its own; move one of them"
+                    f"interventions: two treatment courses run the slow clock at once "
+                    f"({epoch.start:g}-{epoch.stop:g} s; a course runs it until the end of its "
+                    "last session's period): start the later one after that"
                 )
             column.append(_si(_combine(base, effects)))
         tables[slot.table] = _pad(np.array(column)[:, None])

@@ -236,7 +236,7 @@ def test_a_protocol_beyond_the_epoch_table_is_one_line_with_status_2(tmp_path):
     windows = "".join(
         f'[[interventions]]\nkind = "ssri"\nstart = "{k / 100:.2f} s"\n'
         f'stop = "{k / 100 + 0.005:.3f} s"\n'
-        for k in range(1, 20)
+        for k in range(1, 36)
     )
     (tmp_path / "pulsed.toml").write_text(
         f'extends = "{ROOT / "scenarios" / "raphe_pfc.toml"}"\n[scenario]\nname = "pulsed"\n'
@@ -247,7 +247,7 @@ def test_a_protocol_beyond_the_epoch_table_is_one_line_with_status_2(tmp_path):
     cli = depnet_cli("sweep", str(path), "--dry-run", "--out", str(tmp_path / "out"))
     assert cli.returncode == 2
     (line,) = cli.stderr.strip().splitlines()
-    assert "39 epochs; a build holds at most 32 (depnet.circuits.protocol.MAX_EPOCHS)" in line
+    assert "71 epochs; a build holds at most 64 (depnet.circuits.protocol.MAX_EPOCHS)" in line
     assert not (tmp_path / "out").exists()
 
 

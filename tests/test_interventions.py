@@ -116,8 +116,8 @@ def test_cells_treated_alike_share_a_table_row():
 
 def test_a_protocol_beyond_the_tables_is_refused_in_one_line():
     many = [{"kind": "ssri", "start": f"{0.01 * k:.2f} s", "stop": f"{0.01 * k + 0.005:.3f} s"}
-            for k in range(1, 20)]  # fmt: skip
-    with pytest.raises(ScenarioError, match=r"39 epochs; a build holds at most 32"):
+            for k in range(1, 36)]  # fmt: skip
+    with pytest.raises(ScenarioError, match=r"71 epochs; a build holds at most 64"):
         parse_scenario(loop(many))
 
 
@@ -193,9 +193,9 @@ def test_a_tdcs_course_holds_its_current_for_each_session_of_each_day():
 
 
 def test_a_tdcs_course_longer_than_the_protocol_holds_is_refused_in_one_line():
-    with pytest.raises(ScenarioError, match=r"epochs; a build holds at most 32"):
+    with pytest.raises(ScenarioError, match=r"epochs; a build holds at most 64"):
         parse_scenario(loop([{"kind": "tdcs", "start": "0.1 s"}], regions=["drn", "dlpfc"],
-                            duration="20 s"))  # fmt: skip
+                            duration="40 s"))  # fmt: skip
 
 
 def test_a_current_goes_into_the_one_population_named():

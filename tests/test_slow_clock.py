@@ -202,13 +202,18 @@ def test_courses_and_drug_windows_stay_on_the_protocol_grid_on_any_clock():
     assert period < 2**31 - 1
 
 
-def _course(*interventions: dict, duration: str = "6 s", parameters: dict | None = None):
-    """The schedule of a small circuit with learning (raphe and DLPFC) under ``interventions``,
-    and its epochs' lengths (s)."""
+def _course(
+    *interventions: dict,
+    duration: str = "6 s",
+    parameters: dict | None = None,
+    regions: tuple[str, ...] = ("drn", "dlpfc"),
+):
+    """The schedule of a small circuit with learning (raphe and DLPFC, or ``regions``) under
+    ``interventions``, and its epochs' lengths (s)."""
     from depnet.run import scenario_schedule
 
     doc = _small("1 s") | {"interventions": list(interventions), "parameters": parameters or {}}
-    doc["scenario"] = doc["scenario"] | {"duration": duration}
+    doc["scenario"] = doc["scenario"] | {"duration": duration, "regions": list(regions)}
     spec = parse_scenario(doc)
     with devices.activated("runtime"):
         circuit = build_circuit(
@@ -262,7 +267,7 @@ def test_an_rtms_session_stands_for_the_time_its_clinical_trains_are_on():
         (
             [{"kind": "tdcs", "start": "2 s", "stop": "3 s"},
              {"kind": "rtms", "start": "2 s", "stop": "3 s"}],
-            r"two treatment courses run their sessions at once",
+            r"two treatment courses run the slow clock at once",
         ),
     ],
 )  # fmt: skip
@@ -273,9 +278,33 @@ def test_sessions_that_do_not_fit_the_slow_clock_are_refused_in_one_line(interve
 
 
 def test_a_structural_update_too_long_for_the_clock_between_sessions_is_refused_in_one_line():
-    """Between two daily sessions of 0.4 s the clock runs 1.6 times its rate, so an update
-    interval of 0.4 s (0.4 days at the scenario's rate, allowed) spans 0.65 days there."""
+    """Between a day's session of 0.4 s and the next day the clock runs 1.6 times its rate, so
+    an update interval of 0.4 s (0.4 days at the scenario's rate, allowed) spans 0.65 days
+    there."""
     path = "plasticity.dlpfc_exc_to_dlpfc_exc.update_interval"
     with pytest.raises(ScenarioError, match=rf"parameters.{path}: .* spans 0.65") as err:
         _course({"kind": "tdcs", "start": "2 s", "stop": "3 s"}, parameters={path: "0.4 s"})
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("course", "session_s", "regions"),
+    [
+        ({"kind": "rtms", "frequency": "7 Hz", "start": "2 s", "stop": "4 s"}, 0.4,
+         ("drn", "dlpfc")),
+        ({"kind": "ect", "discharge_frequency": "15 Hz", "start": "2 s", "stop": "6 s"}, 0.5,
+         ("drn", "dlpfc", "ca1")),
+    ],
+)  # fmt: skip
+def test_sessions_off_the_protocol_grid_run_the_clock_from_the_nearest_grid_point(
+    course, session_s, regions
+):
+    """Sessions start on their pulse train's grid, 142.9 ms for 7 Hz rTMS (in 0.1 ms steps)
+    and 66.7 ms for 15 Hz ECT (sessions every 2.3333 s), off the 1 ms protocol grid. The
+    clock's epochs start on the grid point nearest each session's start and end, and every
+    period still lasts its days."""
+    plan, lengths = _course(course, duration="8 s", regions=regions)
+    clock = _clock(plan, "serotonin")
+    assert float(np.sum(clock * lengths)) == pytest.approx(8 * 86400)
+    sessions = lengths[clock < 86400]
+    assert sessions == pytest.approx(session_s, abs=1e-3)

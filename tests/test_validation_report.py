@@ -89,8 +89,8 @@ def _p10(ca1_change: float):
 
 def test_a_row_that_claims_no_band_is_a_limitation_neither_passed_nor_failed(tmp_path):
     """P10 (ECT raises hippocampal volume; Wilkinson et al. 2017) claims nothing: the model's
-    ECT lowers CA1 density. Its verdict is a limitation whichever way the numbers fall, it is
-    not counted as a pass, it does not make `depnet validation` exit 1, and its seeds are
+    ECT does not raise CA1 density. Its verdict is a limitation whichever way the numbers fall,
+    it is not counted as a pass, it does not make `depnet validation` exit 1, and its seeds are
     counted against the published band."""
     lowered, raised = _p10(-0.14), _p10(0.05)
     for row in (lowered, raised):

@@ -6,14 +6,16 @@ and a function from its settings to :class:`Block` s: time windows in each of wh
 :class:`Effect` s holds. An effect sets, adds to or scales one variable of the built circuit:
 
 ``serotonin``
-    a shared variable of the [5-HT] compartments (``ssri_occupancy``, ``agonist_5ht1a``);
+    a shared variable of the [5-HT] compartments (``ssri_occupancy``, ``agonist_5ht1a``, the
+    slow clock's ``time_compression``);
 ``<population>``
     a per-cell variable of a population (``dlpfc_exc``: ``I_stim``, ``nmda_block``,
     ``stim_gain_a``, ``tau_ampa``, or a cell parameter such as ``g_girk_max``), optionally of a
     fraction of its cells;
 ``structural`` / ``structural.<pattern>``
     a shared variable of every population that carries structural plasticity (``stress``,
-    ``bdnf_external``, ``mtor_block``), or of those matching the pattern (``structural.ca*``);
+    ``bdnf_external``, ``bdnf_secretion``, ``mtor_block``, the slow clock's
+    ``time_compression``), or of those matching the pattern (``structural.ca*``);
 ``plastic``
     a shared variable of every plastic projection that has it (``eta``, ``g_bdnf``);
 ``stimulator.a`` / ``stimulator.b``
@@ -193,15 +195,20 @@ def session_clock(
     A session keeps its real pulse timing for ``simulated`` (its sample of the clinical session)
     and stands for the whole session, ``clinical`` of biological time: while it lasts the slow
     clock runs at ``clinical / simulated`` biological seconds per simulated second, so that the
-    calcium and BDNF traces, structural change, receptor desensitization and drug levels see
+    calcium and BDNF traces, structural change, receptor desensitization and the SSRI level see
     the session's spikes as ``clinical`` of firing (at the scenario's rate they would count as
     ``simulated / compressed_day`` days of it). The rest of each ``period`` (from one session's
-    start to the next's) runs the clock faster by as much, so that a period lasts as many days
-    as without the sessions: the days of a course keep their place on the scenario's calendar,
-    which is exact at every period's end and runs late by at most ``simulated`` at the
-    scenario's rate minus ``clinical`` within a period. A session cut short by the window's end
-    stands for the same share of the clinical one. (The engine checks that a structural update
-    in the faster rest still spans at most :data:`~depnet.spec.MAX_DAYS_PER_UPDATE` days.)
+    start to the next's) runs the clock at the rate that gives the period as many days as the
+    scenario's rate would, so the days of a course keep their place on the scenario's calendar:
+    exact at every period's end, behind (or, on a clock slower than the session's, ahead) by at
+    most the difference between ``simulated`` at the scenario's rate and ``clinical`` within
+    it. The last period's rest runs on after the window. A session cut short by the window's
+    end stands for the same share of the clinical one. The blocks' edges are the sessions'
+    rounded to the protocol's grid (:func:`~depnet.circuits.neuron.receptor_interval`), on which
+    a pulse train's sessions need not start. Interventions whose windows are set in simulated
+    time at the scenario's rate (ketamine's block) do not follow this clock. (The engine checks
+    that a structural update in the faster rest still spans at most
+    :data:`~depnet.spec.MAX_DAYS_PER_UPDATE` days.)
 
     Raises
     ------
@@ -209,26 +216,28 @@ def session_clock(
         ``setting: ...`` (one line) when a session is not shorter than its period, or its
         clinical length does not fit in the biological time of one period.
     """
+    grid = receptor_interval(w.dt)
+
+    def on_grid(t: b2.Quantity) -> b2.Quantity:
+        return round(float(t / grid)) * grid
+
     rate = float(DAY / w.day)  # the scenario's slow clock, biological s per simulated s
-    span = float(period / b2.second) * rate  # biological seconds of one period
     blocks = []
     for start in starts:
         length = min(simulated, w.stop - start)
         biological = float(clinical / b2.second) * float(length / simulated)
-        rest = float((period - length) / b2.second)
-        if rest <= 0 or biological >= span:
+        first, last, end = on_grid(start), on_grid(start + length), on_grid(start + period)
+        sampled, rest = float((last - first) / b2.second), float((end - last) / b2.second)
+        span = float((end - first) / b2.second) * rate  # biological seconds of the period
+        if sampled <= 0 or rest <= 0 or biological >= span:
             raise ValueError(
                 f"{setting}: a session of {format_quantity(simulated)} standing for "
                 f"{format_quantity(clinical)} does not fit its period of "
                 f"{format_quantity(period)} on the slow clock: it must be shorter than the "
                 "period and stand for less than the period's biological time"
             )
-        blocks.append(
-            Block(start, start + length, _clock_effects(biological / float(length / b2.second)))
-        )
-        blocks.append(
-            Block(start + length, start + period, _clock_effects((span - biological) / rest))
-        )
+        blocks.append(Block(first, last, _clock_effects(biological / sampled)))
+        blocks.append(Block(last, end, _clock_effects((span - biological) / rest)))
     return blocks
 
 

@@ -19,7 +19,7 @@ length (:func:`~depnet.scenarios.interventions.base.session_clock`).
 
 from __future__ import annotations
 
-from brian2 import Hz, ms, nS, pA, second
+from brian2 import Hz, Quantity, ms, nS, pA, second
 
 from depnet.circuits import parameters as circuit_parameters
 from depnet.circuits.neuron import receptor_interval
@@ -64,7 +64,9 @@ def _train(
     return tuple(Effect(target, k, v) for k, v in values.items())
 
 
-def _session_period(name: str, length, per_day: float, w: Window, grid):
+def _session_period(
+    name: str, length: Quantity, per_day: float, w: Window, grid: Quantity
+) -> tuple[Quantity, Quantity]:
     """Time between a course's sessions, for its pulse train and for its slow clock: one day
     of the slow clock over ``per_day`` sessions, rounded to whole ``grid`` s (the protocol's
     pulse or burst period) in steps of ``w.dt``, so that every session starts on the pulses'
@@ -280,8 +282,8 @@ TDCS = Kind(
         "sessions_per_day": Parameter(
             1.0,
             "one session a day (Brunoni et al. 2013 JAMA Psychiatry 70:383, SELECT-TDCS: 2 mA "
-            "for 30 min on 10 consecutive weekdays) [check]; each session is one epoch of the "
-            "protocol, so a run holds at most about 15 sessions",
+            "for 30 min on 10 consecutive weekdays) [check]; each session and the rest of its "
+            "day are epochs of the protocol, so a run holds at most about 30 sessions",
             low=0.01,
             high=24.0,
         ),

@@ -25,8 +25,8 @@ def test_ssri_with_anodal_tdcs_beats_either_alone(validation_runs):
 
     A calibration: tDCS's BDNF release (the tdcs kind's ``bdnf_release``, the BDNF a session
     adds to the DLPFC cells' trace; Fritsch et al. 2010 Neuron 66:198) was sized for this row.
-    Over 5 seeds (docs/results/validation), against the paired sham: SSRI alone +5.43 +- 0.24%,
-    anodal tDCS alone +0.71 +- 0.18%, both +6.16 +- 0.23%. SSRI raises density through its
+    Over 5 seeds (docs/results/validation), against the paired sham: SSRI alone +5.43 +- 0.23%,
+    anodal tDCS alone +0.71 +- 0.17%, both +6.16 +- 0.23%. SSRI raises density through its
     5-HT1A (GIRK) hyperpolarization of DLPFC pyramids, which drives homeostatic synapse growth;
     tDCS through the BDNF it releases. The two add: the model meets the band but has no synergy,
     and SSRI alone is not ineffective as in ref 58.
