@@ -136,7 +136,7 @@ def _rtms_blocks(s: Settings, w: Window) -> list[Block]:
     return [Block(w.start, w.stop, train + _gains("dlpfc", "a", s)), *clock]
 
 
-def _session_starts(w: Window, between) -> list:
+def _session_starts(w: Window, between: Quantity) -> list[Quantity]:
     """The starts of a course's sessions in its window, one every ``between`` from its start
     (whole sessions counted in steps, so that no rounding adds one at the window's end)."""
     sessions = -(-steps(w.stop - w.start, w.dt) // steps(between, w.dt))
