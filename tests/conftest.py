@@ -114,6 +114,21 @@ def build_root() -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def child_tmpdir(tmp_path_factory) -> Iterator[Path]:
+    """Processes the tests start (``depnet`` commands, Slurm jobs) keep their temporary files in
+    the session's own folder: a child killed on purpose (the resume tests) cannot delete Brian2's
+    debug log, which would otherwise be left in the host's /tmp."""
+    folder = tmp_path_factory.mktemp("child-tmp")
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = previous
+
+
 @contextlib.contextmanager
 def standalone_folder(name: str) -> Iterator[Path]:
     """A lasting folder (in :data:`TEST_CACHE`) for a test's own standalone project, one that
