@@ -116,21 +116,26 @@ _DISPLAY += [tuple(f"{u}/s" for u in _DISPLAY[5])]  # concentration rates (SERT 
 
 
 @functools.cache
-def _display_units() -> tuple[tuple[tuple[str, Quantity], ...], ...]:
-    """``_DISPLAY`` with each name's quantity, parsed once (a store's attributes format ~1,000)."""
-    return tuple(tuple((n, parse_quantity(f"1 {n}")) for n in names) for names in _DISPLAY)
+def _display_units() -> dict[object, tuple[tuple[str, float], ...]]:
+    """``_DISPLAY`` by dimensions, each name with its size in SI units, parsed once (a store's
+    attributes format ~1,000 quantities)."""
+    table: dict[object, tuple[tuple[str, float], ...]] = {}
+    for names in _DISPLAY:
+        units = [(n, parse_quantity(f"1 {n}")) for n in names]
+        table.setdefault(get_dimensions(units[0][1]), tuple((n, float(u)) for n, u in units))
+    return table
 
 
-def _display_unit(value: Quantity) -> tuple[str, Quantity] | None:
-    for units in _display_units():
-        if not same_dimensions(value, units[0][1]):
-            continue
-        chosen = units[1] if len(units) > 1 else units[0]  # zero reads best in the usual unit
-        for name, unit in units:
-            if float(value) != 0 and abs(float(value / unit)) >= 1:
-                chosen = (name, unit)
-        return chosen
-    return None
+def _display_unit(value: Quantity) -> tuple[str, float] | None:
+    units = _display_units().get(get_dimensions(value))
+    if units is None:
+        return None
+    si = float(value)
+    chosen = units[1] if len(units) > 1 else units[0]  # zero reads best in the usual unit
+    for name, size in units:
+        if si != 0 and abs(si / size) >= 1:
+            chosen = (name, size)
+    return chosen
 
 
 def format_quantity(value: Quantity | float) -> str:
@@ -139,8 +144,8 @@ def format_quantity(value: Quantity | float) -> str:
         display = _display_unit(value)
         if display is None:
             return f"{float(value):.10g} {value.get_best_unit().dim}"
-        name, unit = display
-        return f"{float(value / unit):.10g} {name}"
+        name, size = display
+        return f"{float(value) / size:.10g} {name}"
     return f"{float(value):.10g}"
 
 

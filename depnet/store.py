@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -359,34 +360,48 @@ def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwri
     check_writable(path, overwrite)
     tree = pack(build_tree(data, {**attrs, "status": "writing", "store_version": STORE_VERSION}))
 
-    def write(tmp: Path) -> None:
-        _to_zarr(tree, tmp)
-        zarr.open_group(tmp, mode="r+").attrs["status"] = COMPLETE
-        _consolidate(tmp)
+    def complete(store: Path | MemoryStore) -> None:
+        zarr.open_group(store, mode="r+").attrs["status"] = COMPLETE
+        _consolidate(store)
 
-    return _atomically(path, write)
+    return _atomically(path, lambda tmp: _to_zarr(tree, tmp, complete))
 
 
-def _to_zarr(obj: xr.DataTree | xr.Dataset, path: Path) -> None:
-    """Write ``obj`` as a new zarr v3 store at ``path``, in memory first when it is small."""
+def _to_zarr(
+    obj: xr.DataTree | xr.Dataset,
+    path: Path,
+    finish: Callable[[Path | MemoryStore], None] | None = None,
+) -> None:
+    """Write ``obj`` as a new zarr v3 store at ``path``, in memory first when it is small.
+
+    ``finish`` (given the store: ``path``, or the store in memory) runs once every array is
+    written, and its changes to the root metadata reach the disk last: until then the root
+    metadata on disk is the first version's.
+    """
     if not _fits_in_memory(obj):
         obj.to_zarr(path, mode="w", consolidated=False, zarr_format=3)
+        if finish:
+            finish(path)
         return
     files: dict[str, Any] = {}  # key -> zarr Buffer, as MemoryStore keeps them
-    obj.to_zarr(MemoryStore(files), mode="w", consolidated=False, zarr_format=3)
-    _write_files(path, files)
+    store = MemoryStore(files)
+    obj.to_zarr(store, mode="w", consolidated=False, zarr_format=3)
+    first_root = files["zarr.json"]
+    if finish:
+        finish(store)
+    _write_files(path, files, first_root)
 
 
-def _consolidate(path: Path) -> None:
+def _consolidate(path: Path | MemoryStore) -> None:
     """Copy every group's and array's metadata into the root's, once the store is final: plain
     ``xr.open_datatree(path, engine="zarr")`` and ``xr.open_zarr`` then open it in one read and
     without falling back (and warning). Consolidated metadata is zarr-python's extension of
     format 3, which zarr-python warns of; readers without it read the metadata file by file."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Consolidated metadata", category=UserWarning)
-        zarr.consolidate_metadata(str(path), zarr_format=3)
+        zarr.consolidate_metadata(
+            path if isinstance(path, MemoryStore) else str(path), zarr_format=3
+        )
 
 
 def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
@@ -402,17 +417,21 @@ def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
     return sum(var.nbytes for var in variables) <= BUFFER_BYTES
 
 
-def _write_files(root: Path, files: Mapping[str, Any]) -> None:
+def _write_files(root: Path, files: Mapping[str, Any], first_root: Any | None = None) -> None:
     """Write the keys of an in-memory zarr store as the files a ``LocalStore`` would hold.
 
-    The root metadata goes first, so that a writer killed part-way leaves a store whose status
-    says ``writing`` (as the xarray writer does), not a folder of anonymous chunks.
+    Root metadata goes first (``first_root``, else the store's own), so that a writer killed
+    part-way leaves a store whose status says ``writing`` (as the xarray writer does), not a
+    folder of anonymous chunks; the store's own root metadata is written last.
     """
-    keys = sorted(files, key=lambda key: key != "zarr.json")
-    for folder in sorted({(root / key).parent for key in keys}):
+    keys = [key for key in files if key != "zarr.json"]
+    for folder in sorted({(root / key).parent for key in keys} | {root}):
         folder.mkdir(parents=True, exist_ok=True)
+    (root / "zarr.json").write_bytes((first_root or files["zarr.json"]).as_buffer_like())
     for key in keys:
         (root / key).write_bytes(files[key].as_buffer_like())
+    if first_root is not None:
+        (root / "zarr.json").write_bytes(files["zarr.json"].as_buffer_like())
 
 
 def _atomically(path: Path, write: Callable[[Path], None]) -> Path:
@@ -482,6 +501,8 @@ def open_run(path: str | Path, *, chunks: dict | None = None) -> xr.DataTree:
             f"{path}: store version {version!r}, this depnet reads versions 1 to {STORE_VERSION}"
             + ("; it was written by a newer depnet: upgrade depnet to open it" if newer else "")
         )
+    # metadata file by file, not the consolidated copy: an array lost from a damaged copy of
+    # the store is then an error here, where the copy would list it and read fill values
     tree = xr.open_datatree(path, engine="zarr", consolidated=False, zarr_format=3, chunks=chunks)
     if version == 1:
         return tree
@@ -526,8 +547,4 @@ def write_dataset(path: str | Path, dataset: xr.Dataset) -> Path:
     Replaces an existing store at ``path`` only once the new one is whole.
     """
 
-    def write(tmp: Path) -> None:
-        _to_zarr(dataset, tmp)
-        _consolidate(tmp)
-
-    return _atomically(Path(path), write)
+    return _atomically(Path(path), lambda tmp: _to_zarr(dataset, tmp, _consolidate))

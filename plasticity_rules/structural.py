@@ -83,9 +83,11 @@ pool): start interventions after such a warm-up.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import brian2 as b2
 import numpy as np
@@ -265,7 +267,7 @@ class NeuronBlock:
     reset: str
     growth_code: str
     update_code: str
-    parameters: dict[str, Parameter] = field(repr=False)
+    parameters: Mapping[str, Parameter] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -336,8 +338,12 @@ def _declarations(table: Mapping[str, Parameter], names, flags: str = "shared, c
 NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block", "bdnf_secretion")
 
 
+@functools.cache
 def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     """Equations, reset and update code of the postsynaptic side.
+
+    Built once per curve and shared (the block is immutable): Brian2 derives the Euler step in
+    ~15 ms, and the parameter tables of every run ask for the block of each population.
 
     Parameters
     ----------
@@ -374,7 +380,7 @@ def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
         # state update did when the equation was one of theirs (see install_neuron_block)
         growth_code=b2.euler(b2.Equations(element_growth)),
         update_code="z_elem_ref = z_elem",
-        parameters=table,
+        parameters=MappingProxyType(table),
     )
 
 

@@ -130,6 +130,35 @@ def test_partial_store_of_a_killed_writer_does_not_open(stored_run, tmp_path):
     assert not (tmp_path / "run.zarr").exists()
 
 
+def test_a_writer_stopped_between_its_files_leaves_a_store_that_says_writing(
+    stored_run, tmp_path, monkeypatch
+):
+    """The store is made complete and consolidated in memory, but on disk the complete root
+    metadata is the last file written: a writer that stops before it leaves status 'writing'."""
+    written: list[str] = []
+
+    def write_bytes(self, data):
+        if len(written) == 12:  # part-way through the arrays' files
+            raise KeyboardInterrupt
+        written.append(self.name)
+        with open(self, "wb") as handle:
+            handle.write(data)
+
+    def complete(store) -> None:
+        zarr.open_group(store, mode="r+").attrs["status"] = "complete"
+
+    tree = pack(build_tree(stored_run.data, {"status": "writing", "store_version": STORE_VERSION}))
+    folder = tmp_path / "run.zarr"
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    with pytest.raises(KeyboardInterrupt):
+        depnet_store._to_zarr(tree, folder, complete)
+    monkeypatch.undo()
+    assert written[0] == "zarr.json"
+    assert depnet_store.read_attrs(folder)["status"] == "writing"
+    with pytest.raises(StoreError, match="incomplete"):
+        open_run(folder)
+
+
 def test_full_disk_leaves_nothing_behind(stored_run, tmp_path, monkeypatch):
     def disk_full(self, store, **kwargs):
         some = xr.Dataset({"x": ("a", np.zeros(3))})
