@@ -21,8 +21,13 @@ schedule, loading, the store); the issue's target is beyond-loop <= 25% of the l
 simulated, estimated as beyond-loop / (loop per simulated second x 5 s), since the time beyond
 the loop is nearly fixed (the store's share grows with the duration, which this overstates).
 
-Usage: ``python benchmarks/treatment_library.py [--old COMMIT] [--only new|old]``. Results on the
-project's 2-core CPU machine: ``benchmarks/results/treatment_library-cpu-2core.txt``.
+A third measurement, ``resident``, runs the eleven again in one process, ``depnet run`` with
+every scenario file (its build now cached), as a modeller runs a library of treatments: per
+scenario, the time from the end of the previous scenario's summary to the end of its own, less
+its loop, is its time beyond the loop (the first also carries the interpreter's start).
+
+Usage: ``python benchmarks/treatment_library.py [--old COMMIT] [--only new|old|resident]``.
+Results on the project's 2-core CPU machine: ``benchmarks/results/treatment_library-cpu-2core.txt``.
 """
 
 from __future__ import annotations
@@ -116,6 +121,35 @@ def measure(engine: str, tmp: Path, old_commit: str) -> dict[str, dict]:
     return results
 
 
+def measure_resident(tmp: Path) -> dict[str, dict]:
+    """The library in one ``depnet run`` process, on the new engine's cached build: per
+    scenario, the wall time between the ends of consecutive summaries and the loop's."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DEPNET_BUILD_ROOT": str(tmp / "build-new")}
+    work = tmp / "resident"
+    work.mkdir()
+    files = [str(ROOT / "scenarios" / f"{name}.toml") for name in LIBRARY]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "depnet", "run", *files, "--quiet"], stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True, env=env, cwd=work,
+    )  # fmt: skip
+    ends, stores = [], []
+    for line in process.stdout:
+        if line.startswith("store: "):
+            stores.append(work / line.removeprefix("store: ").strip())
+        elif line.startswith("wall time: "):  # a summary's last line
+            ends.append(time.perf_counter())
+    if process.wait() != 0 or len(ends) != len(LIBRARY):
+        raise SystemExit(f"depnet run of the library in one process failed ({process.returncode})")
+    results = {}
+    for name, store, start, end in zip(LIBRARY, stores, [started, *ends], ends, strict=True):
+        attrs = _attrs(store)
+        loop = attrs["run"]["wall_time_loop_s"]
+        wall = end - start - attrs["wall_time_build_s"]  # a build, when the cache was cold
+        results[name] = {"wall_s": wall, "duration_s": attrs["duration_s"], "loop_s": loop}
+    return results
+
+
 def _same_spikes(a: Path, b: Path) -> bool:
     """Whether two stores hold the same spikes, bit for bit."""
     import numpy as np
@@ -133,24 +167,29 @@ def _same_spikes(a: Path, b: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="9664e18", help="commit of the engine compared against")
-    parser.add_argument("--only", choices=["new", "old"])
+    parser.add_argument(
+        "--only", choices=["new", "old", "resident"],
+        help="one measurement (resident alone: from a cold build cache, its first scenario "
+        "builds, and the build's time is not counted as beyond the loop)",
+    )  # fmt: skip
     args = parser.parse_args()
-    engines = [args.only] if args.only else ["new", "old"]
+    engines = {None: ["new", "old"], "resident": []}.get(args.only, [args.only])
     with tempfile.TemporaryDirectory(prefix="depnet-bench-") as folder:
         measured = {e: measure(e, Path(folder), args.old) for e in engines}
+        resident = measure_resident(Path(folder)) if args.only != "old" else None
         stores = {e: Path(folder, e) for e in engines}
         same = {}
         if len(engines) == 2:
             for name in LIBRARY:
                 same[name] = _same_spikes(*(stores[e] / f"{name}.zarr" for e in engines))
-    lines = [
+    lines = [] if not engines else [
         f"treatment library: 11 scenarios from a cold build cache, `depnet run` each "
         f"({platform.node()}, {os.cpu_count()} cores)",
         f"{'scenario':<20} {'sim s':>6} " + " ".join(f"{e + ' wall s':>11}" for e in engines)
         + (f" {'new loop s':>10} {'beyond s':>9} {'at 5 s':>7}" if "new" in engines else "")
         + (f" {'same spikes':>12}" if same else ""),
     ]  # fmt: skip
-    for name in LIBRARY:
+    for name in LIBRARY if engines else ():
         row = f"{name:<20} {measured[engines[0]][name]['duration_s']:>6.0f} "
         row += " ".join(f"{measured[e][name]['wall_s']:>11.1f}" for e in engines)
         if "new" in engines:
@@ -162,12 +201,33 @@ def main() -> None:
             row += f" {'yes' if same[name] else 'NO':>12}"
         lines.append(row)
     totals = {e: sum(r["wall_s"] for r in measured[e].values()) for e in engines}
-    lines.append("total wall s: " + ", ".join(f"{e} {t:.0f}" for e, t in totals.items()))
+    if totals:
+        lines.append("total wall s: " + ", ".join(f"{e} {t:.0f}" for e, t in totals.items()))
     if len(engines) == 2:
         lines.append(f"old / new: {totals['old'] / totals['new']:.2f}x less wall time (target 3x)")
     if "new" in engines:
         builds = sum(r["build_s"] for r in measured["new"].values())
         lines.append(f"new engine build time, all scenarios: {builds:.0f} s (one build)")
+    if resident:
+        lines += [
+            "",
+            "resident: the eleven in one `depnet run` process"
+            + (", the build cached" if engines else " (less the first's build)"),
+            f"{'scenario':<20} {'sim s':>6} {'wall s':>7} {'loop s':>7} {'beyond s':>9} "
+            f"{'at 5 s':>7}",
+        ]
+        for name, r in resident.items():
+            beyond = r["wall_s"] - r["loop_s"]
+            at_5 = beyond / (5 * r["loop_s"] / r["duration_s"])
+            lines.append(
+                f"{name:<20} {r['duration_s']:>6.0f} {r['wall_s']:>7.1f} {r['loop_s']:>7.1f} "
+                f"{beyond:>9.2f} {at_5:>7.0%}"
+            )
+        later = [r["wall_s"] - r["loop_s"] for r in list(resident.values())[1:]]
+        lines.append(
+            f"beyond the loop after the first scenario: {min(later):.2f}-{max(later):.2f} s "
+            f"(the first carries the interpreter's start)"
+        )
     print("\n".join(lines))
 
 

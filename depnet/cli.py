@@ -88,15 +88,23 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="simulate a scenario and write its zarr store")
-    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    run = sub.add_parser(
+        "run", help="simulate a scenario and write its zarr store",
+        description="Simulate scenarios and write a zarr store for each. Several scenario "
+        "files run one after another in one process: every file is checked before the first "
+        "runs, Brian2 is loaded once, and scenarios that share a network share its build.",
+    )  # fmt: skip
+    run.add_argument(
+        "scenarios", type=Path, nargs="+", metavar="scenario", help="scenario file (TOML)"
+    )
     run.add_argument(
         "--device", choices=["runtime", "cpp", "cuda", "auto"],
         help="target (default: the scenario's; auto = cuda where a GPU answers, else cpp)",
     )  # fmt: skip
     run.add_argument(
-        "--out", type=Path, help="store path (default runs/<name>-<device>-<time>.zarr)"
-    )
+        "--out", type=Path,
+        help="store path (default runs/<name>-<device>-<time>.zarr); one scenario only",
+    )  # fmt: skip
     run.add_argument("--overwrite", action="store_true", help="replace an existing store")
     run.add_argument(
         "--set", dest="settings", action="append", default=[], type=_setting, metavar="KEY=VALUE",
@@ -300,26 +308,36 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.threads < 0:
         raise ScenarioError(f"--threads must be >= 0, got {args.threads}")
+    if args.out is not None and len(args.scenarios) > 1:
+        raise ScenarioError(
+            f"--out names one store, and {len(args.scenarios)} scenarios were given; "
+            "without --out each goes to runs/<name>-<device>-<time>.zarr"
+        )
     settings = dict(args.settings)
     if args.segment is not None:
         settings["scenario.segment"] = args.segment
-    spec = load_scenario(args.scenario, settings)
-    result = run_scenario(
-        spec, device=args.device, out=args.out, overwrite=args.overwrite,
-        compile_only=args.compile_only, threads=args.threads,
-        compute_capability=args.compute_capability, progress=not args.quiet,
-        restart=args.restart,
-    )  # fmt: skip
-    if args.compile_only:
-        from depnet.devices import binary_path
+    specs = [load_scenario(path, settings) for path in args.scenarios]  # all, before any runs
+    names = [spec.name for spec in specs]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ScenarioError(f"scenario {twice[0]!r} given twice (its stores would collide)")
+    for spec in specs:
+        result = run_scenario(
+            spec, device=args.device, out=args.out, overwrite=args.overwrite,
+            compile_only=args.compile_only, threads=args.threads,
+            compute_capability=args.compute_capability, progress=not args.quiet,
+            restart=args.restart,
+        )  # fmt: skip
+        if args.compile_only:
+            from depnet.devices import binary_path
 
-        print(
-            f"built {result.target} project in {result.build_dir} ({result.timings.build_s:.1f} s)"
-        )
-        print(f"binary: {binary_path(result.build_dir)}")
-        return 0
-    print(f"store: {result.store}")
-    print(summarize(open_run(result.store)))
+            print(
+                f"built {result.target} project in {result.build_dir} "
+                f"({result.timings.build_s:.1f} s)"
+            )
+            print(f"binary: {binary_path(result.build_dir)}")
+            continue
+        print(f"store: {result.store}")
+        print(summarize(open_run(result.store)), flush=True)
     return 0
 
 

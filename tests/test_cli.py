@@ -85,3 +85,55 @@ def test_help_names_every_environment_variable_the_commands_read():
     for name in read:
         assert name in ENVIRONMENT, name
     assert "environment:" in depnet_cli("--help").stdout
+
+
+def _variant(folder: Path, name: str, occupancy: float) -> Path:
+    """A scenario file on raphe_pfc's network: only its name and SSRI occupancy differ."""
+    path = folder / f"{name}.toml"
+    path.write_text(
+        f'extends = "{ROOT / "scenarios" / "raphe_pfc.toml"}"\n[scenario]\nname = "{name}"\n'
+        f"[parameters.serotonin]\nssri_occupancy = {occupancy}\n"
+    )
+    return path
+
+
+SHORT = ["--set", "scenario.duration=0.2 s", "--set", "scenario.warmup=0.1 s", "--quiet"]
+
+
+def test_several_scenarios_run_in_one_process_each_to_its_store(tmp_path, monkeypatch, cli, capsys):
+    """``depnet run a.toml b.toml``: each scenario's store under runs/, its summary printed, in
+    the order given, from one build; the SSRI's variant (occupancy 0.8) has more [5-HT] than the
+    drug-free one."""
+    monkeypatch.chdir(tmp_path)
+    files = [_variant(tmp_path, "drug_free", 0.0), _variant(tmp_path, "ssri", 0.8)]
+    assert cli(["run", *map(str, files), *SHORT]) == 0
+    out = capsys.readouterr().out
+    stores = [
+        line.removeprefix("store: ") for line in out.splitlines() if line.startswith("store:")
+    ]
+    assert [Path(s).name.split("-")[0] for s in stores] == ["drug_free", "ssri"]
+    trees = [open_run(s) for s in stores]
+    serotonin = [float(tree["serotonin"]["c_5ht"].mean()) for tree in trees]
+    assert serotonin[1] > serotonin[0], serotonin
+    assert len({tree.attrs["run"]["build_dir"] for tree in trees}) == 1  # one build serves both
+
+
+def test_several_scenarios_are_all_checked_before_any_runs(tmp_path, monkeypatch, cli, capsys):
+    """A malformed file among several: one line naming it, exit 2, and nothing run."""
+    monkeypatch.chdir(tmp_path)
+    malformed = ROOT / "tests" / "malformed" / "extends_missing_file.toml"
+    status = cli(["run", str(_variant(tmp_path, "first", 0.0)), str(malformed), *SHORT])
+    assert status == 2
+    assert capsys.readouterr().err.strip().startswith(f"depnet: error: {malformed}")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_one_out_for_several_scenarios_is_one_line(tmp_path, monkeypatch, cli, capsys):
+    monkeypatch.chdir(tmp_path)
+    a, b = _variant(tmp_path, "a", 0.0), _variant(tmp_path, "b", 0.5)
+    assert cli(["run", str(a), str(b), "--out", "x.zarr", *SHORT]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "--out names one store, and 2 scenarios were given" in line
+    assert cli(["run", str(a), str(a), *SHORT]) == 2
+    assert "scenario 'a' given twice" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == sorted([a, b])
