@@ -142,7 +142,7 @@ def measure_resident(tmp: Path) -> dict[str, dict]:
     if process.wait() != 0 or len(ends) != len(LIBRARY):
         raise SystemExit(f"depnet run of the library in one process failed ({process.returncode})")
     results = {}
-    for name, store, start, end in zip(LIBRARY, stores, [started, *ends], ends, strict=True):
+    for name, store, start, end in zip(LIBRARY, stores, [started, *ends[:-1]], ends, strict=True):
         attrs = _attrs(store)
         loop = attrs["run"]["wall_time_loop_s"]
         wall = end - start - attrs["wall_time_build_s"]  # a build, when the cache was cold

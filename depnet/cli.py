@@ -302,9 +302,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from depnet.analysis import open_run, summarize
+    from depnet.analysis import summarize
     from depnet.run import run_scenario
     from depnet.spec import load_scenario
+    from depnet.store import build_tree, read_attrs
 
     if args.threads < 0:
         raise ScenarioError(f"--threads must be >= 0, got {args.threads}")
@@ -337,7 +338,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"binary: {binary_path(result.build_dir)}")
             continue
         print(f"store: {result.store}")
-        print(summarize(open_run(result.store)), flush=True)
+        # the data just written, in memory, with the store's attributes: what open_run would
+        # give, without reading the store back
+        print(summarize(build_tree(result.data, read_attrs(result.store))), flush=True)
     return 0
 
 

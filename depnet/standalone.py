@@ -548,13 +548,16 @@ def link_static_arrays(
     them (its connectivity, initial values), the build's otherwise."""
     folder = work / "static_arrays"
     folder.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        own = point_arrays / name
-        target = own if own.exists() else build_arrays / name
+    point_arrays, build_arrays = point_arrays.resolve(), build_arrays.resolve()
+    own = set(os.listdir(point_arrays)) if point_arrays.is_dir() else set()
+    for name in names:  # one system call a file: a run links a few hundred
+        target = (point_arrays if name in own else build_arrays) / name
         link = folder / name
-        if link.is_symlink() or link.exists():
+        try:
+            link.symlink_to(target)
+        except FileExistsError:  # a resumed run's folder
             link.unlink()
-        link.symlink_to(target.resolve())
+            link.symlink_to(target)
 
 
 #: Folder, in a run's working folder, of the links that :func:`lowercase_safe_args` passes.
