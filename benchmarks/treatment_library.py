@@ -169,8 +169,9 @@ def main() -> None:
     parser.add_argument("--old", default="9664e18", help="commit of the engine compared against")
     parser.add_argument(
         "--only", choices=["new", "old", "resident"],
-        help="one measurement (resident alone: from a cold build cache, its first scenario "
-        "builds, and the build's time is not counted as beyond the loop)",
+        help="new or old: that engine alone (new is followed by the resident measurement); "
+        "resident: that alone, from a cold build cache (its first scenario builds, and the "
+        "build's time is not counted as beyond the loop)",
     )  # fmt: skip
     args = parser.parse_args()
     engines = {None: ["new", "old"], "resident": []}.get(args.only, [args.only])

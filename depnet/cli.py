@@ -302,10 +302,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from depnet.analysis import summarize
-    from depnet.run import run_scenario
     from depnet.spec import load_scenario
-    from depnet.store import build_tree, read_attrs
 
     if args.threads < 0:
         raise ScenarioError(f"--threads must be >= 0, got {args.threads}")
@@ -322,26 +319,36 @@ def _run(args: argparse.Namespace) -> int:
     if twice := sorted({name for name in names if names.count(name) > 1}):
         raise ScenarioError(f"scenario {twice[0]!r} given twice (its stores would collide)")
     for spec in specs:
-        result = run_scenario(
-            spec, device=args.device, out=args.out, overwrite=args.overwrite,
-            compile_only=args.compile_only, threads=args.threads,
-            compute_capability=args.compute_capability, progress=not args.quiet,
-            restart=args.restart,
-        )  # fmt: skip
-        if args.compile_only:
-            from depnet.devices import binary_path
-
-            print(
-                f"built {result.target} project in {result.build_dir} "
-                f"({result.timings.build_s:.1f} s)"
-            )
-            print(f"binary: {binary_path(result.build_dir)}")
-            continue
-        print(f"store: {result.store}")
-        # the data just written, in memory, with the store's attributes: what open_run would
-        # give, without reading the store back
-        print(summarize(build_tree(result.data, read_attrs(result.store))), flush=True)
+        _run_one(spec, args)  # one scenario's data in memory at a time
     return 0
+
+
+def _run_one(spec: Scenario, args: argparse.Namespace) -> None:
+    """Run one scenario of ``depnet run`` and print its store and summary."""
+    from depnet.analysis import open_run, summarize
+    from depnet.run import run_scenario
+    from depnet.store import build_tree, read_attrs
+
+    result = run_scenario(
+        spec, device=args.device, out=args.out, overwrite=args.overwrite,
+        compile_only=args.compile_only, threads=args.threads,
+        compute_capability=args.compute_capability, progress=not args.quiet,
+        restart=args.restart,
+    )  # fmt: skip
+    if args.compile_only:
+        from depnet.devices import binary_path
+
+        print(
+            f"built {result.target} project in {result.build_dir} ({result.timings.build_s:.1f} s)"
+        )
+        print(f"binary: {binary_path(result.build_dir)}")
+        return
+    print(f"store: {result.store}")
+    if result.data is None:  # another process completed this store while this one waited
+        tree = open_run(result.store)
+    else:  # the data just written, with the store's attributes: open_run's tree, not re-read
+        tree = build_tree(result.data, read_attrs(result.store))
+    print(summarize(tree), flush=True)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -695,10 +702,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like
         return 0
     except KeyboardInterrupt:
-        # No store is complete; a standalone run keeps its completed segments in <store>.work.
+        # The interrupted run's store is not written; a standalone run keeps its completed
+        # segments in <store>.work. Stores already printed (depnet run of several) are complete.
         print(
-            "depnet: interrupted; no store was written (the same command resumes a standalone "
-            "run from its last complete segment)",
+            "depnet: interrupted; the running scenario's store was not written (the same "
+            "command resumes a standalone run from its last complete segment)",
             file=sys.stderr,
         )
         return 130

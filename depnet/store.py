@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 import zarr
+from zarr.core.buffer import Buffer
 from zarr.storage import MemoryStore
 
 from depnet.errors import StoreError
@@ -375,15 +376,16 @@ def _to_zarr(
     """Write ``obj`` as a new zarr v3 store at ``path``, in memory first when it is small.
 
     ``finish`` (given the store: ``path``, or the store in memory) runs once every array is
-    written, and its changes to the root metadata reach the disk last: until then the root
-    metadata on disk is the first version's.
+    written. In memory, its changes to the root metadata reach the disk last (until then the
+    root metadata on disk is the first version's); a store written straight to disk (too large
+    for memory) gets them in place, once its arrays are there.
     """
     if not _fits_in_memory(obj):
         obj.to_zarr(path, mode="w", consolidated=False, zarr_format=3)
         if finish:
             finish(path)
         return
-    files: dict[str, Any] = {}  # key -> zarr Buffer, as MemoryStore keeps them
+    files: dict[str, Buffer] = {}  # as MemoryStore keeps them
     store = MemoryStore(files)
     obj.to_zarr(store, mode="w", consolidated=False, zarr_format=3)
     first_root = files["zarr.json"]
@@ -392,7 +394,7 @@ def _to_zarr(
     _write_files(path, files, first_root)
 
 
-def _consolidate(path: Path | MemoryStore) -> None:
+def _consolidate(store: Path | MemoryStore) -> None:
     """Copy every group's and array's metadata into the root's, once the store is final: plain
     ``xr.open_datatree(path, engine="zarr")`` and ``xr.open_zarr`` then open it in one read and
     without falling back (and warning). Consolidated metadata is zarr-python's extension of
@@ -400,7 +402,7 @@ def _consolidate(path: Path | MemoryStore) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Consolidated metadata", category=UserWarning)
         zarr.consolidate_metadata(
-            path if isinstance(path, MemoryStore) else str(path), zarr_format=3
+            store if isinstance(store, MemoryStore) else str(store), zarr_format=3
         )
 
 
@@ -417,7 +419,7 @@ def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
     return sum(var.nbytes for var in variables) <= BUFFER_BYTES
 
 
-def _write_files(root: Path, files: Mapping[str, Any], first_root: Any | None = None) -> None:
+def _write_files(root: Path, files: Mapping[str, Buffer], first_root: Buffer | None = None) -> None:
     """Write the keys of an in-memory zarr store as the files a ``LocalStore`` would hold.
 
     Root metadata goes first (``first_root``, else the store's own), so that a writer killed
@@ -427,7 +429,8 @@ def _write_files(root: Path, files: Mapping[str, Any], first_root: Any | None = 
     keys = [key for key in files if key != "zarr.json"]
     for folder in sorted({(root / key).parent for key in keys} | {root}):
         folder.mkdir(parents=True, exist_ok=True)
-    (root / "zarr.json").write_bytes((first_root or files["zarr.json"]).as_buffer_like())
+    first = files["zarr.json"] if first_root is None else first_root
+    (root / "zarr.json").write_bytes(first.as_buffer_like())
     for key in keys:
         (root / key).write_bytes(files[key].as_buffer_like())
     if first_root is not None:

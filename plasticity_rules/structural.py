@@ -342,8 +342,9 @@ NEURON_SETTABLE = ("bdnf_external", "stress", "mtor_block", "bdnf_secretion")
 def structural_neuron_block(curve: str = "linear") -> NeuronBlock:
     """Equations, reset and update code of the postsynaptic side.
 
-    Built once per curve and shared (the block is immutable): Brian2 derives the Euler step in
-    ~15 ms, and the parameter tables of every run ask for the block of each population.
+    Built once per curve and shared, read-only (its ``parameters`` a read-only mapping, which
+    does not pickle): Brian2 derives the Euler step in ~15 ms, and the parameter tables of every
+    run ask for the block of each population.
 
     Parameters
     ----------

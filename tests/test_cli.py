@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from depnet.analysis import open_run
+from depnet import run as depnet_run
+from depnet.analysis import open_run, summarize
+from depnet.devices import Timings
 from tests.conftest import ROOT, depnet_cli
 
 README = (ROOT / "README.md").read_text()
@@ -113,6 +115,8 @@ def test_several_scenarios_run_in_one_process_each_to_its_store(tmp_path, monkey
     ]
     assert [Path(s).name.split("-")[0] for s in stores] == ["drug_free", "ssri"]
     trees = [open_run(s) for s in stores]
+    for tree in trees:  # printed from memory, the same as from the store
+        assert summarize(tree) in out
     serotonin = [float(tree["serotonin"]["c_5ht"].mean()) for tree in trees]
     assert serotonin[1] > serotonin[0], serotonin
     assert len({tree.attrs["run"]["build_dir"] for tree in trees}) == 1  # one build serves both
@@ -137,3 +141,21 @@ def test_one_out_for_several_scenarios_is_one_line(tmp_path, monkeypatch, cli, c
     assert cli(["run", str(a), str(a), *SHORT]) == 2
     assert "scenario 'a' given twice" in capsys.readouterr().err
     assert sorted(tmp_path.iterdir()) == sorted([a, b])
+
+
+def test_a_store_another_process_completed_meanwhile_is_summarized_from_disk(
+    tmp_path, monkeypatch, cli, capsys
+):
+    """Two processes on one store: the one that waited gets the store, not the data, and prints
+    the store's summary."""
+    monkeypatch.chdir(tmp_path)
+    path = _variant(tmp_path, "waited", 0.0)
+    assert cli(["run", str(path), "--out", "done.zarr", *SHORT]) == 0
+    capsys.readouterr()
+
+    def completed_elsewhere(spec, **options):
+        return depnet_run.RunResult("cpp", None, Timings(0.0, 0.0), store=tmp_path / "done.zarr")
+
+    monkeypatch.setattr(depnet_run, "run_scenario", completed_elsewhere)
+    assert cli(["run", str(path), "--out", "done.zarr", *SHORT]) == 0
+    assert summarize(open_run(tmp_path / "done.zarr")) in capsys.readouterr().out

@@ -542,6 +542,14 @@ def test_5ht7_gain_is_signed(interventions):
     assert positive > 0.03 and negative < -0.03, (positive, negative)
 
 
+def test_the_neuron_block_is_built_once_per_curve_and_read_only():
+    """Shared between populations and runs, so nobody may change it."""
+    block = sp.structural_neuron_block("gaussian")
+    assert sp.structural_neuron_block("gaussian") is block
+    with pytest.raises(TypeError):
+        block.parameters["tau_Ca"] = block.parameters["tau_bdnf"]
+
+
 @pytest.mark.parametrize("block", [0.0, 0.15, 0.6])
 def test_nmda_block_at_rest_makes_bdnf_and_no_block_makes_none(block):
     """A silent cell whose NMDA receptors are blocked makes BDNF at ``bdnf_translation`` per
