@@ -6,9 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from depnet import run as depnet_run
 from depnet.analysis import open_run, summarize
-from depnet.devices import Timings
 from tests.conftest import ROOT, depnet_cli
 
 README = (ROOT / "README.md").read_text()
@@ -141,21 +139,3 @@ def test_one_out_for_several_scenarios_is_one_line(tmp_path, monkeypatch, cli, c
     assert cli(["run", str(a), str(a), *SHORT]) == 2
     assert "scenario 'a' given twice" in capsys.readouterr().err
     assert sorted(tmp_path.iterdir()) == sorted([a, b])
-
-
-def test_a_store_another_process_completed_meanwhile_is_summarized_from_disk(
-    tmp_path, monkeypatch, cli, capsys
-):
-    """Two processes on one store: the one that waited gets the store, not the data, and prints
-    the store's summary."""
-    monkeypatch.chdir(tmp_path)
-    path = _variant(tmp_path, "waited", 0.0)
-    assert cli(["run", str(path), "--out", "done.zarr", *SHORT]) == 0
-    capsys.readouterr()
-
-    def completed_elsewhere(spec, **options):
-        return depnet_run.RunResult("cpp", None, Timings(0.0, 0.0), store=tmp_path / "done.zarr")
-
-    monkeypatch.setattr(depnet_run, "run_scenario", completed_elsewhere)
-    assert cli(["run", str(path), "--out", "done.zarr", *SHORT]) == 0
-    assert summarize(open_run(tmp_path / "done.zarr")) in capsys.readouterr().out
