@@ -252,7 +252,7 @@ def test_killed_run_leaves_no_store_that_opens(tmp_path, signum):
         assert proc.returncode == -signal.SIGKILL
     else:  # unwound cleanly, with a one-line message
         assert proc.returncode == 130
-        assert "interrupted; no store was written" in proc.stderr.read()
+        assert "interrupted; the running scenario's store was not written" in proc.stderr.read()
     assert not out.exists()
     for leftover in tmp_path.iterdir():
         with pytest.raises(StoreError):
