@@ -371,7 +371,7 @@ def write_run(path: str | Path, data: RunData, attrs: Mapping[str, Any], overwri
 def _to_zarr(
     obj: xr.DataTree | xr.Dataset,
     path: Path,
-    finish: Callable[[Path | MemoryStore], None] | None = None,
+    finish: Callable[[Path | MemoryStore], None],
 ) -> None:
     """Write ``obj`` as a new zarr v3 store at ``path``, in memory first when it is small.
 
@@ -382,15 +382,13 @@ def _to_zarr(
     """
     if not _fits_in_memory(obj):
         obj.to_zarr(path, mode="w", consolidated=False, zarr_format=3)
-        if finish:
-            finish(path)
+        finish(path)
         return
     files: dict[str, Buffer] = {}  # as MemoryStore keeps them
     store = MemoryStore(files)
     obj.to_zarr(store, mode="w", consolidated=False, zarr_format=3)
     first_root = files["zarr.json"]
-    if finish:
-        finish(store)
+    finish(store)
     _write_files(path, files, first_root)
 
 
@@ -401,9 +399,7 @@ def _consolidate(store: Path | MemoryStore) -> None:
     format 3, which zarr-python warns of; readers without it read the metadata file by file."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Consolidated metadata", category=UserWarning)
-        zarr.consolidate_metadata(
-            store if isinstance(store, MemoryStore) else str(store), zarr_format=3
-        )
+        zarr.consolidate_metadata(store, zarr_format=3)
 
 
 def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
@@ -419,21 +415,20 @@ def _fits_in_memory(obj: xr.DataTree | xr.Dataset) -> bool:
     return sum(var.nbytes for var in variables) <= BUFFER_BYTES
 
 
-def _write_files(root: Path, files: Mapping[str, Buffer], first_root: Buffer | None = None) -> None:
+def _write_files(root: Path, files: Mapping[str, Buffer], first_root: Buffer) -> None:
     """Write the keys of an in-memory zarr store as the files a ``LocalStore`` would hold.
 
-    Root metadata goes first (``first_root``, else the store's own), so that a writer killed
-    part-way leaves a store whose status says ``writing`` (as the xarray writer does), not a
-    folder of anonymous chunks; the store's own root metadata is written last.
+    ``first_root`` (the root metadata as first written, status ``writing``) goes first, so that
+    a writer killed part-way leaves a store that says so (as the xarray writer does), not a
+    folder of anonymous chunks; the store's own root metadata, where it differs, goes last.
     """
     keys = [key for key in files if key != "zarr.json"]
     for folder in sorted({(root / key).parent for key in keys} | {root}):
         folder.mkdir(parents=True, exist_ok=True)
-    first = files["zarr.json"] if first_root is None else first_root
-    (root / "zarr.json").write_bytes(first.as_buffer_like())
+    (root / "zarr.json").write_bytes(first_root.as_buffer_like())
     for key in keys:
         (root / key).write_bytes(files[key].as_buffer_like())
-    if first_root is not None:
+    if files["zarr.json"] is not first_root:
         (root / "zarr.json").write_bytes(files["zarr.json"].as_buffer_like())
 
 
